@@ -1,0 +1,48 @@
+# The front door: `make demo`, `make test`. Both install missing Debian packages first.
+# Everything else is CMake (build/ normal, build-asan/ with ASan + UBSan).
+
+DEB_PACKAGES := build-essential cmake pkg-config libssl-dev openssl libpq-dev libev-dev \
+	libc-ares-dev libcmocka-dev libinih-dev libjansson-dev postgresql pgbouncer \
+	prometheus faketime python3 ca-certificates
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
+
+.PHONY: all deps build build-asan demo test unit clean install
+
+all: build
+
+# Installs only what is missing; prints nothing when everything is present.
+deps:
+	@missing=""; for p in $(DEB_PACKAGES); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+build: deps
+	cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPCP_WERROR=ON >/dev/null
+	cmake --build build -j $(JOBS)
+
+build-asan: deps
+	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DPCP_WERROR=ON -DPCP_SANITIZE=ON >/dev/null
+	cmake --build build-asan -j $(JOBS)
+
+demo: build
+	python3 tests/fixtures/demo.py --build build
+
+test: build build-asan
+	cd build && ctest --output-on-failure -j $(JOBS)
+	cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+		ctest --output-on-failure -j $(JOBS)
+
+unit: build
+	cd build && ctest --output-on-failure -L unit -j $(JOBS)
+
+install: build
+	cmake --install build
+
+clean:
+	rm -rf build build-asan

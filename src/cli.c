@@ -1,0 +1,442 @@
+/* Option table and parsing. Each option has one setter; the same setter serves the command
+ * line and the configuration file's [defaults] keys, so both accept exactly the same
+ * values with the same messages. */
+#include "cli.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef enum pcp_errc (*setter_fn)(struct pcp_settings *s, const char *v, struct pcp_error *err);
+
+struct option_def {
+	const char *name;
+	int short_name;      /* 0 when none */
+	const char *arg;     /* argument name for --help, NULL for a flag */
+	const char *config_key; /* key in [defaults], NULL when the option is command-line only */
+	setter_fn set;
+	const char *help;
+};
+
+static enum pcp_errc add_string(char ***list, size_t *n, const char *v, struct pcp_error *err)
+{
+	char **grown = realloc(*list, (*n + 1) * sizeof *grown);
+
+	if (!grown)
+		return pcp_error_set(err, PCP_ERR_SYSTEM, "out of memory");
+	*list = grown;
+	if (!(grown[*n] = strdup(v)))
+		return pcp_error_set(err, PCP_ERR_SYSTEM, "out of memory");
+	(*n)++;
+	return PCP_OK;
+}
+
+static enum pcp_errc set_targets(struct pcp_settings *s, const char *v, struct pcp_error *err)
+{
+	return add_string(&s->target_files, &s->n_target_files, v, err);
+}
+
+static enum pcp_errc set_store(struct pcp_settings *s, const char *v, struct pcp_error *err)
+{
+	const char *eq = strchr(v, '=');
+	char name[128];
+
+	if (!eq || eq == v)
+		return pcp_error_set(err, PCP_ERR_USAGE, "--store \"%s\": expected NAME=PATH", v);
+	if ((size_t)(eq - v) >= sizeof name)
+		return pcp_error_set(err, PCP_ERR_USAGE, "--store: name too long in \"%s\"", v);
+	memcpy(name, v, (size_t)(eq - v));
+	name[eq - v] = '\0';
+	for (const char *p = name; *p; p++)
+		if (!isalnum((unsigned char)*p) && *p != '-' && *p != '_' && *p != '.')
+			return pcp_error_set(err, PCP_ERR_USAGE,
+					     "--store: name \"%s\" may hold only letters, digits, '-', '_', '.'",
+					     name);
+	if (!s->stores_from_cli) {
+		pcp_settings_clear_stores(s);
+		s->stores_from_cli = true;
+	}
+	for (size_t i = 0; i < s->n_stores; i++)
+		if (strcmp(s->stores[i].name, name) == 0)
+			return pcp_error_set(err, PCP_ERR_USAGE, "--store: duplicate store name \"%s\"", name);
+	return pcp_settings_add_store(s, name, eq + 1, err);
+}
+
+static enum pcp_errc set_sslmode(struct pcp_settings *s, const char *v, struct pcp_error *err)
+{
+	if (strcmp(v, "verify-ca") == 0)
+		s->sslmode = PCP_SSLMODE_VERIFY_CA;
+	else if (strcmp(v, "verify-full") == 0)
+		s->sslmode = PCP_SSLMODE_VERIFY_FULL;
+	else
+		return pcp_error_set(err, PCP_ERR_USAGE,
+				     "sslmode \"%s\": expected verify-ca or verify-full", v);
+	return PCP_OK;
+}
+
+static enum pcp_errc set_at(struct pcp_settings *s, const char *v, struct pcp_error *err)
+{
+	if (pcp_cli_parse_time(v, &s->at, err))
+		return PCP_ERR_USAGE;
+	s->at_given = true;
+	return PCP_OK;
+}
+
+static enum pcp_errc set_format(struct pcp_settings *s, const char *v, struct pcp_error *err)
+{
+	if (pcp_format_parse(v, &s->format) < 0)
+		return pcp_error_set(err, PCP_ERR_USAGE, "format \"%s\": expected text or json", v);
+	return PCP_OK;
+}
+
+static enum pcp_errc set_timeout(struct pcp_settings *s, const char *v, struct pcp_error *err)
+{
+	char *end;
+	double d;
+
+	errno = 0;
+	d = strtod(v, &end);
+	if (errno || end == v || *end || !isfinite(d) || d <= 0 || d > 86400)
+		return pcp_error_set(err, PCP_ERR_USAGE,
+				     "timeout \"%s\": expected seconds greater than 0 (at most 86400)", v);
+	s->timeout = d;
+	return PCP_OK;
+}
+
+static enum pcp_errc set_concurrency(struct pcp_settings *s, const char *v, struct pcp_error *err)
+{
+	char *end;
+	long n;
+
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (errno || end == v || *end || n < 1 || n > (long)PCP_MAX_CONCURRENCY)
+		return pcp_error_set(err, PCP_ERR_USAGE, "concurrency \"%s\": expected 1 to %u", v,
+				     PCP_MAX_CONCURRENCY);
+	s->concurrency = (unsigned)n;
+	return PCP_OK;
+}
+
+static enum pcp_errc set_config(struct pcp_settings *s, const char *v, struct pcp_error *err)
+{
+	free(s->config_path);
+	s->config_path = strdup(v);
+	return s->config_path ? PCP_OK : pcp_error_set(err, PCP_ERR_SYSTEM, "out of memory");
+}
+
+static enum pcp_errc set_require(struct pcp_settings *s, const char *v, struct pcp_error *err)
+{
+	return add_string(&s->require, &s->n_require, v, err);
+}
+
+static enum pcp_errc set_save_chains(struct pcp_settings *s, const char *v, struct pcp_error *err)
+{
+	free(s->save_chains);
+	s->save_chains = strdup(v);
+	return s->save_chains ? PCP_OK : pcp_error_set(err, PCP_ERR_SYSTEM, "out of memory");
+}
+
+static enum pcp_errc set_color(struct pcp_settings *s, const char *v, struct pcp_error *err)
+{
+	if (strcmp(v, "auto") == 0)
+		s->color = PCP_COLOR_AUTO;
+	else if (strcmp(v, "always") == 0)
+		s->color = PCP_COLOR_ALWAYS;
+	else if (strcmp(v, "never") == 0)
+		s->color = PCP_COLOR_NEVER;
+	else
+		return pcp_error_set(err, PCP_ERR_USAGE, "color \"%s\": expected auto, always or never", v);
+	return PCP_OK;
+}
+
+static enum pcp_errc set_help(struct pcp_settings *s, const char *v, struct pcp_error *err)
+{
+	(void)v;
+	(void)err;
+	s->help = true;
+	return PCP_OK;
+}
+
+static enum pcp_errc set_version(struct pcp_settings *s, const char *v, struct pcp_error *err)
+{
+	(void)v;
+	(void)err;
+	s->version = true;
+	return PCP_OK;
+}
+
+static const struct option_def options[] = {
+	{"targets", 'f', "FILE", NULL, set_targets,
+	 "read targets from FILE, one per line ('-' = stdin; '#' comments)"},
+	{"store", 's', "NAME=PATH", NULL, set_store,
+	 "trust store: PEM file or hashed directory (repeatable; replaces the configured stores)"},
+	{"sslmode", 0, "MODE", "sslmode", set_sslmode,
+	 "verify-ca or verify-full (default verify-full): the libpq mode judged"},
+	{"at", 0, "TIME", NULL, set_at,
+	 "verify as of TIME: 2021-02-15T00:00:00Z, 2021-02-15, or @UNIXSECONDS (default now)"},
+	{"format", 0, "FORMAT", "format", set_format, "text (default) or json (one object per line)"},
+	{"timeout", 't', "SECONDS", "timeout", set_timeout,
+	 "deadline for each probe: connect, reply and handshake (default 10)"},
+	{"concurrency", 'j', "N", "concurrency", set_concurrency,
+	 "probes in flight at once (default 256)"},
+	{"config", 'c', "FILE", NULL, set_config, "configuration file (default: the installed one)"},
+	{"require", 'r', "STORE", "require", set_require,
+	 "exit 1 unless every address verifies under STORE (repeatable)"},
+	{"save-chains", 0, "DIR", "save_chains", set_save_chains,
+	 "write each served chain to DIR as PEM, leaf first"},
+	{"color", 0, "WHEN", "color", set_color, "auto (default), always or never"},
+	{"help", 'h', NULL, NULL, set_help, "show this help"},
+	{"version", 'V', NULL, NULL, set_version, "show the version"},
+};
+#define N_OPTIONS (sizeof options / sizeof options[0])
+
+void pcp_cli_usage(FILE *out)
+{
+	fputs("usage: pgcertprobe [OPTIONS] TARGET...\n"
+	      "Probe PostgreSQL servers' TLS certificate chains and tell, per trust store,\n"
+	      "whether a libpq client with that store as sslrootcert would connect.\n\n"
+	      "TARGET: host, host:port, [v6addr]:port, a libpq connection string\n"
+	      "        ('host=NAME hostaddr=ADDR port=P sslmode=verify-ca') or a postgresql:// URI\n\n"
+	      "options:\n",
+	      out);
+	for (size_t i = 0; i < N_OPTIONS; i++) {
+		char left[64];
+		const struct option_def *o = &options[i];
+
+		if (o->short_name)
+			snprintf(left, sizeof left, "-%c, --%s%s%s", o->short_name, o->name,
+				 o->arg ? " " : "", o->arg ? o->arg : "");
+		else
+			snprintf(left, sizeof left, "    --%s%s%s", o->name, o->arg ? " " : "",
+				 o->arg ? o->arg : "");
+		fprintf(out, "  %-26s %s\n", left, o->help);
+	}
+	fputs("\nexit codes: 0 all verified, 1 a required store failed, 2 some target not probed,\n"
+	      "            64 usage, 66 unreadable input, 78 configuration or store error,\n"
+	      "            130/143 interrupted\n",
+	      out);
+}
+
+/* Config files: [defaults] takes the table's config keys, [stores] takes NAME = PATH with
+ * PATH relative to the file's directory. */
+static enum pcp_errc config_key(void *ctx, const char *section, const char *key, const char *value,
+				const char *config_dir, struct pcp_error *err)
+{
+	struct pcp_settings *s = ctx;
+
+	if (strcmp(section, "stores") == 0) {
+		char path[4096];
+
+		if (s->stores_from_cli)
+			return PCP_OK;
+		for (size_t i = 0; i < s->n_stores; i++)
+			if (strcmp(s->stores[i].name, key) == 0)
+				return pcp_error_set(err, PCP_ERR_CONFIG, "duplicate store name \"%s\"", key);
+		if (value[0] == '/')
+			snprintf(path, sizeof path, "%s", value);
+		else
+			snprintf(path, sizeof path, "%s/%s", config_dir, value);
+		return pcp_settings_add_store(s, key, path, err) ? PCP_ERR_CONFIG : PCP_OK;
+	}
+	if (strcmp(section, "defaults") == 0) {
+		for (size_t i = 0; i < N_OPTIONS; i++)
+			if (options[i].config_key && strcmp(options[i].config_key, key) == 0)
+				return options[i].set(s, value, err) ? PCP_ERR_CONFIG : PCP_OK;
+		return pcp_error_set(err, PCP_ERR_CONFIG, "unknown key \"%s\" in [defaults]", key);
+	}
+	return pcp_error_set(err, PCP_ERR_CONFIG, "unknown section [%s]", section);
+}
+
+struct parsed_opt {
+	const struct option_def *def;
+	const char *value;
+};
+
+enum pcp_errc pcp_cli_parse(int argc, char **argv, struct pcp_settings *s, struct pcp_error *err)
+{
+	struct option longopts[N_OPTIONS + 1];
+	char shortopts[3 * N_OPTIONS + 2];
+	size_t ns = 0;
+	struct parsed_opt *seen = calloc((size_t)argc + 1, sizeof *seen);
+	size_t n_seen = 0;
+	const char *config = NULL;
+	enum pcp_errc rc = PCP_OK;
+	int c, idx;
+
+	if (!seen)
+		return pcp_error_set(err, PCP_ERR_SYSTEM, "out of memory");
+	shortopts[ns++] = ':'; /* report a missing argument distinctly */
+	for (size_t i = 0; i < N_OPTIONS; i++) {
+		longopts[i] = (struct option){options[i].name, options[i].arg ? required_argument : no_argument,
+					      NULL, (int)(256 + i)};
+		if (options[i].short_name) {
+			shortopts[ns++] = (char)options[i].short_name;
+			if (options[i].arg)
+				shortopts[ns++] = ':';
+		}
+	}
+	longopts[N_OPTIONS] = (struct option){0};
+	shortopts[ns] = '\0';
+
+	/* Collect first: the configuration file must be applied before command-line values. */
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, shortopts, longopts, &idx)) != -1) {
+		const struct option_def *def = NULL;
+
+		if (c >= 256) {
+			def = &options[c - 256];
+		} else if (c == '?' || c == ':') {
+			const char *what = argv[optind - 1];
+
+			if (optopt && optopt < 256)
+				rc = pcp_error_set(err, PCP_ERR_USAGE, c == ':' ? "option -%c needs a value"
+									: "unknown option -%c",
+						   optopt);
+			else if (optopt >= 256)
+				rc = pcp_error_set(err, PCP_ERR_USAGE, "option %s needs a value", what);
+			else
+				rc = pcp_error_set(err, PCP_ERR_USAGE, "unknown option %s", what);
+			goto out;
+		} else {
+			for (size_t i = 0; i < N_OPTIONS; i++)
+				if (options[i].short_name == c)
+					def = &options[i];
+		}
+		if (def->set == set_config)
+			config = optarg;
+		seen[n_seen++] = (struct parsed_opt){def, optarg};
+	}
+	s->targets = (const char **)(argv + optind);
+	s->n_targets = (size_t)(argc - optind);
+
+	for (size_t i = 0; i < n_seen; i++)
+		if (seen[i].def->set == set_help || seen[i].def->set == set_version)
+			seen[i].def->set(s, NULL, err);
+	if (s->help || s->version)
+		goto out;
+
+	if (config) {
+		if ((rc = set_config(s, config, err)))
+			goto out;
+	} else {
+		s->config_path = pcp_config_default_path();
+	}
+	if (s->config_path && (rc = pcp_config_read(s->config_path, config_key, s, err)))
+		goto out;
+
+	for (size_t i = 0; i < n_seen; i++) {
+		if (seen[i].def->set == set_config)
+			continue;
+		if ((rc = seen[i].def->set(s, seen[i].value, err)))
+			goto out;
+	}
+	if (s->n_targets == 0 && s->n_target_files == 0)
+		rc = pcp_error_set(err, PCP_ERR_USAGE, "no targets: give TARGET arguments or --targets FILE");
+	else if (s->n_stores == 0)
+		rc = pcp_error_set(err, PCP_ERR_CONFIG,
+				   "no trust stores: give --store NAME=PATH or a configuration file with [stores]");
+	for (size_t i = 0; !rc && i < s->n_require; i++) {
+		bool known = false;
+
+		for (size_t j = 0; j < s->n_stores; j++)
+			known = known || strcmp(s->stores[j].name, s->require[i]) == 0;
+		if (!known)
+			rc = pcp_error_set(err, PCP_ERR_USAGE, "--require %s: no store of that name",
+					   s->require[i]);
+	}
+out:
+	free(seen);
+	return rc;
+}
+
+static bool digits(const char *s, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (!isdigit((unsigned char)s[i]))
+			return false;
+	return true;
+}
+
+static int num(const char *s, int n)
+{
+	int v = 0;
+
+	for (int i = 0; i < n; i++)
+		v = v * 10 + (s[i] - '0');
+	return v;
+}
+
+enum pcp_errc pcp_cli_parse_time(const char *s, time_t *out, struct pcp_error *err)
+{
+	struct tm tm = {0};
+	const char *p = s;
+	long offset = 0;
+	time_t t;
+
+	if (s[0] == '@') {
+		char *end;
+		long long v;
+
+		errno = 0;
+		v = strtoll(s + 1, &end, 10);
+		if (errno || end == s + 1 || *end)
+			goto bad;
+		*out = (time_t)v;
+		return PCP_OK;
+	}
+	if (!digits(p, 4) || p[4] != '-' || !digits(p + 5, 2) || p[7] != '-' || !digits(p + 8, 2))
+		goto bad;
+	tm.tm_year = num(p, 4) - 1900;
+	tm.tm_mon = num(p + 5, 2) - 1;
+	tm.tm_mday = num(p + 8, 2);
+	p += 10;
+	if (*p) {
+		if ((*p != 'T' && *p != 't' && *p != ' ') || !digits(p + 1, 2) || p[3] != ':' ||
+		    !digits(p + 4, 2) || p[6] != ':' || !digits(p + 7, 2))
+			goto bad;
+		tm.tm_hour = num(p + 1, 2);
+		tm.tm_min = num(p + 4, 2);
+		tm.tm_sec = num(p + 7, 2);
+		p += 9;
+		if (*p == '.') {
+			p++;
+			if (!isdigit((unsigned char)*p))
+				goto bad;
+			while (isdigit((unsigned char)*p))
+				p++;
+		}
+		if (*p == 'Z' || *p == 'z') {
+			p++;
+		} else if ((*p == '+' || *p == '-') && digits(p + 1, 2) && p[3] == ':' && digits(p + 4, 2)) {
+			offset = (num(p + 1, 2) * 60L + num(p + 4, 2)) * 60L * (*p == '-' ? -1 : 1);
+			p += 6;
+		} else {
+			goto bad;
+		}
+		if (*p)
+			goto bad;
+	}
+	if (tm.tm_mon > 11 || tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 ||
+	    tm.tm_min > 59 || tm.tm_sec > 60)
+		goto bad;
+	{
+		/* Reject dates timegm would normalise (2021-02-30). */
+		struct tm check = tm;
+
+		t = timegm(&check);
+		if (t == (time_t)-1 || check.tm_mday != tm.tm_mday || check.tm_mon != tm.tm_mon)
+			goto bad;
+	}
+	*out = t - offset;
+	return PCP_OK;
+bad:
+	return pcp_error_set(err, PCP_ERR_USAGE,
+			     "time \"%s\": expected RFC 3339 (2021-02-15T00:00:00Z), a date "
+			     "(2021-02-15) or @UNIXSECONDS",
+			     s);
+}

@@ -1,0 +1,53 @@
+/* libpq's verify-full host name rules (fe-secure-common.c, fe-secure-openssl.c), as a pure
+ * module: no OpenSSL, no I/O. Names carry explicit lengths because certificate strings may
+ * hold embedded NUL bytes. */
+#ifndef PCP_HOSTMATCH_H
+#define PCP_HOSTMATCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct pcp_name {
+	char *data; /* not NUL-terminated for matching purposes; owned */
+	size_t len;
+};
+
+struct pcp_ipname {
+	unsigned char addr[16];
+	size_t len; /* 4 or 16; any other length never matches */
+};
+
+/* The leaf certificate's names as libpq sees them. */
+struct pcp_cert_names {
+	struct pcp_name *dns;     /* dNSName SANs, in certificate order */
+	size_t n_dns;
+	struct pcp_ipname *ip;    /* iPAddress SANs */
+	size_t n_ip;
+	struct pcp_name *cn;      /* the FIRST commonName of the subject, or NULL */
+};
+
+enum pcp_hostmatch {
+	PCP_HOST_MATCH,
+	PCP_HOST_MISMATCH,
+	PCP_HOST_ERROR, /* e.g. a name with an embedded NUL, or no host given */
+};
+
+/* One dNSName or CN pattern against host, libpq's rules: ASCII case-insensitive, a
+ * leading "*." wildcard matching exactly one non-empty label, no other wildcards. */
+enum pcp_hostmatch pcp_hostmatch_name(const char *pattern, size_t len, const char *host);
+
+/* One iPAddress SAN against host: 4 bytes compare with inet_aton(host), 16 bytes with
+ * inet_pton(AF_INET6, host). */
+enum pcp_hostmatch pcp_hostmatch_ip(const struct pcp_ipname *ip, const char *host);
+
+/* The whole verify-full decision. On mismatch or error, writes libpq's message into msg
+ * (e.g. `server certificate for "a" (and 2 other names) does not match host name "b"`). */
+enum pcp_hostmatch pcp_hostmatch_cert(const struct pcp_cert_names *names, const char *host,
+				      char *msg, size_t msglen);
+
+/* True when host is an IPv4 or IPv6 literal as libpq decides it (no SNI for those). */
+bool pcp_host_is_ip_literal(const char *host);
+
+void pcp_cert_names_cleanup(struct pcp_cert_names *names);
+
+#endif

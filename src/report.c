@@ -1,0 +1,64 @@
+/* The writer interface's shared part: format names, dispatch to the per-format
+ * constructors, and the short status texts the table shows for addresses that did not
+ * reach TLS. */
+#include "report.h"
+
+#include <string.h>
+
+int pcp_format_parse(const char *s, enum pcp_format *out)
+{
+	if (!s)
+		return -1;
+	if (strcmp(s, "text") == 0) {
+		*out = PCP_FORMAT_TEXT;
+		return 0;
+	}
+	if (strcmp(s, "json") == 0) {
+		*out = PCP_FORMAT_JSON;
+		return 0;
+	}
+	return -1;
+}
+
+struct pcp_writer *pcp_writer_new(enum pcp_format format, FILE *out,
+				  const struct pcp_run_info *info)
+{
+	switch (format) {
+	case PCP_FORMAT_TEXT:
+		return pcp_report_text_new(out, info);
+	case PCP_FORMAT_JSON:
+		return pcp_report_json_new(out, info);
+	}
+	return NULL;
+}
+
+void pcp_writer_free(struct pcp_writer *w)
+{
+	if (w && w->ops && w->ops->free)
+		w->ops->free(w);
+}
+
+const char *pcp_status_short(enum pcp_status status)
+{
+	switch (status) {
+	case PCP_STATUS_OK:
+		return "ok";
+	case PCP_STATUS_NO_SSL:
+		return "no SSL";
+	case PCP_STATUS_REFUSED:
+		return "refused";
+	case PCP_STATUS_TIMEOUT:
+		return "timeout";
+	case PCP_STATUS_DNS_FAILED:
+		return "DNS failed";
+	case PCP_STATUS_TLS_FAILED:
+		return "TLS failed";
+	case PCP_STATUS_PROTOCOL_ERROR:
+		return "protocol error";
+	case PCP_STATUS_CANCELLED:
+		return "cancelled";
+	case PCP_STATUS_INVALID_TARGET:
+		return "invalid target";
+	}
+	return "unknown";
+}

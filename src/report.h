@@ -1,0 +1,69 @@
+/* Report writers behind one small interface {begin, record, end}. Writers see records and
+ * run facts only: never sockets, never OpenSSL objects. Records arrive in output order,
+ * each exactly once. */
+#ifndef PCP_REPORT_H
+#define PCP_REPORT_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "error.h"
+#include "result.h"
+
+enum pcp_format {
+	PCP_FORMAT_TEXT,
+	PCP_FORMAT_JSON,
+};
+
+/* Parses "text" / "json"; returns -1 for anything else. */
+int pcp_format_parse(const char *s, enum pcp_format *out);
+
+/* What every writer may know about the run. Borrowed for the writer's lifetime. */
+struct pcp_run_info {
+	const char *const *store_names; /* verdict i of every record belongs to store i */
+	size_t n_stores;
+	time_t at;                      /* verification instant */
+	bool at_given;                  /* --at was given (else: now) */
+	enum pcp_sslmode sslmode;       /* default mode */
+	bool color;                     /* text: ANSI colour (only on a terminal) */
+	const char *version;
+};
+
+/* Counts a writer may print at the end. */
+struct pcp_run_totals {
+	size_t records;
+	size_t ok;               /* reached TLS */
+	size_t not_probed;       /* status other than ok */
+	size_t *verified;        /* per store: records whose verdict is ok (n_stores long) */
+	bool interrupted;
+};
+
+struct pcp_writer;
+
+struct pcp_writer_ops {
+	int (*begin)(struct pcp_writer *w);
+	int (*record)(struct pcp_writer *w, const struct pcp_result *r);
+	int (*end)(struct pcp_writer *w, const struct pcp_run_totals *totals);
+	void (*free)(struct pcp_writer *w);
+};
+
+struct pcp_writer {
+	const struct pcp_writer_ops *ops;
+	FILE *out;                         /* borrowed */
+	const struct pcp_run_info *info;   /* borrowed */
+};
+
+/* Creates the writer for a format. NULL on allocation failure. */
+struct pcp_writer *pcp_writer_new(enum pcp_format format, FILE *out,
+				  const struct pcp_run_info *info);
+void pcp_writer_free(struct pcp_writer *w);
+
+/* Per-format constructors (report_text.c, report_json.c). */
+struct pcp_writer *pcp_report_text_new(FILE *out, const struct pcp_run_info *info);
+struct pcp_writer *pcp_report_json_new(FILE *out, const struct pcp_run_info *info);
+
+/* Short reason for a table cell when the record did not reach TLS: "no SSL", "timeout". */
+const char *pcp_status_short(enum pcp_status status);
+
+#endif

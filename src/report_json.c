@@ -1,0 +1,196 @@
+/* The JSON Lines writer: one object per record per line, flushed per record, keys in a
+ * fixed order. begin and end write nothing, so the outputs of several runs concatenate.
+ * Every string goes through pcp_json_string: record fields are untrusted bytes. */
+#include "report.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "json.h"
+
+/* A fixed-size field of the record, which may lack its NUL if a producer filled it all. */
+static void json_field(FILE *out, const char *buf, size_t size)
+{
+	pcp_json_string(out, buf, strnlen(buf, size));
+}
+
+/* Same, but an empty field is null. */
+static void json_field_or_null(FILE *out, const char *buf, size_t size)
+{
+	if (buf[0] == '\0')
+		fputs("null", out);
+	else
+		json_field(out, buf, size);
+}
+
+/* Milliseconds with microsecond resolution; null when not reached (negative) or not a
+ * number JSON can hold. */
+static void json_ms(FILE *out, double ms)
+{
+	if (ms < 0 || !isfinite(ms))
+		fputs("null", out);
+	else
+		fprintf(out, "%.3f", ms);
+}
+
+static void json_cert(FILE *out, const struct pcp_cert_facts *f)
+{
+	fputs("{\"subject\":", out);
+	pcp_json_cstr(out, f->subject);
+	fputs(",\"issuer\":", out);
+	pcp_json_cstr(out, f->issuer);
+	fputs(",\"serial\":", out);
+	pcp_json_cstr(out, f->serial);
+	fputs(",\"not_before\":", out);
+	pcp_json_time(out, f->not_before);
+	fputs(",\"not_after\":", out);
+	pcp_json_time(out, f->not_after);
+	fputs(",\"sha256\":", out);
+	json_field(out, f->sha256, sizeof f->sha256);
+	fputs(",\"san\":[", out);
+	for (size_t i = 0; f->san && i < f->n_san; i++) {
+		if (i)
+			putc(',', out);
+		pcp_json_cstr(out, f->san[i]);
+	}
+	fputs("],\"key\":", out);
+	pcp_json_cstr(out, f->key);
+	fputs(",\"sig_alg\":", out);
+	pcp_json_cstr(out, f->sig_alg);
+	putc('}', out);
+}
+
+static void json_verdict(FILE *out, const struct pcp_verdict *v)
+{
+	fprintf(out, "{\"ok\":%s,\"error\":", v->ok ? "true" : "false");
+	if (v->ok)
+		fputs("null", out);
+	else
+		json_field_or_null(out, v->error, sizeof v->error);
+	fprintf(out, ",\"code\":%d,\"depth\":%d,\"reason\":", v->code, v->depth);
+	json_field_or_null(out, v->reason, sizeof v->reason);
+	fputs(",\"path\":[", out);
+	for (size_t i = 0; v->path && i < v->path_len; i++) {
+		if (i)
+			putc(',', out);
+		json_field(out, v->path[i], sizeof v->path[i]);
+	}
+	fputs("],\"path_not_after\":", out);
+	if (v->path_not_after == 0)
+		fputs("null", out);
+	else
+		pcp_json_time(out, v->path_not_after);
+	putc('}', out);
+}
+
+static int json_begin(struct pcp_writer *w)
+{
+	(void)w;
+	return 0;
+}
+
+static int json_record(struct pcp_writer *w, const struct pcp_result *r)
+{
+	FILE *out = w->out;
+	const struct pcp_run_info *info = w->info;
+
+	fputs("{\"target\":", out);
+	pcp_json_cstr(out, r->target);
+	fputs(",\"host\":", out);
+	pcp_json_cstr(out, r->host);
+	fputs(",\"addr\":", out);
+	json_field_or_null(out, r->addr, sizeof r->addr);
+	fprintf(out, ",\"port\":%u,\"sslmode\":", (unsigned)r->port);
+	pcp_json_cstr(out, pcp_sslmode_name(r->sslmode));
+	fputs(",\"status\":", out);
+	pcp_json_cstr(out, pcp_status_name(r->status));
+
+	fputs(",\"error\":", out);
+	if (r->status == PCP_STATUS_OK)
+		fputs("null", out);
+	else if (r->error[0] == '\0')
+		pcp_json_cstr(out, pcp_status_short(r->status)); /* "error" is text when not ok */
+	else
+		json_field(out, r->error, sizeof r->error);
+
+	/* A failed handshake may still have negotiated a version: show what is known. */
+	fputs(",\"tls\":", out);
+	if (r->status == PCP_STATUS_OK || r->tls_version[0] != '\0') {
+		fputs("{\"version\":", out);
+		json_field_or_null(out, r->tls_version, sizeof r->tls_version);
+		fputs(",\"cipher\":", out);
+		json_field_or_null(out, r->tls_cipher, sizeof r->tls_cipher);
+		putc('}', out);
+	} else {
+		fputs("null", out);
+	}
+
+	fputs(",\"timing\":{\"connect_ms\":", out);
+	json_ms(out, r->connect_ms);
+	fputs(",\"total_ms\":", out);
+	json_ms(out, r->total_ms);
+	putc('}', out);
+
+	fputs(",\"chain\":[", out);
+	for (size_t i = 0; r->chain && i < r->chain_len; i++) {
+		if (i)
+			putc(',', out);
+		json_cert(out, &r->chain[i]);
+	}
+	putc(']', out);
+
+	/* Verdict i belongs to store i; a record never has more verdicts than the run's
+	 * stores, but a mismatch must not produce keys without names. */
+	fputs(",\"verify\":{", out);
+	size_t n = r->n_verdicts < info->n_stores ? r->n_verdicts : info->n_stores;
+	for (size_t i = 0; r->verdicts && i < n; i++) {
+		if (i)
+			putc(',', out);
+		pcp_json_cstr(out, info->store_names[i] ? info->store_names[i] : "");
+		putc(':', out);
+		json_verdict(out, &r->verdicts[i]);
+	}
+	putc('}', out);
+
+	fputs(",\"at\":", out);
+	pcp_json_time(out, info->at);
+	fputs("}\n", out);
+
+	/* Pipelines see each record as soon as it is known. */
+	if (fflush(out) != 0 || ferror(out))
+		return -1;
+	return 0;
+}
+
+static int json_end(struct pcp_writer *w, const struct pcp_run_totals *totals)
+{
+	(void)totals;
+	if (fflush(w->out) != 0 || ferror(w->out))
+		return -1;
+	return 0;
+}
+
+static void json_free(struct pcp_writer *w)
+{
+	free(w);
+}
+
+static const struct pcp_writer_ops json_ops = {
+	.begin = json_begin,
+	.record = json_record,
+	.end = json_end,
+	.free = json_free,
+};
+
+struct pcp_writer *pcp_report_json_new(FILE *out, const struct pcp_run_info *info)
+{
+	struct pcp_writer *w = calloc(1, sizeof *w);
+
+	if (!w)
+		return NULL;
+	w->ops = &json_ops;
+	w->out = out;
+	w->info = info;
+	return w;
+}

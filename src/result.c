@@ -1,0 +1,73 @@
+/* Record helpers: stable status and sslmode names, and cleanup of owned fields. */
+#include "result.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+const char *pcp_status_name(enum pcp_status status)
+{
+	switch (status) {
+	case PCP_STATUS_OK:
+		return "ok";
+	case PCP_STATUS_NO_SSL:
+		return "no_ssl";
+	case PCP_STATUS_REFUSED:
+		return "refused";
+	case PCP_STATUS_TIMEOUT:
+		return "timeout";
+	case PCP_STATUS_DNS_FAILED:
+		return "dns_failed";
+	case PCP_STATUS_TLS_FAILED:
+		return "tls_failed";
+	case PCP_STATUS_PROTOCOL_ERROR:
+		return "protocol_error";
+	case PCP_STATUS_CANCELLED:
+		return "cancelled";
+	case PCP_STATUS_INVALID_TARGET:
+		return "invalid_target";
+	}
+	return "unknown";
+}
+
+const char *pcp_sslmode_name(enum pcp_sslmode mode)
+{
+	return mode == PCP_SSLMODE_VERIFY_CA ? "verify-ca" : "verify-full";
+}
+
+void pcp_cert_facts_cleanup(struct pcp_cert_facts *f)
+{
+	if (!f)
+		return;
+	free(f->subject);
+	free(f->issuer);
+	free(f->serial);
+	for (size_t i = 0; i < f->n_san; i++)
+		free(f->san[i]);
+	free(f->san);
+	free(f->key);
+	free(f->sig_alg);
+	memset(f, 0, sizeof *f);
+}
+
+void pcp_verdict_cleanup(struct pcp_verdict *v)
+{
+	if (!v)
+		return;
+	free(v->path);
+	memset(v, 0, sizeof *v);
+}
+
+void pcp_result_cleanup(struct pcp_result *r)
+{
+	if (!r)
+		return;
+	free(r->target);
+	free(r->host);
+	for (size_t i = 0; i < r->chain_len; i++)
+		pcp_cert_facts_cleanup(&r->chain[i]);
+	free(r->chain);
+	for (size_t i = 0; i < r->n_verdicts; i++)
+		pcp_verdict_cleanup(&r->verdicts[i]);
+	free(r->verdicts);
+	memset(r, 0, sizeof *r);
+}

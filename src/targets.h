@@ -1,0 +1,50 @@
+/* Target syntax (host, host:port, [v6]:port, libpq conninfo, postgresql:// URI) and
+ * streaming of target files. A parsed target keeps libpq's meaning of host (the name
+ * checked and sent as SNI) and hostaddr (where to connect). */
+#ifndef PCP_TARGETS_H
+#define PCP_TARGETS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "error.h"
+#include "result.h"
+
+struct pcp_target {
+	char *text;      /* as given, owned */
+	char *host;      /* owned; NULL when only hostaddr was given */
+	char *hostaddr;  /* owned; NULL when the host name is to be resolved */
+	uint16_t port;
+	bool has_sslmode; /* the target named verify-ca or verify-full itself */
+	enum pcp_sslmode sslmode;
+};
+
+/* Parses text. On failure returns PCP_ERR_TARGET with err naming what was wrong, and
+ * out->text is still set (so the caller can emit an invalid_target record). */
+enum pcp_errc pcp_target_parse(const char *text, struct pcp_target *out, struct pcp_error *err);
+void pcp_target_cleanup(struct pcp_target *t);
+
+/* Streams a targets file: one target per line, '#' comments and blank lines skipped,
+ * "-" is stdin. Lines are bounded (PCP_TARGET_LINE_MAX); a longer line or one holding
+ * bytes that cannot appear in a target yields a line with *bad set and a reason. */
+#define PCP_TARGET_LINE_MAX 4096
+
+struct pcp_target_reader {
+	FILE *fp;
+	bool owned;
+	const char *path;
+	unsigned long lineno;
+	char *buf;
+	size_t cap;
+};
+
+enum pcp_errc pcp_target_reader_open(struct pcp_target_reader *r, const char *path,
+				     struct pcp_error *err);
+/* Returns 1 with *line set (borrowed until the next call), 0 at end, -1 on read error
+ * (err set, PCP_ERR_INPUT). When the line is unusable, *bad is set to a reason string. */
+int pcp_target_reader_next(struct pcp_target_reader *r, const char **line, const char **bad,
+			   struct pcp_error *err);
+void pcp_target_reader_close(struct pcp_target_reader *r);
+
+#endif

@@ -1,0 +1,35 @@
+/* Named trust stores: a PEM bundle (certificates, optionally CRLs) or a hashed certificate
+ * directory, loaded fully into memory once before the loop starts and read-only after. */
+#ifndef PCP_TRUSTSTORE_H
+#define PCP_TRUSTSTORE_H
+
+#include <openssl/x509.h>
+
+#include "error.h"
+
+struct pcp_store {
+	char *name;        /* owned */
+	char *path;        /* owned, as given */
+	X509_STORE *store; /* owned */
+	size_t n_certs;    /* certificates loaded */
+};
+
+/* Loads path (file or directory). A file or directory with no certificate, an unreadable
+ * path or a broken PEM is an error naming the store and path (code PCP_ERR_CONFIG). */
+struct pcp_store *pcp_store_load(const char *name, const char *path, struct pcp_error *err);
+
+void pcp_store_free(struct pcp_store *store);
+
+/* A list of stores in run order. */
+struct pcp_store_list {
+	struct pcp_store **items; /* owned */
+	size_t n;
+};
+
+/* Appends; rejects a duplicate name with PCP_ERR_USAGE. Takes ownership of store on
+ * success only. */
+enum pcp_errc pcp_store_list_add(struct pcp_store_list *list, struct pcp_store *store,
+				 struct pcp_error *err);
+void pcp_store_list_cleanup(struct pcp_store_list *list);
+
+#endif

@@ -1,0 +1,267 @@
+/* Verification of one captured chain against one trust store at one instant, set up the
+ * way OpenSSL's TLS client does it (ssl/ssl_cert.c ssl_verify_cert_chain) inside libpq,
+ * followed by libpq's verify-full name check. Pure computation: no I/O, so it can run
+ * inside a loop callback. */
+#include "verify.h"
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hostmatch.h"
+
+/* libpq's text when verify-full has no host to compare (fe-secure-common.c). */
+#define MSG_NO_HOST "host name must be specified for a verified SSL connection"
+
+int pcp_verify_default_auth_level(void)
+{
+	/* A constant of this machine's OpenSSL build and configuration, computed once. */
+	static int level = -1;
+	SSL_CTX *ctx;
+
+	if (level >= 0)
+		return level;
+	ERR_clear_error();
+	if (!(ctx = SSL_CTX_new(TLS_client_method()))) {
+		ERR_clear_error();
+		return OPENSSL_TLS_SECURITY_LEVEL; /* not cached: try again next time */
+	}
+	level = SSL_CTX_get_security_level(ctx);
+	SSL_CTX_free(ctx);
+	return level;
+}
+
+static time_t cert_time(const ASN1_TIME *t)
+{
+	struct tm tm;
+
+	if (!t || !ASN1_TIME_to_tm(t, &tm))
+		return 0;
+	return timegm(&tm);
+}
+
+static void format_date(const ASN1_TIME *t, char *buf, size_t len)
+{
+	time_t when = cert_time(t);
+	struct tm tm;
+
+	if (!t || !gmtime_r(&when, &tm) || strftime(buf, len, "%Y-%m-%d", &tm) == 0)
+		snprintf(buf, len, "?");
+}
+
+/* leaf / intermediate / root for the certificate at depth of a built path. */
+static const char *role(const STACK_OF(X509) *path, int depth)
+{
+	X509 *cert = sk_X509_value(path, depth);
+
+	if (depth == 0)
+		return "leaf";
+	if (cert && depth == sk_X509_num(path) - 1 && (X509_get_extension_flags(cert) & EXFLAG_SS))
+		return "root";
+	return "intermediate";
+}
+
+/* The weak digest's name for "weak signature (SHA-1)", or NULL. */
+static const char *digest_name(X509 *cert)
+{
+	int mdnid = NID_undef, pknid = NID_undef;
+
+	if (!cert || !OBJ_find_sigid_algs(X509_get_signature_nid(cert), &mdnid, &pknid))
+		return NULL;
+	switch (mdnid) {
+	case NID_sha1:
+		return "SHA-1";
+	case NID_md5:
+		return "MD5";
+	case NID_md4:
+		return "MD4";
+	case NID_md2:
+		return "MD2";
+	default:
+		return NULL;
+	}
+}
+
+/* A short reason for tables, from the code and the certificate it concerns. */
+static void make_reason(struct pcp_verdict *v, const STACK_OF(X509) *path)
+{
+	X509 *cert = v->depth >= 0 ? sk_X509_value(path, v->depth) : NULL;
+	char date[32];
+
+	switch (v->code) {
+	case X509_V_ERR_CERT_HAS_EXPIRED:
+		format_date(cert ? X509_get0_notAfter(cert) : NULL, date, sizeof date);
+		snprintf(v->reason, sizeof v->reason, "%s expired %s", role(path, v->depth), date);
+		return;
+	case X509_V_ERR_CERT_NOT_YET_VALID:
+		format_date(cert ? X509_get0_notBefore(cert) : NULL, date, sizeof date);
+		snprintf(v->reason, sizeof v->reason, "not yet valid until %s", date);
+		return;
+	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+		snprintf(v->reason, sizeof v->reason, "unknown issuer");
+		return;
+	case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+		snprintf(v->reason, sizeof v->reason, "self-signed leaf");
+		return;
+	case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+		snprintf(v->reason, sizeof v->reason, "untrusted root");
+		return;
+	case X509_V_ERR_CA_MD_TOO_WEAK: {
+		const char *md = digest_name(cert);
+
+		if (md)
+			snprintf(v->reason, sizeof v->reason, "weak signature (%s)", md);
+		else
+			snprintf(v->reason, sizeof v->reason, "weak signature");
+		return;
+	}
+	case X509_V_ERR_EE_KEY_TOO_SMALL:
+	case X509_V_ERR_CA_KEY_TOO_SMALL: {
+		EVP_PKEY *pk = cert ? X509_get0_pubkey(cert) : NULL;
+		const char *type = pk ? EVP_PKEY_get0_type_name(pk) : NULL;
+
+		if (type)
+			snprintf(v->reason, sizeof v->reason, "weak key (%s %d)", type,
+			         EVP_PKEY_get_bits(pk));
+		else
+			snprintf(v->reason, sizeof v->reason, "weak key");
+		return;
+	}
+	case X509_V_ERR_INVALID_PURPOSE:
+		snprintf(v->reason, sizeof v->reason, "not for TLS servers");
+		return;
+	default:
+		snprintf(v->reason, sizeof v->reason, "%s", X509_verify_cert_error_string(v->code));
+		return;
+	}
+}
+
+/* Records the built path (as far as it got) leaf to anchor, and its earliest notAfter. */
+static int record_path(struct pcp_verdict *v, const STACK_OF(X509) *path)
+{
+	int n = sk_X509_num(path);
+
+	if (n <= 0)
+		return 0;
+	if (!(v->path = calloc((size_t)n, sizeof *v->path)))
+		return -1;
+	for (int i = 0; i < n; i++) {
+		X509 *cert = sk_X509_value(path, i);
+		time_t na = cert_time(X509_get0_notAfter(cert));
+
+		pcp_cert_sha256_hex(cert, v->path[i]);
+		if (na && (v->path_not_after == 0 || na < v->path_not_after))
+			v->path_not_after = na;
+	}
+	v->path_len = (size_t)n;
+	return 0;
+}
+
+/* libpq's verify-full step, run only after the chain verified. */
+static int check_name(const struct pcp_chain *chain, const struct pcp_verify_params *params,
+                      struct pcp_verdict *out, struct pcp_error *err)
+{
+	struct pcp_cert_names names;
+	enum pcp_hostmatch m;
+
+	if (!params->host || !params->host[0]) {
+		out->ok = false;
+		out->code = PCP_VERDICT_NO_HOST;
+		out->depth = 0;
+		snprintf(out->error, sizeof out->error, "%s", MSG_NO_HOST);
+		snprintf(out->reason, sizeof out->reason, "no host name");
+		return 0;
+	}
+	if (pcp_chain_leaf_names(chain, &names) < 0) {
+		pcp_error_set(err, PCP_ERR_SYSTEM, "verify: out of memory");
+		return -1;
+	}
+	m = pcp_hostmatch_cert(&names, params->host, out->error, sizeof out->error);
+	pcp_cert_names_cleanup(&names);
+	if (m == PCP_HOST_MATCH) {
+		out->error[0] = '\0';
+		return 0;
+	}
+	out->ok = false;
+	out->code = PCP_VERDICT_NAME_MISMATCH;
+	out->depth = 0;
+	/* PCP_HOST_ERROR: a name libpq refuses to compare (embedded NUL, bad IP length). */
+	snprintf(out->reason, sizeof out->reason, "%s",
+	         m == PCP_HOST_MISMATCH ? "name mismatch" : "invalid name in certificate");
+	return 0;
+}
+
+int pcp_verify_chain(const struct pcp_chain *chain, const struct pcp_store *store,
+                     const struct pcp_verify_params *params, struct pcp_verdict *out,
+                     struct pcp_error *err)
+{
+	X509 *leaf = pcp_chain_get0(chain, 0);
+	X509_STORE_CTX *ctx = NULL;
+	X509_VERIFY_PARAM *param;
+	int rc = -1;
+
+	memset(out, 0, sizeof *out);
+	out->depth = -1;
+	if (!leaf) {
+		pcp_error_set(err, PCP_ERR_TLS, "verify: empty chain");
+		return -1;
+	}
+	ERR_clear_error();
+	if (!(ctx = X509_STORE_CTX_new())) {
+		pcp_error_set(err, PCP_ERR_SYSTEM, "verify");
+		pcp_error_append_openssl(err);
+		return -1;
+	}
+	/* As ssl_verify_cert_chain: the untrusted set is the whole served chain, leaf
+	 * included. */
+	if (!X509_STORE_CTX_init(ctx, store->store, leaf, chain->certs)) {
+		pcp_error_set(err, PCP_ERR_TLS, "verify: store %s", store->name);
+		pcp_error_append_openssl(err);
+		goto out;
+	}
+	param = X509_STORE_CTX_get0_param(ctx);
+	X509_VERIFY_PARAM_set_auth_level(param, params->auth_level);
+	/* Purpose and trust ssl_server: serverAuth EKU on the leaf, CA constraints above. */
+	if (!X509_STORE_CTX_set_default(ctx, "ssl_server")) {
+		pcp_error_set(err, PCP_ERR_TLS, "verify: ssl_server defaults");
+		pcp_error_append_openssl(err);
+		goto out;
+	}
+	X509_VERIFY_PARAM_set_time(param, params->at);
+
+	out->ok = X509_verify_cert(ctx) == 1;
+	out->code = X509_STORE_CTX_get_error(ctx);
+	/* A verify call that ended for lack of memory says nothing about the chain. */
+	if (out->code == X509_V_ERR_OUT_OF_MEM) {
+		pcp_error_set(err, PCP_ERR_SYSTEM, "verify: out of memory");
+		goto out;
+	}
+	if (record_path(out, X509_STORE_CTX_get0_chain(ctx)) < 0) {
+		pcp_error_set(err, PCP_ERR_SYSTEM, "verify: out of memory");
+		goto out;
+	}
+	if (!out->ok) {
+		if (out->code == X509_V_OK)
+			out->code = X509_V_ERR_UNSPECIFIED;
+		out->depth = X509_STORE_CTX_get_error_depth(ctx);
+		snprintf(out->error, sizeof out->error, "certificate verify failed: %s",
+		         X509_verify_cert_error_string(out->code));
+		make_reason(out, X509_STORE_CTX_get0_chain(ctx));
+	} else {
+		out->code = X509_V_OK;
+		if (params->sslmode == PCP_SSLMODE_VERIFY_FULL &&
+		    check_name(chain, params, out, err) < 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	ERR_clear_error();
+	X509_STORE_CTX_free(ctx);
+	if (rc < 0)
+		pcp_verdict_cleanup(out);
+	return rc;
+}

@@ -1,0 +1,33 @@
+/* Verification of a captured chain under one trust store at one instant, with exactly the
+ * parameters OpenSSL's TLS client uses inside libpq: purpose/trust ssl_server, auth level
+ * of a default SSL_CTX, no partial chains, trusted-first, then libpq's name check for
+ * verify-full. */
+#ifndef PCP_VERIFY_H
+#define PCP_VERIFY_H
+
+#include <time.h>
+
+#include "chain.h"
+#include "error.h"
+#include "result.h"
+#include "truststore.h"
+
+/* The security level of a default client SSL_CTX on this machine (Debian: 2). Computed
+ * once; call before the loop starts. */
+int pcp_verify_default_auth_level(void);
+
+struct pcp_verify_params {
+	time_t at;               /* verification instant */
+	int auth_level;          /* from pcp_verify_default_auth_level() */
+	enum pcp_sslmode sslmode;
+	const char *host;        /* name for verify-full; NULL means none was given */
+};
+
+/* Fills out (caller cleans up with pcp_verdict_cleanup). Returns 0, or -1 on an internal
+ * failure (allocation), with err set. A chain that does not verify is not a failure of
+ * this function: out->ok is false and out->code/depth/error/reason say why. */
+int pcp_verify_chain(const struct pcp_chain *chain, const struct pcp_store *store,
+		     const struct pcp_verify_params *params, struct pcp_verdict *out,
+		     struct pcp_error *err);
+
+#endif

@@ -1,0 +1,467 @@
+#!/usr/bin/env python3
+"""Hostile servers: pgcertprobe against tests/fixtures/hostile_server (silence, 'E', unknown
+bytes, 'S' plus plaintext, EOF, RST, trickled TLS, huge chains, hostile certificate fields).
+Each behaviour must give exactly one record with the right status within the timeout, the
+prober must never send anything after the SSLRequest but TLS, and real libpq (psql) must
+reach the same verdict for the TLS phase. Stdlib only; prints "N passed, M failed"."""
+
+import json
+import os
+import select
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+SOURCE = os.environ.get("PCP_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "..", ".."))
+BUILD = os.environ.get("PCP_BUILD_DIR", os.path.join(SOURCE, "build"))
+PROBER = os.path.join(BUILD, "pgcertprobe")
+FIXTURE = os.path.join(BUILD, "tests", "hostile_server")
+STORE = os.path.join(SOURCE, "config", "combined.pem")
+
+TIMEOUT = 2          # --timeout for single runs
+SLOW_TIMEOUT = 5     # for trickle and the all-at-once run (ASan builds are slower)
+
+# behaviour -> status pgcertprobe must report. huge-chain serves 60 certificates (~29 KB),
+# under OpenSSL's default max_cert_list of 100 KB, which libpq and pgcertprobe both keep;
+# oversize-chain serves ~150 KB and fails the handshake with "excessive message size".
+EXPECT = {
+    "ok": "ok",
+    "silent": "timeout",
+    "error": "protocol_error",
+    "error-v3": "protocol_error",
+    "error-empty": "protocol_error",
+    "unknown": "protocol_error",
+    "unknown-nul": "protocol_error",
+    "s-extra": "protocol_error",
+    "s-extra-silent": "protocol_error",
+    "close": "protocol_error",
+    "reset": "protocol_error",
+    "close-after-s": "tls_failed",
+    "trickle": "ok",
+    "slow-s": "ok",
+    "no-ssl": "no_ssl",
+    "tls-garbage": "tls_failed",
+    "huge-chain": "ok",
+    "oversize-chain": "tls_failed",
+    "weird-cert": "ok",
+}
+CHAIN_LEN = {"ok": 1, "trickle": 1, "slow-s": 1, "weird-cert": 1, "huge-chain": 60}
+# Where libpq 15 knowingly differs. s-extra-silent: libpq reads the extra bytes into its
+# buffer, sends a ClientHello and checks the buffer only after a completed handshake, so
+# with no TLS server behind the injected bytes it waits until connect_timeout; the prober
+# sees the bytes right after 'S' and fails at once (same verdict: no connection).
+LIBPQ_DIFFERS = {"s-extra-silent": "timeout"}
+# Statuses for which the documented exit code is 2 ("some target could not be probed").
+NOT_PROBED = {"timeout", "refused", "protocol_error", "tls_failed", "dns_failed"}
+
+
+class Results:
+    def __init__(self):
+        self.passed = 0
+        self.failed = 0
+
+    def check(self, name, cond, detail=""):
+        if cond:
+            self.passed += 1
+            print(f"ok   {name}")
+        else:
+            self.failed += 1
+            print(f"FAIL {name}{': ' + detail if detail else ''}")
+        sys.stdout.flush()
+        return cond
+
+
+class Fixture:
+    """hostile_server in its own process group; stderr goes to a file we can read."""
+
+    def __init__(self, tmpdir, name, args=()):
+        self.log_path = os.path.join(tmpdir, f"{name}.stderr")
+        self.log = open(self.log_path, "wb")
+        # stdin stays open: the fixture exits on its EOF if we die without teardown.
+        self.proc = subprocess.Popen(
+            [FIXTURE, "--exit-on-stdin-eof", *args],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log,
+            start_new_session=True)
+        self.ports = self._read_ready(60)
+
+    def _read_ready(self, limit):
+        deadline = time.monotonic() + limit
+        buf = b""
+        while b"\n" not in buf:
+            left = deadline - time.monotonic()
+            if left <= 0 or self.proc.poll() is not None:
+                raise RuntimeError(f"hostile_server did not get ready: {self.stderr()}")
+            ready, _, _ = select.select([self.proc.stdout], [], [], left)
+            if ready:
+                chunk = os.read(self.proc.stdout.fileno(), 4096)
+                if not chunk:
+                    raise RuntimeError(f"hostile_server exited: {self.stderr()}")
+                buf += chunk
+        words = buf.split(b"\n", 1)[0].decode().split()
+        if not words or words[0] != "READY":
+            raise RuntimeError(f"unexpected first line {buf!r}")
+        return {k: int(v) for k, v in (w.split("=", 1) for w in words[1:])}
+
+    def stderr(self):
+        if not self.log.closed:
+            self.log.flush()
+        with open(self.log_path, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+
+    def stop(self):
+        if self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(5)
+        for f in (self.proc.stdin, self.proc.stdout):
+            try:
+                f.close()
+            except OSError:
+                pass
+        self.log.close()
+
+
+def free_port():
+    """A loopback port with nothing listening (bound, then released)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def run_prober(targets, timeout, concurrency=None):
+    cmd = [PROBER, "--format", "json", "--timeout", str(timeout), "--store", f"test={STORE}"]
+    if concurrency:
+        cmd += ["--concurrency", str(concurrency)]
+    cmd += targets
+    start = time.monotonic()
+    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       timeout=timeout * len(targets) + 60)
+    elapsed = time.monotonic() - start
+    records, bad = [], []
+    for line in p.stdout.split(b"\n"):
+        if not line:
+            continue
+        try:
+            # strict json.loads rejects raw control characters inside strings.
+            records.append(json.loads(line.decode("utf-8")))
+        except (UnicodeDecodeError, ValueError) as e:
+            bad.append(f"{e}: {line[:200]!r}")
+    return p.returncode, records, bad, p.stderr.decode("utf-8", "replace"), elapsed
+
+
+def printable_ascii(text):
+    return all(0x20 <= ord(ch) < 0x7F for ch in text)
+
+
+def check_record(r, name, rec, want):
+    """Assertions on one behaviour's record beyond its status."""
+    err = rec.get("error") or ""
+    if want != "ok":
+        r.check(f"{name}: error text present", bool(err), json.dumps(rec)[:300])
+    if name == "error":
+        r.check(f"{name}: server text shown", "sorry, too many clients already" in err, err)
+        r.check(f"{name}: error printable ASCII", printable_ascii(err), repr(err))
+    elif name == "error-v3":
+        r.check(f"{name}: server text shown", "sorry, too many clients already" in err, err)
+        # Field codes stay glued to their values: the body was shown, not parsed.
+        r.check(f"{name}: not parsed as v3", "C53300" in err or "SFATAL" in err, err)
+        r.check(f"{name}: error printable ASCII", printable_ascii(err), repr(err))
+    elif name == "unknown":
+        r.check(f"{name}: libpq wording",
+                "received invalid response to SSL negotiation: X" in err, err)
+    elif name == "unknown-nul":
+        r.check(f"{name}: byte named in hex",
+                "received invalid response to SSL negotiation" in err and "0x00" in err, err)
+    elif name in ("s-extra", "s-extra-silent"):
+        r.check(f"{name}: CVE-2021-23222 wording",
+                "unencrypted data after SSL response" in err, err)
+    elif name == "oversize-chain":
+        r.check(f"{name}: OpenSSL's reason", "excessive message size" in err.lower(), err)
+    if name in CHAIN_LEN and rec.get("status") == "ok":
+        chain = rec.get("chain") or []
+        r.check(f"{name}: chain of {CHAIN_LEN[name]}", len(chain) == CHAIN_LEN[name],
+                f"got {len(chain)}")
+        tls = rec.get("tls") or {}
+        r.check(f"{name}: tls version", str(tls.get("version", "")).startswith("TLS"),
+                json.dumps(tls))
+        r.check(f"{name}: verified against the store", "test" in (rec.get("verify") or {}),
+                json.dumps(rec.get("verify"))[:200])
+    if name == "weird-cert" and rec.get("status") == "ok":
+        leaf = (rec.get("chain") or [{}])[0]
+        subject = str(leaf.get("subject", ""))
+        r.check(f"{name}: hostile subject survives escaping", "evil" in subject, subject)
+
+
+def single_runs(r, fx):
+    statuses = {}
+    for name, want in EXPECT.items():
+        timeout = SLOW_TIMEOUT if name == "trickle" else TIMEOUT
+        target = f"127.0.0.1:{fx.ports[name]}"
+        rc, recs, bad, err, elapsed = run_prober([target], timeout)
+        r.check(f"{name}: output is JSON", not bad, "; ".join(bad)[:300])
+        if not r.check(f"{name}: exactly one record", len(recs) == 1,
+                       f"{len(recs)} records, rc {rc}, stderr {err.strip()[:300]}"):
+            continue
+        rec = recs[0]
+        statuses[name] = rec.get("status")
+        r.check(f"{name}: status {want}", rec.get("status") == want,
+                f"got {rec.get('status')!r} error {rec.get('error')!r}")
+        r.check(f"{name}: target echoed", rec.get("target") == target, rec.get("target"))
+        r.check(f"{name}: within timeout + 1 s", elapsed <= timeout + 1, f"{elapsed:.2f}s")
+        if want in NOT_PROBED:
+            r.check(f"{name}: exit code 2", rc == 2, f"rc {rc}")
+        elif want == "ok":
+            r.check(f"{name}: exit code 0", rc == 0, f"rc {rc}")
+        if name == "silent":
+            r.check(f"{name}: waited for the deadline", elapsed >= timeout - 0.2,
+                    f"{elapsed:.2f}s")
+        check_record(r, name, rec, want)
+    return statuses
+
+
+def refused_run(r):
+    port = free_port()
+    rc, recs, bad, err, elapsed = run_prober([f"127.0.0.1:{port}"], TIMEOUT)
+    if r.check("refused: exactly one record", len(recs) == 1 and not bad,
+               f"{len(recs)} records {bad} {err.strip()[:200]}"):
+        r.check("refused: status refused", recs[0].get("status") == "refused",
+                json.dumps(recs[0])[:300])
+        r.check("refused: exit code 2", rc == 2, f"rc {rc}")
+        r.check("refused: fast", elapsed < TIMEOUT, f"{elapsed:.2f}s")
+
+
+def have_ipv6_loopback():
+    try:
+        with socket.socket(socket.AF_INET6) as s:
+            s.bind(("::1", 0))
+        return True
+    except OSError:
+        return False
+
+
+def ipv6_runs(r, fx):
+    """The same listeners on [::1]: bracketed targets and IPv6 addresses in records."""
+    for name in ("error", "ok", "s-extra"):
+        target = f"[::1]:{fx.ports[name]}"
+        rc, recs, bad, err, elapsed = run_prober([target], TIMEOUT)
+        if not r.check(f"ipv6 {name}: exactly one record", len(recs) == 1 and not bad,
+                       f"{len(recs)} records {bad} {err.strip()[:200]}"):
+            continue
+        r.check(f"ipv6 {name}: status {EXPECT[name]}", recs[0].get("status") == EXPECT[name],
+                json.dumps(recs[0])[:300])
+        r.check(f"ipv6 {name}: addr ::1", recs[0].get("addr") == "::1", recs[0].get("addr"))
+
+
+def all_at_once(r, fx):
+    names = list(EXPECT)
+    refused = free_port()
+    targets = [f"127.0.0.1:{fx.ports[n]}" for n in names] + [f"127.0.0.1:{refused}"]
+    wants = [EXPECT[n] for n in names] + ["refused"]
+    labels = names + ["refused"]
+    rc, recs, bad, err, elapsed = run_prober(targets, SLOW_TIMEOUT, concurrency=2)
+    r.check("all: output is JSON", not bad, "; ".join(bad)[:300])
+    if not r.check("all: one record per target", len(recs) == len(targets),
+                   f"{len(recs)} of {len(targets)}, rc {rc}, stderr {err.strip()[:300]}"):
+        return
+    r.check("all: records in input order", [x.get("target") for x in recs] == targets,
+            str([x.get("target") for x in recs]))
+    for label, want, rec in zip(labels, wants, recs):
+        r.check(f"all: {label} status {want}", rec.get("status") == want,
+                f"got {rec.get('status')!r} error {rec.get('error')!r}")
+    r.check("all: exit code 2", rc == 2, f"rc {rc}")
+    # Only silent waits for the deadline; everything else is quick even two at a time.
+    r.check("all: bounded time", elapsed <= 2 * SLOW_TIMEOUT + 5, f"{elapsed:.2f}s")
+
+
+def fixture_saw(r, fx):
+    """What the prober did on the wire, as the fixture logged it."""
+    time.sleep(0.5)  # the fixture logs the prober's last closes asynchronously
+    log = fx.stderr()
+    violations = [l for l in log.splitlines() if "VIOLATION" in l]
+    r.check("wire: only an SSLRequest, then TLS or nothing", not violations,
+            "\n    ".join(violations[:10]))
+    for name in ("ok", "trickle", "huge-chain"):
+        r.check(f"wire: {name}: close_notify sent",
+                f"hostile_server[{name} #" in log and any(
+                    l.startswith(f"hostile_server[{name} #") and "close_notify" in l
+                    for l in log.splitlines()), "no close_notify logged")
+
+
+def libpq_class(text):
+    """pgcertprobe status implied by libpq's message for sslmode=require, no root file."""
+    if "timeout expired" in text:
+        return "timeout"
+    if "Connection refused" in text:
+        return "refused"
+    if "does not support SSL" in text:
+        return "no_ssl"
+    # The fixture hangs up on the StartupMessage that follows a completed handshake.
+    if "SSL connection has been closed unexpectedly" in text:
+        return "ok"
+    if "SSL error" in text or "SSL SYSCALL" in text:
+        return "tls_failed"
+    if any(s in text for s in ("error response during SSL exchange",
+                               "invalid response to SSL negotiation",
+                               "unencrypted data after SSL response",
+                               "server closed the connection unexpectedly")):
+        return "protocol_error"
+    return "unknown: " + text.strip()[:200]
+
+
+def libpq_agreement(r, fx, statuses, tmpdir):
+    psql = shutil.which("psql")
+    if not psql:
+        r.check("libpq: psql available", False, "install postgresql-client")
+        return
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
+    env["HOME"] = tmpdir  # no ~/.postgresql/root.crt: require then never verifies
+    env["LC_ALL"] = "C"
+    for name, want in EXPECT.items():
+        timeout = SLOW_TIMEOUT if name == "trickle" else TIMEOUT
+        conn = (f"host=127.0.0.1 port={fx.ports[name]} sslmode=require "
+                f"connect_timeout={timeout} user=probe dbname=probe")
+        p = subprocess.run([psql, "-X", "-w", conn, "-c", "select 1"], env=env,
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           timeout=timeout + 30)
+        got = libpq_class(p.stdout.decode("utf-8", "replace"))
+        want = LIBPQ_DIFFERS.get(name, want)
+        r.check(f"libpq: {name} -> {want}", got == want, got)
+        if name in LIBPQ_DIFFERS:
+            print(f"note libpq: {name}: libpq {got}, pgcertprobe {statuses.get(name)} "
+                  "(known difference)")
+        elif name in statuses:
+            r.check(f"libpq: {name} agrees with pgcertprobe", got == statuses[name],
+                    f"libpq {got}, pgcertprobe {statuses[name]}")
+
+
+def split_pem(path):
+    """The PEM blocks of a file, in order."""
+    with open(path) as f:
+        text = f.read()
+    end = "-----END CERTIFICATE-----"
+    return [blk.strip() + "\n" + end + "\n" for blk in text.split(end) if "BEGIN" in blk]
+
+
+def verify_agreement(r, fx, tmpdir):
+    """verify-ca/verify-full verdicts on hostile certificates: pgcertprobe vs libpq."""
+    psql = shutil.which("psql")
+    if not psql:
+        r.check("verify: psql available", False, "install postgresql-client")
+        return
+    certs = os.path.join(tmpdir, "certs")
+    root = os.path.join(tmpdir, "huge-chain-root.pem")
+    with open(root, "w") as f:
+        f.write(split_pem(os.path.join(certs, "huge-chain.pem"))[-1])
+    ok_pem = os.path.join(certs, "ok.pem")
+    weird_pem = os.path.join(certs, "weird-cert.pem")
+    # (behaviour, store file, sslmode, host, libpq's verdict as checked by hand)
+    cases = [
+        ("ok", ok_pem, "verify-full", "localhost", True),
+        ("ok", ok_pem, "verify-full", "127.0.0.1", True),
+        ("ok", ok_pem, "verify-full", "other.test", False),
+        # A dNSName with an embedded NUL is an error for any host, IP hosts included.
+        ("weird-cert", weird_pem, "verify-full", "localhost", False),
+        ("weird-cert", weird_pem, "verify-full", "127.0.0.1", False),
+        ("weird-cert", weird_pem, "verify-ca", "localhost", True),
+        # 60 certificates: within OpenSSL's default depth of 100.
+        ("huge-chain", root, "verify-full", "localhost", True),
+        ("huge-chain", ok_pem, "verify-ca", "localhost", False),
+    ]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
+    env["HOME"] = tmpdir
+    env["LC_ALL"] = "C"
+    for name, store, mode, host, want in cases:
+        label = f"verify: {name} {mode} host={host} store={os.path.basename(store)}"
+        conn = f"host={host} hostaddr=127.0.0.1 port={fx.ports[name]}"
+        p = subprocess.run([PROBER, "--format", "json", "--timeout", str(TIMEOUT), "--sslmode",
+                            mode, "--store", f"t={store}", conn], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, timeout=60)
+        try:
+            rec = json.loads(p.stdout.decode("utf-8").strip().split("\n")[0])
+            got = bool(rec["verify"]["t"]["ok"])
+        except (ValueError, KeyError, IndexError, TypeError) as e:
+            r.check(f"{label}: prober verdict", False, f"{e}: {p.stdout[:300]!r}")
+            continue
+        lp = subprocess.run([psql, "-X", "-w", f"{conn} sslmode={mode} sslrootcert={store} "
+                             f"connect_timeout={TIMEOUT} user=probe dbname=probe", "-c",
+                             "select 1"], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, timeout=60)
+        text = lp.stdout.decode("utf-8", "replace")
+        # Past verification, libpq sends its StartupMessage and the fixture hangs up.
+        libpq_ok = "SSL connection has been closed unexpectedly" in text
+        r.check(f"{label}: libpq {'passes' if want else 'fails'}", libpq_ok == want,
+                text.strip()[:200])
+        r.check(f"{label}: pgcertprobe agrees", got == libpq_ok,
+                f"pgcertprobe {got} ({rec['verify']['t'].get('error')}), libpq: "
+                f"{text.strip()[:200]}")
+
+
+def wait_for_prober(limit):
+    """The prober may still be under construction in a shared tree: wait a little."""
+    deadline = time.monotonic() + limit
+    while True:
+        try:
+            p = subprocess.run([PROBER, "--version"], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, timeout=10)
+            if p.returncode == 0:
+                return True
+        except (OSError, subprocess.TimeoutExpired):
+            pass
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(2)
+
+
+def main():
+    r = Results()
+    fixtures = []
+    tmpdir = tempfile.mkdtemp(prefix="pcp-hostile-")
+    try:
+        if not r.check("prober runs", wait_for_prober(0), PROBER) or \
+                not r.check("fixture built", os.access(FIXTURE, os.X_OK), FIXTURE):
+            return 1
+        ipv6 = have_ipv6_loopback()
+        fx = Fixture(tmpdir, "prober", ["--ipv6"] if ipv6 else [])
+        fixtures.append(fx)
+        r.check("fixture: every behaviour listening", set(EXPECT) <= set(fx.ports),
+                str(sorted(set(EXPECT) - set(fx.ports))))
+        statuses = single_runs(r, fx)
+        refused_run(r)
+        if ipv6:
+            ipv6_runs(r, fx)
+        else:
+            print("skip ipv6: no ::1 on this machine")
+        all_at_once(r, fx)
+        fixture_saw(r, fx)
+        # A second instance, so libpq's StartupMessages do not count against the prober.
+        os.mkdir(os.path.join(tmpdir, "certs"))
+        fx2 = Fixture(tmpdir, "libpq", ["--cert-dir", os.path.join(tmpdir, "certs")])
+        fixtures.append(fx2)
+        libpq_agreement(r, fx2, statuses, tmpdir)
+        verify_agreement(r, fx2, tmpdir)
+    except Exception as e:  # a crash is a failure, never a pass
+        r.check("test harness", False, f"{type(e).__name__}: {e}")
+    finally:
+        for fx in fixtures:
+            fx.stop()
+        if r.failed:
+            for fx in fixtures:
+                print(f"--- {os.path.basename(fx.log_path)} (last lines)")
+                print("\n".join(fx.stderr().splitlines()[-40:]))
+        shutil.rmtree(tmpdir, ignore_errors=True)
+    print(f"{r.passed} passed, {r.failed} failed")
+    return 1 if r.failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,87 @@
+#!/usr/bin/env python3
+"""SIGINT and SIGTERM: pgcertprobe starts no new probe, ends the ones in flight within a
+second, still writes exactly one record per target (cancelled for the unfinished ones, in
+input order), and exits 130 / 143. Uses hostile_server's silent listener so probes hang
+until interrupted. Stdlib only; prints "N passed, M failed"."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+SOURCE = os.environ.get("PCP_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "..", ".."))
+BUILD = os.environ.get("PCP_BUILD_DIR", os.path.join(SOURCE, "build"))
+PROBER = os.path.join(BUILD, "pgcertprobe")
+FIXTURE = os.path.join(BUILD, "tests", "hostile_server")
+STORE = os.path.join(SOURCE, "config", "combined.pem")
+
+passed = failed = 0
+
+
+def check(name, cond, detail=""):
+    global passed, failed
+    if cond:
+        passed += 1
+        print(f"ok   {name}")
+    else:
+        failed += 1
+        print(f"FAIL {name}: {detail}")
+    sys.stdout.flush()
+
+
+def start_fixture():
+    proc = subprocess.Popen([FIXTURE, "--exit-on-stdin-eof", "--mode", "silent,ok"],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+    line = proc.stdout.readline().decode()
+    ports = dict(item.split("=") for item in line.split()[1:])
+    return proc, int(ports["silent"]), int(ports["ok"])
+
+
+def interrupted_run(sig, silent, ok, n_silent, concurrency):
+    # One fast target first (finishes), then silent ones (hang until the signal), some of
+    # which never start when concurrency is small.
+    targets = [f"127.0.0.1:{ok}"] + [f"127.0.0.1:{silent}"] * n_silent
+    proc = subprocess.Popen([PROBER, "--format", "json", "--timeout", "60",
+                             "--concurrency", str(concurrency), "--store", f"s={STORE}",
+                             *targets],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    time.sleep(1.5)
+    sent = time.monotonic()
+    proc.send_signal(sig)
+    out, err = proc.communicate(timeout=30)
+    took = time.monotonic() - sent
+    records = [json.loads(line) for line in out.decode().splitlines()]
+    return proc.returncode, records, took, targets, err.decode()
+
+
+def main():
+    fixture, silent, ok = start_fixture()
+    try:
+        for sig, code in ((signal.SIGINT, 130), (signal.SIGTERM, 143)):
+            for n, conc in ((5, 16), (10, 3)):
+                name = f"{signal.Signals(sig).name} n={n} concurrency={conc}"
+                rc, records, took, targets, err = interrupted_run(sig, silent, ok, n, conc)
+                check(f"{name}: exit {code}", rc == code, f"exit {rc}, stderr {err!r}")
+                check(f"{name}: one record per target", len(records) == len(targets),
+                      f"{len(records)} records for {len(targets)} targets")
+                check(f"{name}: input order", [r["target"] for r in records] == targets)
+                check(f"{name}: first finished", records and records[0]["status"] == "ok",
+                      records[:1])
+                statuses = {r["status"] for r in records[1:]}
+                check(f"{name}: rest cancelled", statuses == {"cancelled"}, statuses)
+                check(f"{name}: errors say why", all(r["error"] for r in records[1:]))
+                check(f"{name}: ended within a second", took < 1.0 + 1.0, f"{took:.2f}s")
+                check(f"{name}: no sanitizer report", "Sanitizer" not in err and
+                      "runtime error" not in err, err)
+    finally:
+        os.killpg(fixture.pid, signal.SIGKILL)
+        fixture.wait()
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
