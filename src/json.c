@@ -2,58 +2,12 @@
  * (certificate fields, server texts) into valid JSON and valid UTF-8, and RFC 3339 UTC
  * timestamps. Pure functions over a FILE; no state. */
 #include "json.h"
+#include "utf8.h"
 
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-
-/* Length of the well-formed UTF-8 sequence starting at s (at most n bytes available), or 0
- * when the bytes there are not one (Unicode Table 3-7: no overlongs, no surrogates, nothing
- * above U+10FFFF). The code point is stored in *cp. */
-static size_t utf8_seq(const unsigned char *s, size_t n, uint32_t *cp)
-{
-	unsigned char b0 = s[0];
-	size_t len;
-	uint32_t c;
-	unsigned char lo = 0x80, hi = 0xBF; /* allowed range of the second byte */
-
-	if (b0 < 0x80) {
-		*cp = b0;
-		return 1;
-	} else if (b0 >= 0xC2 && b0 <= 0xDF) {
-		len = 2;
-		c = b0 & 0x1F;
-	} else if (b0 >= 0xE0 && b0 <= 0xEF) {
-		len = 3;
-		c = b0 & 0x0F;
-		if (b0 == 0xE0)
-			lo = 0xA0; /* overlong below U+0800 */
-		else if (b0 == 0xED)
-			hi = 0x9F; /* surrogates U+D800..U+DFFF */
-	} else if (b0 >= 0xF0 && b0 <= 0xF4) {
-		len = 4;
-		c = b0 & 0x07;
-		if (b0 == 0xF0)
-			lo = 0x90; /* overlong below U+10000 */
-		else if (b0 == 0xF4)
-			hi = 0x8F; /* above U+10FFFF */
-	} else {
-		return 0; /* continuation byte, C0/C1 overlong lead, or F5..FF */
-	}
-	if (n < len)
-		return 0;
-	if (s[1] < lo || s[1] > hi)
-		return 0;
-	c = (c << 6) | (s[1] & 0x3F);
-	for (size_t i = 2; i < len; i++) {
-		if ((s[i] & 0xC0) != 0x80)
-			return 0;
-		c = (c << 6) | (s[i] & 0x3F);
-	}
-	*cp = c;
-	return len;
-}
 
 void pcp_json_string(FILE *out, const char *s, size_t len)
 {
@@ -64,7 +18,7 @@ void pcp_json_string(FILE *out, const char *s, size_t len)
 	putc('"', out);
 	while (i < len) {
 		uint32_t cp = 0;
-		size_t n = utf8_seq(p + i, len - i, &cp);
+		size_t n = pcp_utf8_decode(p + i, len - i, &cp);
 		const char *esc = NULL;
 		char buf[8];
 

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "json.h"
+#include "utf8.h"
 
 enum {
 	BUFFER_ROWS = 1000, /* rows held back to compute column widths */
@@ -76,46 +77,6 @@ static char *sb_take(struct sbuf *b)
 	return p;
 }
 
-/* Length of the well-formed UTF-8 sequence at s (n bytes available), or 0; *cp gets the
- * code point. Same rules as the JSON escaper: no overlongs, surrogates, > U+10FFFF. */
-static size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
-{
-	unsigned char b0 = s[0], lo = 0x80, hi = 0xBF;
-	size_t len;
-	uint32_t c;
-
-	if (b0 < 0x80) {
-		*cp = b0;
-		return 1;
-	}
-	if (b0 >= 0xC2 && b0 <= 0xDF) {
-		len = 2;
-		c = b0 & 0x1F;
-	} else if (b0 >= 0xE0 && b0 <= 0xEF) {
-		len = 3;
-		c = b0 & 0x0F;
-		lo = b0 == 0xE0 ? 0xA0 : 0x80;
-		hi = b0 == 0xED ? 0x9F : 0xBF;
-	} else if (b0 >= 0xF0 && b0 <= 0xF4) {
-		len = 4;
-		c = b0 & 0x07;
-		lo = b0 == 0xF0 ? 0x90 : 0x80;
-		hi = b0 == 0xF4 ? 0x8F : 0xBF;
-	} else {
-		return 0;
-	}
-	if (n < len || s[1] < lo || s[1] > hi)
-		return 0;
-	c = (c << 6) | (s[1] & 0x3F);
-	for (size_t i = 2; i < len; i++) {
-		if ((s[i] & 0xC0) != 0x80)
-			return 0;
-		c = (c << 6) | (s[i] & 0x3F);
-	}
-	*cp = c;
-	return len;
-}
-
 /* Code points a terminal must not receive from untrusted text: C0 and C1 controls, DEL,
  * and the bidirectional formatting characters that can reorder what is shown. */
 static bool is_unsafe(uint32_t cp)
@@ -155,7 +116,7 @@ static size_t next_unit(const char *s, size_t len, size_t *i, const char **out,
 			size_t *out_len)
 {
 	uint32_t cp = 0;
-	size_t n = utf8_decode((const unsigned char *)s + *i, len - *i, &cp);
+	size_t n = pcp_utf8_decode((const unsigned char *)s + *i, len - *i, &cp);
 
 	if (n == 0 || is_unsafe(cp)) {
 		*out = "?";
