@@ -405,28 +405,29 @@ int pcp_chain_leaf_names(const struct pcp_chain *chain, struct pcp_cert_names *o
 	ERR_clear_error();
 	names = X509_get_ext_d2i(leaf, NID_subject_alt_name, NULL, NULL);
 	n = sk_GENERAL_NAME_num(names);
-	if (n > 0) {
-		if (!(out->dns = calloc((size_t)n, sizeof *out->dns)) ||
-		    !(out->ip = calloc((size_t)n, sizeof *out->ip)))
-			goto out;
-	}
+	if (n > 0 && !(out->san = calloc((size_t)n, sizeof *out->san)))
+		goto out;
+	/* In certificate order: libpq's walk stops at the first match or error. */
 	for (int i = 0; i < n; i++) {
 		const GENERAL_NAME *gn = sk_GENERAL_NAME_value(names, i);
+		struct pcp_san *san = &out->san[out->n_san];
 
 		if (gn->type == GEN_DNS) {
 			/* Raw bytes and length: embedded NULs must reach hostmatch. */
-			if (copy_name(&out->dns[out->n_dns], gn->d.dNSName) < 0)
+			if (copy_name(&san->dns, gn->d.dNSName) < 0)
 				goto out;
-			out->n_dns++;
 		} else if (gn->type == GEN_IPADD) {
-			struct pcp_ipname *ip = &out->ip[out->n_ip++];
 			size_t len = (size_t)ASN1_STRING_length(gn->d.iPAddress);
 
-			/* Keep the true length so odd sizes never match. */
-			memcpy(ip->addr, ASN1_STRING_get0_data(gn->d.iPAddress),
-			       len < sizeof ip->addr ? len : sizeof ip->addr);
-			ip->len = len;
+			/* Keep the true length: odd sizes are an error in hostmatch. */
+			san->is_ip = true;
+			memcpy(san->ip.addr, ASN1_STRING_get0_data(gn->d.iPAddress),
+			       len < sizeof san->ip.addr ? len : sizeof san->ip.addr);
+			san->ip.len = len;
+		} else {
+			continue;
 		}
+		out->n_san++;
 	}
 	/* libpq reads only the first CN, as the raw bytes of the ASN.1 string. */
 	subject = X509_get_subject_name(leaf);

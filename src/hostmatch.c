@@ -138,13 +138,24 @@ static const char *name_error(const struct pcp_name *n)
 	return (n->data == NULL && n->len > 0) ? MSG_NO_ENTRY : MSG_NUL;
 }
 
-static void ip_error_msg(const struct pcp_ipname *ip, char *msg, size_t msglen)
+/* One SAN as libpq examines it; on error writes libpq's message. */
+static enum pcp_hostmatch match_san(const struct pcp_san *san, const char *host, char *msg,
+				    size_t msglen)
 {
-	if (ip == NULL)
-		put_msg(msg, msglen, "SSL certificate's address entry is missing");
-	else
-		put_msg(msg, msglen, "certificate contains IP address with invalid length %zu",
-			ip->len);
+	enum pcp_hostmatch rc;
+
+	if (san->is_ip) {
+		rc = pcp_hostmatch_ip(&san->ip, host);
+		if (rc == PCP_HOST_ERROR)
+			put_msg(msg, msglen,
+				"certificate contains IP address with invalid length %zu",
+				san->ip.len);
+		return rc;
+	}
+	rc = match_name(san->dns.data, san->dns.len, host);
+	if (rc == PCP_HOST_ERROR)
+		put_msg(msg, msglen, "%s", name_error(&san->dns));
+	return rc;
 }
 
 static void mismatch_msg(size_t examined, const struct first_name *first, const char *host,
@@ -189,8 +200,7 @@ static void mismatch_msg(size_t examined, const struct first_name *first, const 
 /*
  * libpq walks the subjectAltName extension once, in certificate order: every dNSName and
  * iPAddress counts as examined whatever the host's type, the walk stops at the first match
- * or error, and a SAN of the host's own type rules out the CN. The struct keeps dNSNames
- * and iPAddresses apart, so here all dNSNames come first, then all iPAddresses.
+ * or error, and a SAN of the host's own type rules out the CN.
  */
 enum pcp_hostmatch pcp_hostmatch_cert(const struct pcp_cert_names *names, const char *host,
 				      char *msg, size_t msglen)
@@ -211,35 +221,21 @@ enum pcp_hostmatch pcp_hostmatch_cert(const struct pcp_cert_names *names, const 
 		names = &none;
 	host_is_ip = pcp_host_is_ip_literal(host);
 
-	for (size_t i = 0; names->dns && i < names->n_dns; i++) {
-		const struct pcp_name *n = &names->dns[i];
+	for (size_t i = 0; i < names->n_san; i++) {
+		const struct pcp_san *san = &names->san[i];
 
-		if (!host_is_ip)
+		if (san->is_ip == host_is_ip)
 			check_cn = false;
 		examined++;
-		rc = match_name(n->data, n->len, host);
-		if (rc == PCP_HOST_ERROR) {
-			put_msg(msg, msglen, "%s", name_error(n));
+		rc = match_san(san, host, msg, msglen);
+		if (rc == PCP_HOST_ERROR)
 			return rc;
+		if (!first.name && !first.ip) {
+			if (san->is_ip)
+				first.ip = &san->ip;
+			else
+				first.name = &san->dns;
 		}
-		if (!first.name && !first.ip)
-			first.name = n;
-		if (rc == PCP_HOST_MATCH)
-			return rc;
-	}
-	for (size_t i = 0; names->ip && i < names->n_ip; i++) {
-		const struct pcp_ipname *ip = &names->ip[i];
-
-		if (host_is_ip)
-			check_cn = false;
-		examined++;
-		rc = pcp_hostmatch_ip(ip, host);
-		if (rc == PCP_HOST_ERROR) {
-			ip_error_msg(ip, msg, msglen);
-			return rc;
-		}
-		if (!first.name && !first.ip)
-			first.ip = ip;
 		if (rc == PCP_HOST_MATCH)
 			return rc;
 	}
@@ -266,11 +262,10 @@ void pcp_cert_names_cleanup(struct pcp_cert_names *names)
 {
 	if (names == NULL)
 		return;
-	if (names->dns)
-		for (size_t i = 0; i < names->n_dns; i++)
-			free(names->dns[i].data);
-	free(names->dns);
-	free(names->ip);
+	for (size_t i = 0; i < names->n_san; i++)
+		if (!names->san[i].is_ip)
+			free(names->san[i].dns.data);
+	free(names->san);
 	if (names->cn)
 		free(names->cn->data);
 	free(names->cn);

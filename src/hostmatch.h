@@ -13,17 +13,23 @@ struct pcp_name {
 };
 
 struct pcp_ipname {
-	unsigned char addr[16];
-	size_t len; /* 4 or 16; any other length never matches */
+	unsigned char addr[16]; /* the first min(len, 16) bytes */
+	size_t len;             /* the SAN's real length; anything but 4 or 16 is an error */
 };
 
-/* The leaf certificate's names as libpq sees them. */
+/* One subjectAltName entry libpq examines: a dNSName or an iPAddress. */
+struct pcp_san {
+	bool is_ip;
+	struct pcp_name dns;  /* when !is_ip: raw bytes, explicit length */
+	struct pcp_ipname ip; /* when is_ip */
+};
+
+/* The leaf certificate's names as libpq sees them. Owns every dns.data and the CN. */
 struct pcp_cert_names {
-	struct pcp_name *dns;     /* dNSName SANs, in certificate order */
-	size_t n_dns;
-	struct pcp_ipname *ip;    /* iPAddress SANs */
-	size_t n_ip;
-	struct pcp_name *cn;      /* the FIRST commonName of the subject, or NULL */
+	struct pcp_san *san; /* dNSName and iPAddress SANs in certificate order, others dropped:
+	                      * libpq's walk stops at the first match or error */
+	size_t n_san;
+	struct pcp_name *cn; /* the FIRST commonName of the subject, or NULL */
 };
 
 enum pcp_hostmatch {
@@ -37,7 +43,8 @@ enum pcp_hostmatch {
 enum pcp_hostmatch pcp_hostmatch_name(const char *pattern, size_t len, const char *host);
 
 /* One iPAddress SAN against host: 4 bytes compare with inet_aton(host), 16 bytes with
- * inet_pton(AF_INET6, host). */
+ * inet_pton(AF_INET6, host); any other length is PCP_HOST_ERROR whatever the host, as in
+ * libpq ("certificate contains IP address with invalid length"). */
 enum pcp_hostmatch pcp_hostmatch_ip(const struct pcp_ipname *ip, const char *host);
 
 /* The whole verify-full decision. On mismatch or error, writes libpq's message into msg

@@ -10,6 +10,7 @@
 #include <openssl/asn1.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/x509v3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -242,18 +243,24 @@ static void test_leaf_names(void **state)
 	assert_non_null(c = pcp_testpki_chain(leaf, f->root, NULL));
 	assert_int_equal(pcp_chain_leaf_names(c, &names), 0);
 
-	assert_int_equal(names.n_dns, 2);
-	assert_int_equal(names.dns[0].len, 24);
-	assert_memory_equal(names.dns[0].data, "db.example.com\0.evil.com", 24);
-	assert_int_equal(names.dns[1].len, 13);
-	assert_memory_equal(names.dns[1].data, "*.example.com", 13);
+	/* testpki writes dNSNames, then iPAddresses, then the URI, which is dropped. */
+	assert_int_equal(names.n_san, 5);
+	assert_false(names.san[0].is_ip);
+	assert_int_equal(names.san[0].dns.len, 24);
+	assert_memory_equal(names.san[0].dns.data, "db.example.com\0.evil.com", 24);
+	assert_false(names.san[1].is_ip);
+	assert_int_equal(names.san[1].dns.len, 13);
+	assert_memory_equal(names.san[1].dns.data, "*.example.com", 13);
 
-	assert_int_equal(names.n_ip, 3);
-	assert_int_equal(names.ip[0].len, 4);
-	assert_memory_equal(names.ip[0].addr, "\x0a\x00\x00\x05", 4);
-	assert_int_equal(names.ip[1].len, 16);
-	assert_memory_equal(names.ip[1].addr, ip[1].data, 16);
-	assert_int_equal(names.ip[2].len, 17); /* true length kept: never matches */
+	assert_true(names.san[2].is_ip);
+	assert_int_equal(names.san[2].ip.len, 4);
+	assert_memory_equal(names.san[2].ip.addr, "\x0a\x00\x00\x05", 4);
+	assert_true(names.san[3].is_ip);
+	assert_int_equal(names.san[3].ip.len, 16);
+	assert_memory_equal(names.san[3].ip.addr, ip[1].data, 16);
+	assert_true(names.san[4].is_ip);
+	assert_int_equal(names.san[4].ip.len, 17); /* true length kept: an error in hostmatch */
+	assert_memory_equal(names.san[4].ip.addr, ip[2].data, 16);
 
 	/* Only the first CN, as libpq reads it. */
 	assert_non_null(names.cn);
@@ -288,8 +295,7 @@ static void test_leaf_names_cn_bytes(void **state)
 
 	assert_non_null(c = pcp_testpki_chain(nul_cn, NULL));
 	assert_int_equal(pcp_chain_leaf_names(c, &names), 0);
-	assert_int_equal(names.n_dns, 0);
-	assert_int_equal(names.n_ip, 0);
+	assert_int_equal(names.n_san, 0);
 	assert_non_null(names.cn);
 	assert_int_equal(names.cn->len, 24);
 	assert_memory_equal(names.cn->data, "db.example.com\0.evil.com", 24);
@@ -307,13 +313,61 @@ static void test_leaf_names_cn_bytes(void **state)
 	assert_non_null(c = pcp_testpki_chain(no_cn, NULL));
 	assert_int_equal(pcp_chain_leaf_names(c, &names), 0);
 	assert_null(names.cn);
-	assert_int_equal(names.n_dns, 0);
+	assert_int_equal(names.n_san, 0);
 	pcp_cert_names_cleanup(&names);
 	pcp_chain_free(c);
 
 	X509_free(nul_cn);
 	X509_free(bmp_cn);
 	X509_free(no_cn);
+}
+
+/* SANs reach hostmatch in certificate order, types interleaved, because libpq's walk stops
+ * at the first match or error and names the first SAN it examined. testpki writes
+ * dNSNames first, so this leaf gets its subjectAltName here and is signed again. */
+static void test_leaf_names_certificate_order(void **state)
+{
+	struct fixture *f = *state;
+	struct pcp_testpki_spec s = leaf_spec();
+	struct pcp_cert_names names;
+	struct pcp_chain *c;
+	X509_EXTENSION *ext;
+	X509 *leaf;
+	char msg[256];
+
+	assert_non_null(leaf = pcp_testpki_cert(&s, f->ec, f->root, f->ec));
+	assert_non_null(ext = X509V3_EXT_conf_nid(
+	                        NULL, NULL, NID_subject_alt_name,
+	                        "IP:10.0.0.1, URI:https://ignored.example.com/, DNS:a.example.com, "
+	                        "IP:::1, DNS:b.example.com"));
+	assert_int_equal(X509_add_ext(leaf, ext, -1), 1);
+	X509_EXTENSION_free(ext);
+	assert_true(X509_sign(leaf, f->ec, EVP_sha256()) > 0);
+	assert_non_null(c = pcp_testpki_chain(leaf, f->root, NULL));
+	assert_int_equal(pcp_chain_leaf_names(c, &names), 0);
+
+	assert_int_equal(names.n_san, 4);
+	assert_true(names.san[0].is_ip);
+	assert_int_equal(names.san[0].ip.len, 4);
+	assert_memory_equal(names.san[0].ip.addr, "\x0a\x00\x00\x01", 4);
+	assert_false(names.san[1].is_ip);
+	assert_int_equal(names.san[1].dns.len, 13);
+	assert_memory_equal(names.san[1].dns.data, "a.example.com", 13);
+	assert_true(names.san[2].is_ip);
+	assert_int_equal(names.san[2].ip.len, 16);
+	assert_memory_equal(names.san[2].ip.addr, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\x01", 16);
+	assert_false(names.san[3].is_ip);
+	assert_int_equal(names.san[3].dns.len, 13);
+	assert_memory_equal(names.san[3].dns.data, "b.example.com", 13);
+
+	/* End to end: libpq names the IP, the first SAN in the certificate. */
+	assert_int_equal(pcp_hostmatch_cert(&names, "z.example.com", msg, sizeof msg),
+	                 PCP_HOST_MISMATCH);
+	assert_string_equal(msg, "server certificate for \"10.0.0.1\" (and 3 other names) does not "
+	                         "match host name \"z.example.com\"");
+	pcp_cert_names_cleanup(&names);
+	pcp_chain_free(c);
+	X509_free(leaf);
 }
 
 /* The chain holds its own references: the served stack may go away first. */
@@ -426,6 +480,7 @@ int main(void)
 	        cmocka_unit_test(test_subject_escaping_and_utf8),
 	        cmocka_unit_test(test_leaf_names),
 	        cmocka_unit_test(test_leaf_names_cn_bytes),
+	        cmocka_unit_test(test_leaf_names_certificate_order),
 	        cmocka_unit_test(test_from_stack_takes_references),
 	        cmocka_unit_test(test_pem_round_trip),
 	        cmocka_unit_test(test_load_errors),

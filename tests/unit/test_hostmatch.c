@@ -17,6 +17,9 @@
 /* A name from a literal, with its full length: embedded NULs included. */
 #define NAME(s) { (char *)(s), sizeof(s) - 1 }
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+/* A dNSName SAN from a literal, and the SAN list fields of a pcp_cert_names. */
+#define DNS(s) { .is_ip = false, .dns = NAME(s) }
+#define SANS(a) .san = (a), .n_san = COUNT(a)
 
 static struct pcp_ipname ip(const char *text)
 {
@@ -38,6 +41,20 @@ static struct pcp_ipname ip_len(size_t len)
 
 	memset(&out, 0, sizeof out);
 	out.len = len;
+	return out;
+}
+
+static struct pcp_san ip_san(const char *text)
+{
+	struct pcp_san out = { .is_ip = true, .ip = ip(text) };
+
+	return out;
+}
+
+static struct pcp_san ip_san_len(size_t len)
+{
+	struct pcp_san out = { .is_ip = true, .ip = ip_len(len) };
+
 	return out;
 }
 
@@ -330,8 +347,8 @@ static void test_ip_host_missing(void **state)
 
 static void test_cert_host_missing(void **state)
 {
-	struct pcp_name dns[] = { NAME("db.example.com") };
-	struct pcp_cert_names n = { .dns = dns, .n_dns = COUNT(dns) };
+	struct pcp_san sans[] = { DNS("db.example.com") };
+	struct pcp_cert_names n = { SANS(sans) };
 	const char *want = "host name must be specified for a verified SSL connection";
 
 	(void)state;
@@ -357,8 +374,8 @@ static void test_cert_no_names(void **state)
 
 static void test_cert_dns_san_match_any(void **state)
 {
-	struct pcp_name dns[] = { NAME("a.example.com"), NAME("*.example.com"), NAME("c.example.com") };
-	struct pcp_cert_names n = { .dns = dns, .n_dns = COUNT(dns) };
+	struct pcp_san sans[] = { DNS("a.example.com"), DNS("*.example.com"), DNS("c.example.com") };
+	struct pcp_cert_names n = { SANS(sans) };
 
 	(void)state;
 	expect_cert(&n, "a.example.com", PCP_HOST_MATCH, "");
@@ -371,9 +388,9 @@ static void test_cert_dns_san_match_any(void **state)
 /* Name host with a dNSName SAN: the CN is never examined nor counted. */
 static void test_cert_dns_host_ignores_cn_when_dns_san(void **state)
 {
-	struct pcp_name dns[] = { NAME("other.example.com") };
+	struct pcp_san sans[] = { DNS("other.example.com") };
 	struct pcp_name cn = NAME("db.example.com");
-	struct pcp_cert_names n = { .dns = dns, .n_dns = 1, .cn = &cn };
+	struct pcp_cert_names n = { SANS(sans), .cn = &cn };
 
 	(void)state;
 	expect_cert(&n, "db.example.com", PCP_HOST_MISMATCH,
@@ -386,9 +403,9 @@ static void test_cert_dns_host_ignores_cn_when_dns_san(void **state)
  * still counts and is the first name. */
 static void test_cert_dns_host_cn_fallback_with_ip_sans(void **state)
 {
-	struct pcp_ipname ips[] = { ip("10.0.0.1") };
+	struct pcp_san sans[] = { ip_san("10.0.0.1") };
 	struct pcp_name cn = NAME("db.example.com");
-	struct pcp_cert_names n = { .ip = ips, .n_ip = 1, .cn = &cn };
+	struct pcp_cert_names n = { SANS(sans), .cn = &cn };
 
 	(void)state;
 	expect_cert(&n, "DB.example.com", PCP_HOST_MATCH, "");
@@ -400,9 +417,9 @@ static void test_cert_dns_host_cn_fallback_with_ip_sans(void **state)
 /* IP host with only dNSName SANs falls back to the CN (libpq 15, unlike RFC 6125). */
 static void test_cert_ip_host_cn_fallback_with_dns_sans(void **state)
 {
-	struct pcp_name dns[] = { NAME("db.example.com") };
+	struct pcp_san sans[] = { DNS("db.example.com") };
 	struct pcp_name cn = NAME("127.0.0.1");
-	struct pcp_cert_names n = { .dns = dns, .n_dns = 1, .cn = &cn };
+	struct pcp_cert_names n = { SANS(sans), .cn = &cn };
 
 	(void)state;
 	expect_cert(&n, "127.0.0.1", PCP_HOST_MATCH, "");
@@ -418,9 +435,9 @@ static void test_cert_ip_host_cn_fallback_with_dns_sans(void **state)
 /* IP host with an iPAddress SAN: the CN is ignored even when it would match. */
 static void test_cert_ip_host_ignores_cn_when_ip_san(void **state)
 {
-	struct pcp_ipname ips[] = { ip("10.0.0.1") };
+	struct pcp_san sans[] = { ip_san("10.0.0.1") };
 	struct pcp_name cn = NAME("127.0.0.1");
-	struct pcp_cert_names n = { .ip = ips, .n_ip = 1, .cn = &cn };
+	struct pcp_cert_names n = { SANS(sans), .cn = &cn };
 
 	(void)state;
 	expect_cert(&n, "127.0.0.1", PCP_HOST_MISMATCH,
@@ -431,8 +448,8 @@ static void test_cert_ip_host_ignores_cn_when_ip_san(void **state)
 
 static void test_cert_ip_host_127_1(void **state)
 {
-	struct pcp_ipname ips[] = { ip("127.0.0.1") };
-	struct pcp_cert_names n = { .ip = ips, .n_ip = 1 };
+	struct pcp_san sans[] = { ip_san("127.0.0.1") };
+	struct pcp_cert_names n = { SANS(sans) };
 
 	(void)state;
 	expect_cert(&n, "127.1", PCP_HOST_MATCH, "");
@@ -443,9 +460,8 @@ static void test_cert_ip_host_127_1(void **state)
 /* dNSName SANs are examined for IP hosts too, as text. */
 static void test_cert_ip_host_matches_dns_san_text(void **state)
 {
-	struct pcp_name dns[] = { NAME("127.0.0.1") };
-	struct pcp_ipname ips[] = { ip("10.0.0.1") };
-	struct pcp_cert_names n = { .dns = dns, .n_dns = 1, .ip = ips, .n_ip = 1 };
+	struct pcp_san sans[] = { DNS("127.0.0.1"), ip_san("10.0.0.1") };
+	struct pcp_cert_names n = { SANS(sans) };
 
 	(void)state;
 	expect_cert(&n, "127.0.0.1", PCP_HOST_MATCH, "");
@@ -456,10 +472,10 @@ static void test_cert_ip_host_matches_dns_san_text(void **state)
 
 static void test_cert_ipv6(void **state)
 {
-	struct pcp_ipname ips[] = { ip("2001:db8::1"), ip("::1") };
-	struct pcp_cert_names n = { .ip = ips, .n_ip = COUNT(ips) };
-	struct pcp_ipname v4[] = { ip("127.0.0.1") };
-	struct pcp_cert_names n4 = { .ip = v4, .n_ip = 1 };
+	struct pcp_san sans[] = { ip_san("2001:db8::1"), ip_san("::1") };
+	struct pcp_cert_names n = { SANS(sans) };
+	struct pcp_san v4[] = { ip_san("127.0.0.1") };
+	struct pcp_cert_names n4 = { SANS(v4) };
 
 	(void)state;
 	expect_cert(&n, "0:0::1", PCP_HOST_MATCH, "");
@@ -475,12 +491,12 @@ static void test_cert_ipv6(void **state)
 /* The first name of an iPAddress SAN is printed like libpq's pg_inet_net_ntop. */
 static void test_cert_ip_first_name_format(void **state)
 {
-	struct pcp_ipname mapped[] = { ip("::ffff:10.0.0.1") };
-	struct pcp_ipname compat[] = { ip("::10.0.0.1") };
-	struct pcp_ipname full[] = { ip("2001:db8:0:1:0:0:0:1") };
-	struct pcp_cert_names a = { .ip = mapped, .n_ip = 1 };
-	struct pcp_cert_names b = { .ip = compat, .n_ip = 1 };
-	struct pcp_cert_names c = { .ip = full, .n_ip = 1 };
+	struct pcp_san mapped[] = { ip_san("::ffff:10.0.0.1") };
+	struct pcp_san compat[] = { ip_san("::10.0.0.1") };
+	struct pcp_san full[] = { ip_san("2001:db8:0:1:0:0:0:1") };
+	struct pcp_cert_names a = { SANS(mapped) };
+	struct pcp_cert_names b = { SANS(compat) };
+	struct pcp_cert_names c = { SANS(full) };
 
 	(void)state;
 	expect_cert(&a, "::1", PCP_HOST_MISMATCH,
@@ -507,8 +523,8 @@ static void test_cert_first_cn_only(void **state)
 
 static void test_cert_wildcard_san_and_cn(void **state)
 {
-	struct pcp_name dns[] = { NAME("*.example.com") };
-	struct pcp_cert_names san = { .dns = dns, .n_dns = 1 };
+	struct pcp_san sans[] = { DNS("*.example.com") };
+	struct pcp_cert_names san = { SANS(sans) };
 	struct pcp_name cn = NAME("*.example.com");
 	struct pcp_cert_names cn_only = { .cn = &cn };
 
@@ -525,12 +541,12 @@ static void test_cert_wildcard_san_and_cn(void **state)
 
 static void test_cert_embedded_nul_in_san(void **state)
 {
-	struct pcp_name bad_first[] = { NAME("db.example.com\0.evil.test"), NAME("db.example.com") };
-	struct pcp_name good_first[] = { NAME("db.example.com"), NAME("db.example.com\0.evil.test") };
-	struct pcp_name other_first[] = { NAME("x.example.com"), NAME("db.example.com\0.evil.test") };
-	struct pcp_cert_names a = { .dns = bad_first, .n_dns = 2 };
-	struct pcp_cert_names b = { .dns = good_first, .n_dns = 2 };
-	struct pcp_cert_names c = { .dns = other_first, .n_dns = 2 };
+	struct pcp_san bad_first[] = { DNS("db.example.com\0.evil.test"), DNS("db.example.com") };
+	struct pcp_san good_first[] = { DNS("db.example.com"), DNS("db.example.com\0.evil.test") };
+	struct pcp_san other_first[] = { DNS("x.example.com"), DNS("db.example.com\0.evil.test") };
+	struct pcp_cert_names a = { SANS(bad_first) };
+	struct pcp_cert_names b = { SANS(good_first) };
+	struct pcp_cert_names c = { SANS(other_first) };
 	const char *want = "SSL certificate's name contains embedded null";
 
 	(void)state;
@@ -546,9 +562,9 @@ static void test_cert_embedded_nul_in_san(void **state)
 static void test_cert_embedded_nul_in_cn(void **state)
 {
 	struct pcp_name cn = NAME("db.example.com\0.evil.test");
-	struct pcp_name dns[] = { NAME("x.example.com") };
+	struct pcp_san sans[] = { DNS("x.example.com") };
 	struct pcp_cert_names cn_only = { .cn = &cn };
-	struct pcp_cert_names with_dns = { .dns = dns, .n_dns = 1, .cn = &cn };
+	struct pcp_cert_names with_dns = { SANS(sans), .cn = &cn };
 	const char *want = "SSL certificate's name contains embedded null";
 
 	(void)state;
@@ -564,9 +580,8 @@ static void test_cert_embedded_nul_in_cn(void **state)
 /* Every iPAddress SAN is examined, even for a name host, so a bad length is an error. */
 static void test_cert_ip_bad_length(void **state)
 {
-	struct pcp_name dns[] = { NAME("x.example.com") };
-	struct pcp_ipname ips[] = { ip_len(8) };
-	struct pcp_cert_names n = { .dns = dns, .n_dns = 1, .ip = ips, .n_ip = 1 };
+	struct pcp_san sans[] = { DNS("x.example.com"), ip_san_len(8) };
+	struct pcp_cert_names n = { SANS(sans) };
 
 	(void)state;
 	expect_cert(&n, "db.example.com", PCP_HOST_ERROR,
@@ -581,14 +596,14 @@ static void test_cert_ip_bad_length(void **state)
  * CN when it was read; the first name is the first one examined. */
 static void test_cert_message_counts(void **state)
 {
-	struct pcp_name one[] = { NAME("a.example.com") };
-	struct pcp_name two[] = { NAME("a.example.com"), NAME("b.example.com") };
-	struct pcp_ipname ips[] = { ip("10.0.0.1") };
+	struct pcp_san one[] = { DNS("a.example.com") };
+	struct pcp_san two[] = { DNS("a.example.com"), DNS("b.example.com") };
+	struct pcp_san three[] = { DNS("a.example.com"), DNS("b.example.com"), ip_san("10.0.0.1") };
 	struct pcp_name cn = NAME("c.example.com");
-	struct pcp_cert_names n1 = { .dns = one, .n_dns = 1 };
-	struct pcp_cert_names n2 = { .dns = two, .n_dns = 2 };
-	struct pcp_cert_names n3 = { .dns = two, .n_dns = 2, .ip = ips, .n_ip = 1 };
-	struct pcp_cert_names n4 = { .dns = two, .n_dns = 2, .ip = ips, .n_ip = 1, .cn = &cn };
+	struct pcp_cert_names n1 = { SANS(one) };
+	struct pcp_cert_names n2 = { SANS(two) };
+	struct pcp_cert_names n3 = { SANS(three) };
+	struct pcp_cert_names n4 = { SANS(three), .cn = &cn };
 
 	(void)state;
 	expect_cert(&n1, "z.example.com", PCP_HOST_MISMATCH,
@@ -611,13 +626,58 @@ static void test_cert_message_counts(void **state)
 	expect_cert(&n4, "10.0.0.1", PCP_HOST_MATCH, "");
 }
 
+/* SANs are walked in certificate order, dNSNames and iPAddresses interleaved: the first
+ * name, and whether a match or an error comes first, follow that order (checked with psql,
+ * libpq 15.18, against certificates with these SANs). */
+static void test_cert_order_ip_before_dns_first_name(void **state)
+{
+	struct pcp_san sans[] = { ip_san("10.0.0.1"), DNS("a.example.com") };
+	struct pcp_name cn = NAME("cn.example.com");
+	struct pcp_cert_names n = { SANS(sans), .cn = &cn };
+
+	(void)state;
+	expect_cert(&n, "z.example.com", PCP_HOST_MISMATCH,
+		    "server certificate for \"10.0.0.1\" (and 1 other name) does not match host "
+		    "name \"z.example.com\"");
+	expect_cert(&n, "10.0.0.2", PCP_HOST_MISMATCH,
+		    "server certificate for \"10.0.0.1\" (and 1 other name) does not match host "
+		    "name \"10.0.0.2\"");
+	/* The dNSName after the IP still rules out the CN for a name host. */
+	expect_cert(&n, "cn.example.com", PCP_HOST_MISMATCH,
+		    "server certificate for \"10.0.0.1\" (and 1 other name) does not match host "
+		    "name \"cn.example.com\"");
+	expect_cert(&n, "a.example.com", PCP_HOST_MATCH, "");
+}
+
+static void test_cert_order_match_before_nul(void **state)
+{
+	struct pcp_san sans[] = { ip_san("127.0.0.1"), DNS("bad\0name") };
+	struct pcp_cert_names n = { SANS(sans) };
+
+	(void)state;
+	expect_cert(&n, "127.0.0.1", PCP_HOST_MATCH, "");
+	expect_cert(&n, "127.0.0.2", PCP_HOST_ERROR,
+		    "SSL certificate's name contains embedded null");
+}
+
+static void test_cert_order_bad_ip_length_before_match(void **state)
+{
+	struct pcp_san sans[] = { ip_san_len(8), DNS("db.example.com") };
+	struct pcp_cert_names n = { SANS(sans) };
+	const char *want = "certificate contains IP address with invalid length 8";
+
+	(void)state;
+	expect_cert(&n, "db.example.com", PCP_HOST_ERROR, want);
+	expect_cert(&n, "10.0.0.1", PCP_HOST_ERROR, want);
+}
+
 static void test_cert_message_empty_and_unterminated_names(void **state)
 {
-	struct pcp_name empty[] = { NAME("") };
+	struct pcp_san empty[] = { DNS("") };
 	char buf[] = "db.example.comGARBAGE";
-	struct pcp_name cut[] = { { buf, 14 } };
-	struct pcp_cert_names e = { .dns = empty, .n_dns = 1 };
-	struct pcp_cert_names c = { .dns = cut, .n_dns = 1 };
+	struct pcp_san cut[] = { { .is_ip = false, .dns = { buf, 14 } } };
+	struct pcp_cert_names e = { SANS(empty) };
+	struct pcp_cert_names c = { SANS(cut) };
 
 	(void)state;
 	expect_cert(&e, "db.example.com", PCP_HOST_MISMATCH,
@@ -631,8 +691,8 @@ static void test_cert_message_empty_and_unterminated_names(void **state)
 /* A short buffer gets a truncated, terminated message; no buffer is fine too. */
 static void test_cert_message_buffer_bounds(void **state)
 {
-	struct pcp_name dns[] = { NAME("a.example.com") };
-	struct pcp_cert_names n = { .dns = dns, .n_dns = 1 };
+	struct pcp_san sans[] = { DNS("a.example.com") };
+	struct pcp_cert_names n = { SANS(sans) };
 	char small[17];
 
 	(void)state;
@@ -663,17 +723,14 @@ static void test_cleanup_frees_and_zeroes(void **state)
 
 	(void)state;
 	memset(&n, 0, sizeof n);
-	n.n_dns = 2;
-	n.dns = calloc(n.n_dns, sizeof *n.dns);
-	assert_non_null(n.dns);
-	n.dns[0].data = dup_str("a.example.com");
-	n.dns[0].len = 13;
-	n.dns[1].data = dup_str("b.example.com");
-	n.dns[1].len = 13;
-	n.n_ip = 1;
-	n.ip = calloc(1, sizeof *n.ip);
-	assert_non_null(n.ip);
-	n.ip[0] = ip("127.0.0.1");
+	n.n_san = 3;
+	n.san = calloc(n.n_san, sizeof *n.san);
+	assert_non_null(n.san);
+	n.san[0].dns.data = dup_str("a.example.com");
+	n.san[0].dns.len = 13;
+	n.san[1] = ip_san("127.0.0.1");
+	n.san[2].dns.data = dup_str("b.example.com");
+	n.san[2].dns.len = 13;
 	n.cn = calloc(1, sizeof *n.cn);
 	assert_non_null(n.cn);
 	n.cn->data = dup_str("c.example.com");
@@ -681,11 +738,9 @@ static void test_cleanup_frees_and_zeroes(void **state)
 
 	assert_int_equal(pcp_hostmatch_cert(&n, "b.example.com", NULL, 0), PCP_HOST_MATCH);
 	pcp_cert_names_cleanup(&n);
-	assert_null(n.dns);
-	assert_null(n.ip);
+	assert_null(n.san);
 	assert_null(n.cn);
-	assert_int_equal(n.n_dns, 0);
-	assert_int_equal(n.n_ip, 0);
+	assert_int_equal(n.n_san, 0);
 	/* Cleaning a cleaned struct is harmless. */
 	pcp_cert_names_cleanup(&n);
 }
@@ -699,15 +754,15 @@ static void test_cleanup_zeroed_and_partial(void **state)
 	pcp_cert_names_cleanup(&n);
 	pcp_cert_names_cleanup(NULL);
 
-	/* A CN without data, and a dNSName array whose entries were never filled. */
+	/* A CN without data, and a SAN array whose entries were never filled. */
 	n.cn = calloc(1, sizeof *n.cn);
-	n.dns = calloc(3, sizeof *n.dns);
+	n.san = calloc(3, sizeof *n.san);
 	assert_non_null(n.cn);
-	assert_non_null(n.dns);
-	n.n_dns = 3;
+	assert_non_null(n.san);
+	n.n_san = 3;
 	pcp_cert_names_cleanup(&n);
 	assert_null(n.cn);
-	assert_null(n.dns);
+	assert_null(n.san);
 }
 
 int main(void)
@@ -752,6 +807,9 @@ int main(void)
 		cmocka_unit_test(test_cert_embedded_nul_in_cn),
 		cmocka_unit_test(test_cert_ip_bad_length),
 		cmocka_unit_test(test_cert_message_counts),
+		cmocka_unit_test(test_cert_order_ip_before_dns_first_name),
+		cmocka_unit_test(test_cert_order_match_before_nul),
+		cmocka_unit_test(test_cert_order_bad_ip_length_before_match),
 		cmocka_unit_test(test_cert_message_empty_and_unterminated_names),
 		cmocka_unit_test(test_cert_message_buffer_bounds),
 		cmocka_unit_test(test_cleanup_frees_and_zeroes),
