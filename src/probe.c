@@ -144,10 +144,19 @@ static enum step finish_error_text(struct pcp_probe *p)
 {
 	char text[PCP_PGWIRE_ERROR_TEXT_MAX + 1];
 
+	/* libpq 15.9+ (CVE-2024-10977) shows none of this text: it is unauthenticated. We keep
+	 * it for diagnosis, labelled as such, after libpq's own words. */
 	pcp_pgwire_error_text((const unsigned char *)p->etext, p->etext_len, text, sizeof text);
+	p->status = PCP_STATUS_PROTOCOL_ERROR;
 	if (*text)
-		return fail(p, PCP_STATUS_PROTOCOL_ERROR, "server sent an error before TLS", text);
-	return fail(p, PCP_STATUS_PROTOCOL_ERROR, "server sent an error before TLS", NULL);
+		pcp_error_set(&p->err, PCP_ERR_TARGET,
+			      "server sent an error response during SSL exchange (unauthenticated "
+			      "text: \"%s\")",
+			      text);
+	else
+		pcp_error_set(&p->err, PCP_ERR_TARGET,
+			      "server sent an error response during SSL exchange");
+	return STEP_FINISHED;
 }
 
 /* Bounded read of whatever text follows the 'E' (possibly protocol 2: never parsed). */
