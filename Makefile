@@ -2,7 +2,7 @@
 # Everything else is CMake (build/ normal, build-asan/ with ASan + UBSan).
 
 DEB_PACKAGES := build-essential cmake pkg-config libssl-dev openssl libpq-dev libev-dev \
-	libc-ares-dev libcmocka-dev libinih-dev libjansson-dev postgresql pgbouncer \
+	libc-ares-dev libcmocka-dev libjansson-dev postgresql pgbouncer \
 	prometheus faketime python3 ca-certificates
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)

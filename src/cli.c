@@ -35,6 +35,15 @@ static enum pcp_errc add_string(char ***list, size_t *n, const char *v, struct p
 	return PCP_OK;
 }
 
+static void clear_strings(char ***list, size_t *n)
+{
+	for (size_t i = 0; i < *n; i++)
+		free((*list)[i]);
+	free(*list);
+	*list = NULL;
+	*n = 0;
+}
+
 static enum pcp_errc set_targets(struct pcp_settings *s, const char *v, struct pcp_error *err)
 {
 	return add_string(&s->target_files, &s->n_target_files, v, err);
@@ -57,7 +66,10 @@ static enum pcp_errc set_store(struct pcp_settings *s, const char *v, struct pcp
 					     "--store: name \"%s\" may hold only letters, digits, '-', '_', '.'",
 					     name);
 	if (!s->stores_from_cli) {
+		/* The file's requirements name the file's stores: both are replaced. */
 		pcp_settings_clear_stores(s);
+		if (!s->require_from_cli)
+			clear_strings(&s->require, &s->n_require);
 		s->stores_from_cli = true;
 	}
 	for (size_t i = 0; i < s->n_stores; i++)
@@ -231,8 +243,8 @@ static enum pcp_errc config_key(void *ctx, const char *section, const char *key,
 	if (strcmp(section, "stores") == 0) {
 		char path[4096];
 
-		if (s->stores_from_cli)
-			return PCP_OK;
+		if (!*value)
+			return pcp_error_set(err, PCP_ERR_CONFIG, "store %s: path is empty", key);
 		for (size_t i = 0; i < s->n_stores; i++)
 			if (strcmp(s->stores[i].name, key) == 0)
 				return pcp_error_set(err, PCP_ERR_CONFIG, "duplicate store name \"%s\"", key);
@@ -284,7 +296,7 @@ enum pcp_errc pcp_cli_parse(int argc, char **argv, struct pcp_settings *s, struc
 
 	/* Collect first: the configuration file must be applied before command-line values. */
 	opterr = 0;
-	optind = 1;
+	optind = 0; /* 0, not 1: glibc then also resets its scan inside a bundle like -qV */
 	while ((c = getopt_long(argc, argv, shortopts, longopts, &idx)) != -1) {
 		const struct option_def *def = NULL;
 
@@ -297,8 +309,11 @@ enum pcp_errc pcp_cli_parse(int argc, char **argv, struct pcp_settings *s, struc
 				rc = pcp_error_set(err, PCP_ERR_USAGE, c == ':' ? "option -%c needs a value"
 									: "unknown option -%c",
 						   optopt);
-			else if (optopt >= 256)
+			else if (optopt >= 256 && c == ':')
 				rc = pcp_error_set(err, PCP_ERR_USAGE, "option %s needs a value", what);
+			else if (optopt >= 256)
+				rc = pcp_error_set(err, PCP_ERR_USAGE, "option --%s takes no value",
+						   options[optopt - 256].name);
 			else
 				rc = pcp_error_set(err, PCP_ERR_USAGE, "unknown option %s", what);
 			goto out;
@@ -329,6 +344,12 @@ enum pcp_errc pcp_cli_parse(int argc, char **argv, struct pcp_settings *s, struc
 	if (s->config_path && (rc = pcp_config_read(s->config_path, config_key, s, err)))
 		goto out;
 
+	/* Command-line requirements replace the file's. */
+	for (size_t i = 0; i < n_seen && !s->require_from_cli; i++)
+		if (seen[i].def->set == set_require) {
+			clear_strings(&s->require, &s->n_require);
+			s->require_from_cli = true;
+		}
 	for (size_t i = 0; i < n_seen; i++) {
 		if (seen[i].def->set == set_config)
 			continue;
@@ -412,7 +433,8 @@ enum pcp_errc pcp_cli_parse_time(const char *s, time_t *out, struct pcp_error *e
 		}
 		if (*p == 'Z' || *p == 'z') {
 			p++;
-		} else if ((*p == '+' || *p == '-') && digits(p + 1, 2) && p[3] == ':' && digits(p + 4, 2)) {
+		} else if ((*p == '+' || *p == '-') && digits(p + 1, 2) && p[3] == ':' && digits(p + 4, 2) &&
+			   num(p + 1, 2) <= 23 && num(p + 4, 2) <= 59) {
 			offset = (num(p + 1, 2) * 60L + num(p + 4, 2)) * 60L * (*p == '-' ? -1 : 1);
 			p += 6;
 		} else {
@@ -429,7 +451,7 @@ enum pcp_errc pcp_cli_parse_time(const char *s, time_t *out, struct pcp_error *e
 		struct tm check = tm;
 
 		t = timegm(&check);
-		if (t == (time_t)-1 || check.tm_mday != tm.tm_mday || check.tm_mon != tm.tm_mon)
+		if (check.tm_mday != tm.tm_mday || check.tm_mon != tm.tm_mon)
 			goto bad;
 	}
 	*out = t - offset;

@@ -1,13 +1,15 @@
-/* Settings storage, the INI reader (inih) and the search for the default configuration. */
+/* Settings storage, the INI reader and the search for the default configuration. The
+ * reader is our own so every error names its exact line and no line length is imposed
+ * below CONFIG_LINE_MAX. */
 #include "config.h"
 
 #include <errno.h>
-#include <ini.h>
 #include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 void pcp_settings_init(struct pcp_settings *s)
@@ -69,49 +71,103 @@ enum pcp_errc pcp_settings_add_store(struct pcp_settings *s, const char *name, c
 	return PCP_OK;
 }
 
-struct reader_ctx {
-	pcp_config_key_fn fn;
-	void *ctx;
-	const char *dir;
-	struct pcp_error *err;
-	enum pcp_errc rc;
-	int line;
-};
+/* Longest configuration line accepted; longer ones are an error on their own line. */
+#define CONFIG_LINE_MAX 4096
 
-static int on_key(void *user, const char *section, const char *key, const char *value)
+static char *strip(char *s)
 {
-	struct reader_ctx *rc = user;
+	char *end;
 
-	if (rc->rc != PCP_OK)
-		return 0;
-	rc->rc = rc->fn(rc->ctx, section, key, value, rc->dir, rc->err);
-	return rc->rc == PCP_OK;
+	while (*s == ' ' || *s == '\t')
+		s++;
+	end = s + strlen(s);
+	while (end > s && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r' || end[-1] == '\n'))
+		*--end = '\0';
+	return s;
+}
+
+/* An inline comment starts at ';' or '#' preceded by white space. */
+static void cut_comment(char *s)
+{
+	for (char *p = s + 1; *p; p++)
+		if ((*p == ';' || *p == '#') && (p[-1] == ' ' || p[-1] == '\t')) {
+			*p = '\0';
+			return;
+		}
+}
+
+/* One line: blank, comment, [section] or key = value. */
+static enum pcp_errc parse_line(char *line, char *section, size_t seclen, pcp_config_key_fn fn,
+				void *ctx, const char *dir, struct pcp_error *err)
+{
+	char *s = strip(line), *eq;
+
+	if (!*s || *s == ';' || *s == '#')
+		return PCP_OK;
+	if (*s == '[') {
+		char *close = strchr(s, ']');
+
+		if (!close || *strip(close + 1))
+			return pcp_error_set(err, PCP_ERR_CONFIG, "expected [section], got \"%s\"", s);
+		*close = '\0';
+		snprintf(section, seclen, "%s", strip(s + 1));
+		return PCP_OK;
+	}
+	eq = strchr(s, '=');
+	if (!eq)
+		return pcp_error_set(err, PCP_ERR_CONFIG, "expected key = value, got \"%s\"", s);
+	*eq = '\0';
+	cut_comment(eq + 1);
+	if (!*strip(s))
+		return pcp_error_set(err, PCP_ERR_CONFIG, "missing key before '='");
+	if (!*section)
+		return pcp_error_set(err, PCP_ERR_CONFIG, "key \"%s\" outside any [section]", strip(s));
+	return fn(ctx, section, strip(s), strip(eq + 1), dir, err);
 }
 
 enum pcp_errc pcp_config_read(const char *path, pcp_config_key_fn fn, void *ctx,
 			      struct pcp_error *err)
 {
-	char dirbuf[PATH_MAX];
-	struct reader_ctx rc = {.fn = fn, .ctx = ctx, .err = err, .rc = PCP_OK};
+	char dirbuf[PATH_MAX], section[128] = "";
+	char *line = NULL, *dir;
+	size_t cap = 0;
+	ssize_t n;
+	unsigned long lineno = 0;
+	enum pcp_errc rc = PCP_OK;
+	struct stat st;
 	FILE *fp = fopen(path, "r");
-	int line;
 
 	if (!fp)
 		return pcp_error_set(err, PCP_ERR_INPUT, "cannot read configuration file %s: %s", path,
 				     strerror(errno));
+	if (fstat(fileno(fp), &st) == 0 && !S_ISREG(st.st_mode)) {
+		fclose(fp);
+		return pcp_error_set(err, PCP_ERR_INPUT, "configuration file %s is not a regular file",
+				     path);
+	}
 	snprintf(dirbuf, sizeof dirbuf, "%s", path);
-	rc.dir = dirname(dirbuf);
-	line = ini_parse_file(fp, on_key, &rc);
+	dir = dirname(dirbuf);
+	while (rc == PCP_OK && (n = getline(&line, &cap, fp)) >= 0) {
+		lineno++;
+		if ((size_t)n > CONFIG_LINE_MAX)
+			rc = pcp_error_set(err, PCP_ERR_CONFIG, "line longer than %d bytes", CONFIG_LINE_MAX);
+		else if (memchr(line, '\0', (size_t)n))
+			rc = pcp_error_set(err, PCP_ERR_CONFIG, "line holds a NUL byte");
+		else
+			rc = parse_line(line, section, sizeof section, fn, ctx, dir, err);
+	}
+	if (rc == PCP_OK && ferror(fp))
+		rc = pcp_error_set(err, PCP_ERR_INPUT, "error reading %s: %s", path, strerror(errno));
+	free(line);
 	fclose(fp);
-	if (rc.rc != PCP_OK) {
+	if (rc != PCP_OK && rc != PCP_ERR_INPUT) {
 		char inner[sizeof err->msg];
 
 		snprintf(inner, sizeof inner, "%s", err->msg);
-		return pcp_error_set(err, PCP_ERR_CONFIG, "%s:%d: %s", path, line, inner);
+		return pcp_error_set(err, rc == PCP_ERR_SYSTEM ? rc : PCP_ERR_CONFIG, "%s:%lu: %s", path,
+				     lineno, inner);
 	}
-	if (line != 0)
-		return pcp_error_set(err, PCP_ERR_CONFIG, "%s:%d: syntax error", path, line);
-	return PCP_OK;
+	return rc;
 }
 
 static char *existing(const char *path)

@@ -34,6 +34,7 @@ struct pcp_settings {
 	bool at_given;
 	char **require;              /* owned store names */
 	size_t n_require;
+	bool require_from_cli;       /* the command line replaced the file's requirements */
 	/* run */
 	double timeout;              /* seconds, whole probe */
 	unsigned concurrency;

@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <libpq-fe.h>
+#include <netdb.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -32,6 +33,9 @@ static enum pcp_errc parse_port(const char *s, uint16_t *port, struct pcp_error 
 
 	errno = 0;
 	v = strtol(s, &end, 10);
+	while (*end == ' ' || *end == '\t' || *end == '\n' || *end == '\r' || *end == '\f' ||
+	       *end == '\v')
+		end++; /* libpq's parse_int_param allows trailing white space */
 	if (errno || end == s || *end || v < 1 || v > 65535)
 		return pcp_error_set(err, PCP_ERR_TARGET, "invalid port number: \"%s\"", s);
 	*port = (uint16_t)v;
@@ -93,17 +97,22 @@ static enum pcp_errc parse_conninfo(const char *text, struct pcp_target *t, stru
 		rc = pcp_error_set(err, PCP_ERR_TARGET, "no host or hostaddr given");
 		goto out;
 	}
-	if (host && host[0] == '/') {
+	/* libpq's is_unixsock_path; with a hostaddr, libpq connects over TCP regardless. */
+	if (!hostaddr && (host[0] == '/' || host[0] == '@')) {
 		rc = pcp_error_set(err, PCP_ERR_TARGET,
-				   "host \"%s\" is a Unix-domain socket directory, which has no TLS", host);
+				   "host \"%s\" is a Unix-domain socket, which has no TLS", host);
 		goto out;
 	}
 	if (hostaddr) {
-		unsigned char buf[16];
+		/* The same numeric-only parse libpq does (so 127.1 and fe80::1%lo pass); no DNS. */
+		struct addrinfo hints = {.ai_flags = AI_NUMERICHOST, .ai_socktype = SOCK_STREAM};
+		struct addrinfo *res = NULL;
+		int g = getaddrinfo(hostaddr, NULL, &hints, &res);
 
-		if (inet_pton(AF_INET, hostaddr, buf) != 1 && inet_pton(AF_INET6, hostaddr, buf) != 1) {
-			rc = pcp_error_set(err, PCP_ERR_TARGET, "could not parse network address \"%s\"",
-					   hostaddr);
+		freeaddrinfo(res);
+		if (g != 0) {
+			rc = pcp_error_set(err, PCP_ERR_TARGET, "could not parse network address \"%s\": %s",
+					   hostaddr, gai_strerror(g));
 			goto out;
 		}
 	}
@@ -136,7 +145,7 @@ static enum pcp_errc parse_hostport(const char *text, struct pcp_target *t, stru
 			return PCP_ERR_TARGET;
 		t->host = strndup(text + 1, (size_t)(close - text - 1));
 		if (t->host && !pcp_host_is_ip_literal(t->host))
-			return pcp_error_set(err, PCP_ERR_TARGET, "\"%s\" in brackets is not an IPv6 address",
+			return pcp_error_set(err, PCP_ERR_TARGET, "\"%s\" in brackets is not an IP address",
 					     t->host);
 	} else {
 		colon = strchr(text, ':');
@@ -213,14 +222,15 @@ static char *trim(char *s, size_t *len)
 /* Reads one line into r->buf, keeping at most PCP_TARGET_LINE_MAX + 1 bytes of it (the rest
  * is skipped) so a file without newlines cannot grow memory. Returns the bytes kept, and
  * -1 at end of file before any byte. */
-static long read_bounded_line(struct pcp_target_reader *r, bool *has_nul)
+static long read_bounded_line(struct pcp_target_reader *r, bool *has_nul, bool *too_long)
 {
 	size_t len = 0;
 	int c;
 
 	*has_nul = false;
+	*too_long = false;
 	if (!r->buf) {
-		r->cap = PCP_TARGET_LINE_MAX + 2;
+		r->cap = 2 * PCP_TARGET_LINE_MAX + 2; /* room for trailing blanks, trimmed later */
 		r->buf = malloc(r->cap);
 		if (!r->buf)
 			return -2;
@@ -230,6 +240,8 @@ static long read_bounded_line(struct pcp_target_reader *r, bool *has_nul)
 			*has_nul = true;
 		if (len < r->cap - 1)
 			r->buf[len++] = (char)c;
+		else
+			*too_long = true;
 	}
 	if (c == EOF && len == 0)
 		return -1;
@@ -241,8 +253,8 @@ int pcp_target_reader_next(struct pcp_target_reader *r, const char **line, const
 			   struct pcp_error *err)
 {
 	for (;;) {
-		bool has_nul;
-		long n = read_bounded_line(r, &has_nul);
+		bool has_nul, too_long;
+		long n = read_bounded_line(r, &has_nul, &too_long);
 		size_t len;
 		char *s;
 
@@ -267,7 +279,7 @@ int pcp_target_reader_next(struct pcp_target_reader *r, const char **line, const
 		if (len == 0 || s[0] == '#')
 			continue;
 		*line = s;
-		if (len > PCP_TARGET_LINE_MAX) {
+		if (too_long || len > PCP_TARGET_LINE_MAX) {
 			s[PCP_TARGET_LINE_MAX] = '\0';
 			*bad = "line too long";
 			return 1;

@@ -1,0 +1,413 @@
+#!/usr/bin/env python3
+"""Bad command lines and files against the real binary: each must give the documented exit
+code, a stderr message naming the offending option, value, file or target, and no crash
+(also under the ASan+UBSan build). Targets fail fast without network (127.0.0.1:1 is
+refused); stores are the shipped roots in the source tree's config/."""
+
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+
+SOURCE = os.environ.get("PCP_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "..", ".."))
+BUILD = os.environ.get("PCP_BUILD_DIR", os.path.join(SOURCE, "build"))
+BINARY = os.path.join(BUILD, "pgcertprobe")
+COMBINED = os.path.join(SOURCE, "config", "combined.pem")
+STORE = "combined=" + COMBINED
+REFUSED = "127.0.0.1:1"
+
+EX_USAGE, EX_NOINPUT, EX_CONFIG = 64, 66, 78
+SANITIZER_MARKS = ("AddressSanitizer", "LeakSanitizer", "UndefinedBehaviorSanitizer",
+                   "runtime error", "Segmentation fault", "core dumped")
+
+passed = 0
+failed = 0
+
+
+def check(name, ok, detail=""):
+    global passed, failed
+    if ok:
+        passed += 1
+        print(f"ok   {name}")
+    else:
+        failed += 1
+        print(f"FAIL {name}: {detail}")
+
+
+class Run:
+    def __init__(self, args, rc, out, err):
+        self.args, self.rc, self.out, self.err = args, rc, out, err
+
+    def show(self):
+        return (f"args={self.args!r} rc={self.rc} stderr={self.err[-1500:]!r} "
+                f"stdout={self.out[:500]!r}")
+
+
+def run(args, env_extra=None, stdin_bytes=None, timeout=60):
+    env = dict(os.environ)
+    env["PGCERTPROBE_CONFIG"] = EMPTY_CONF  # hermetic: never the installed configuration
+    env["NO_COLOR"] = "1"
+    env.pop("PGCERTPROBE_TRACE", None)
+    if env_extra:
+        env.update(env_extra)
+    try:
+        p = subprocess.run([BINARY] + args, input=stdin_bytes if stdin_bytes is not None else b"",
+                           capture_output=True, env=env, timeout=timeout)
+    except subprocess.TimeoutExpired as e:
+        return Run(args, -999, e.stdout or b"", (e.stderr or b"").decode("utf-8", "replace")
+                   + f"\n[test: timed out after {timeout}s]")
+    return Run(args, p.returncode, p.stdout, p.stderr.decode("utf-8", "replace"))
+
+
+def no_crash(name, r):
+    marks = [m for m in SANITIZER_MARKS if m in r.err]
+    check(f"{name}: no crash", 0 <= r.rc < 128 and not marks,
+          f"marks={marks} " + r.show())
+
+
+def expect(name, args, code, words, **kw):
+    """Runs args; expects exit code and stderr holding every word; returns the run."""
+    r = run(args, **kw)
+    no_crash(name, r)
+    check(f"{name}: exit {code}", r.rc == code, r.show())
+    missing = [w for w in words if w not in r.err]
+    check(f"{name}: message names {words}", not missing, f"missing {missing}: " + r.show())
+    return r
+
+
+def records(name, r):
+    """Parses --format json output: one object per line; the stdout must be UTF-8."""
+    try:
+        text = r.out.decode("utf-8")
+    except UnicodeDecodeError as e:
+        check(f"{name}: JSON output is UTF-8", False, f"{e}: {r.out[:300]!r}")
+        return []
+    out = []
+    for i, line in enumerate(text.splitlines()):
+        if not line.strip():
+            continue
+        try:
+            out.append(json.loads(line))
+        except ValueError as e:
+            check(f"{name}: JSON line {i + 1} parses", False, f"{e}: {line[:300]!r}")
+            return out
+    check(f"{name}: JSON output parses", True)
+    return out
+
+
+def write(path, data):
+    with open(path, "wb") as f:
+        f.write(data if isinstance(data, bytes) else data.encode())
+    return path
+
+
+def expected_file_lines(data):
+    """The lines a targets file yields, as the README defines them: '#' comments and blank
+    lines skipped, CR/LF and surrounding blanks trimmed; a line holding NUL is always a
+    record. Returns (line number, raw bytes, trimmed bytes) per expected record."""
+    pieces = data.split(b"\n")
+    if pieces and pieces[-1] == b"":
+        pieces.pop()
+    out = []
+    for n, raw in enumerate(pieces, 1):
+        if b"\0" in raw:
+            out.append((n, raw, raw))
+            continue
+        t = raw.rstrip(b"\r\n \t").lstrip(b" \t")
+        if t and not t.startswith(b"#"):
+            out.append((n, raw, t))
+    return out
+
+
+def has_control(b):
+    return any((c < 0x20 and c != 0x09) or c == 0x7F for c in b)
+
+
+# ---------------------------------------------------------------------------------------
+
+def test_store_files(tmp):
+    expect("missing store file", ["--store", "x=/nonexistent/dir/root.pem", REFUSED], EX_CONFIG,
+           ["x", "/nonexistent/dir/root.pem"])
+    nocert = write(os.path.join(tmp, "nocert.pem"), "just some text, no certificate\n")
+    expect("store file with no certificate", ["--store", "nocert=" + nocert, REFUSED], EX_CONFIG,
+           ["nocert", nocert])
+    empty = write(os.path.join(tmp, "empty.pem"), b"")
+    expect("empty store file", ["--store", "empty=" + empty, REFUSED], EX_CONFIG, [empty])
+    emptydir = os.path.join(tmp, "emptydir")
+    os.mkdir(emptydir)
+    expect("store directory with no certificate", ["--store", "d=" + emptydir, REFUSED],
+           EX_CONFIG, [emptydir])
+    broken = write(os.path.join(tmp, "broken.pem"),
+                   "-----BEGIN CERTIFICATE-----\nnot base64 at all!!\n-----END CERTIFICATE-----\n")
+    expect("broken PEM", ["--store", "broken=" + broken, REFUSED], EX_CONFIG, ["broken", broken])
+    with open(COMBINED) as f:
+        pem = f.read()
+    end = pem.index("-----END CERTIFICATE-----") + len("-----END CERTIFICATE-----\n")
+    trunc = write(os.path.join(tmp, "valid-then-truncated.pem"), pem[:end] + pem[:end // 2])
+    expect("valid certificate then truncated PEM", ["--store", "t=" + trunc, REFUSED], EX_CONFIG,
+           [trunc])
+    garbage = write(os.path.join(tmp, "garbage.pem"), random.Random(7).randbytes(2048))
+    expect("binary store file", ["--store", "g=" + garbage, REFUSED], EX_CONFIG, [garbage])
+    # a good store and a bad one: the bad one still stops the run before any probe
+    r = expect("good store then missing store",
+               ["--format", "json", "--store", STORE, "--store", "gone=/nonexistent.pem", REFUSED],
+               EX_CONFIG, ["gone", "/nonexistent.pem"])
+    check("good store then missing store: no records", r.out.strip() == b"", r.show())
+
+
+def test_usage_errors(tmp):
+    expect("--store without NAME=", ["--store", COMBINED, REFUSED], EX_USAGE, [COMBINED])
+    expect("--store with empty name", ["--store", "=" + COMBINED, REFUSED], EX_USAGE, ["=" + COMBINED])
+    expect("--store with a bad name", ["--store", "my store=" + COMBINED, REFUSED], EX_USAGE,
+           ["my store"])
+    expect("duplicate store names",
+           ["--store", "dup=" + COMBINED, "--store", "dup=" + COMBINED, REFUSED], EX_USAGE,
+           ["duplicate", "dup"])
+    expect("bad --at", ["--store", STORE, "--at", "2021-02-30", REFUSED], EX_USAGE, ["2021-02-30"])
+    expect("garbage --at", ["--store", STORE, "--at", "yesterday", REFUSED], EX_USAGE,
+           ["yesterday"])
+    expect("--concurrency 0", ["--store", STORE, "--concurrency", "0", REFUSED], EX_USAGE,
+           ["concurrency", "0"])
+    expect("--concurrency -3", ["--store", STORE, "-j", "-3", REFUSED], EX_USAGE, ["-3"])
+    expect("--concurrency huge", ["--store", STORE, "-j", "99999999999999999999", REFUSED],
+           EX_USAGE, ["99999999999999999999"])
+    expect("--timeout bad", ["--store", STORE, "--timeout", "soon", REFUSED], EX_USAGE, ["soon"])
+    expect("unknown --format", ["--store", STORE, "--format", "xml", REFUSED], EX_USAGE, ["xml"])
+    expect("bad --sslmode", ["--store", STORE, "--sslmode", "require", REFUSED], EX_USAGE,
+           ["require"])
+    expect("unknown long option", ["--store", STORE, "--frobnicate", REFUSED], EX_USAGE,
+           ["--frobnicate"])
+    expect("unknown short option", ["--store", STORE, "-Z", REFUSED], EX_USAGE, ["-Z"])
+    expect("option missing its value", ["--store", STORE, REFUSED, "--timeout"], EX_USAGE,
+           ["--timeout"])
+    expect("no targets", ["--store", STORE], EX_USAGE, ["no targets"])
+    expect("no targets at all", [], EX_USAGE, ["no targets"])
+    expect("--require unknown store", ["--store", STORE, "--require", "nosuch", REFUSED], EX_USAGE,
+           ["nosuch"])
+    missing_dir = os.path.join(tmp, "no", "such", "dir")
+    r = expect("--save-chains to a nonexistent dir",
+               ["--store", STORE, "--save-chains", missing_dir, REFUSED], EX_USAGE, [missing_dir])
+    check("--save-chains to a nonexistent dir: not created", not os.path.exists(missing_dir),
+          r.show())
+    afile = write(os.path.join(tmp, "a-file"), "x")
+    expect("--save-chains to a file", ["--store", STORE, "--save-chains", afile, REFUSED], EX_USAGE,
+           [afile])
+    # usage errors point at --help
+    r = run(["--frobnicate"])
+    check("usage error mentions --help", "--help" in r.err, r.show())
+
+
+def test_help_version():
+    r = run(["--help"], env_extra={"PGCERTPROBE_CONFIG": "/nonexistent/pgcertprobe.conf"})
+    no_crash("--help", r)
+    check("--help: exit 0, usage on stdout", r.rc == 0 and b"--store" in r.out, r.show())
+    r = run(["--version"])
+    no_crash("--version", r)
+    check("--version: exit 0", r.rc == 0 and r.out.startswith(b"pgcertprobe "), r.show())
+
+
+def test_input_files(tmp):
+    missing = os.path.join(tmp, "no-such-targets.txt")
+    expect("unreadable --targets file (missing)", ["--store", STORE, "--targets", missing],
+           EX_NOINPUT, [missing])
+    expect("unreadable --targets file (directory)", ["--store", STORE, "--targets", tmp],
+           EX_NOINPUT, [tmp])
+    if os.geteuid() != 0:
+        secret = write(os.path.join(tmp, "secret.txt"), REFUSED + "\n")
+        os.chmod(secret, 0)
+        expect("unreadable --targets file (mode 000)", ["--store", STORE, "--targets", secret],
+               EX_NOINPUT, [secret])
+    # a good file and a missing one: no half-run
+    good = write(os.path.join(tmp, "good.txt"), REFUSED + "\n")
+    r = expect("good targets file then missing one",
+               ["--format", "json", "--store", STORE, "-f", good, "-f", missing], EX_NOINPUT, [missing])
+    check("good targets file then missing one: no records", r.out.strip() == b"", r.show())
+
+    conf_missing = os.path.join(tmp, "no-such.conf")
+    expect("nonexistent --config", ["--config", conf_missing, "--store", STORE, REFUSED], EX_NOINPUT,
+           [conf_missing])
+    expect("nonexistent PGCERTPROBE_CONFIG", ["--store", STORE, REFUSED], EX_NOINPUT, [conf_missing],
+           env_extra={"PGCERTPROBE_CONFIG": conf_missing})
+    # a directory opens with fopen() but is not a configuration file (not an empty one)
+    expect("--config naming a directory", ["--config", tmp, "--store", STORE, REFUSED], EX_NOINPUT,
+           [tmp])
+    syntax = write(os.path.join(tmp, "syntax.conf"), "[defaults]\ntimeout = 3\nthis is not ini\n")
+    expect("config with syntax error", ["--config", syntax, "--store", STORE, REFUSED], EX_CONFIG,
+           [syntax + ":3"])
+    unknown = write(os.path.join(tmp, "unknown.conf"), "[defaults]\nfrobnicate = 1\n")
+    expect("config with unknown key", ["--config", unknown, "--store", STORE, REFUSED], EX_CONFIG,
+           [unknown + ":2", "frobnicate"])
+    badval = write(os.path.join(tmp, "badval.conf"), "[defaults]\nconcurrency = 0\n")
+    expect("config with bad value", ["--config", badval, "--store", STORE, REFUSED], EX_CONFIG,
+           [badval + ":2", "0"])
+    nostores = write(os.path.join(tmp, "nostores.conf"), "[defaults]\ntimeout = 3\n")
+    expect("no stores anywhere", ["--config", nostores, REFUSED], EX_CONFIG, ["store"])
+    badstore = write(os.path.join(tmp, "badstore.conf"), "[stores]\nmine = missing.pem\n")
+    expect("config naming a missing store file", ["--config", badstore, REFUSED], EX_CONFIG,
+           ["mine", os.path.join(tmp, "missing.pem")])
+    binconf = write(os.path.join(tmp, "binary.conf"), random.Random(11).randbytes(4096))
+    expect("binary config file", ["--config", binconf, "--store", STORE, REFUSED], EX_CONFIG,
+           [binconf])
+
+
+def json_run(name, args, want_code, n_records, **kw):
+    r = run(["--format", "json", "--store", STORE] + args, **kw)
+    no_crash(name, r)
+    check(f"{name}: exit {want_code}", r.rc == want_code, r.show())
+    recs = records(name, r)
+    check(f"{name}: {n_records} records", len(recs) == n_records,
+          f"got {len(recs)}: " + r.show())
+    return r, recs
+
+
+def test_bad_targets():
+    bad = "host=127.0.0.1 port=1 foo=bar"
+    r, recs = json_run("unknown conninfo keyword", [REFUSED, bad, "[::1]:1"], 2, 3)
+    if len(recs) == 3:
+        check("unknown conninfo keyword: order kept",
+              [x.get("target") for x in recs] == [REFUSED, bad, "[::1]:1"], recs)
+        check("unknown conninfo keyword: invalid_target with libpq's words",
+              recs[1].get("status") == "invalid_target"
+              and 'invalid connection option "foo"' in (recs[1].get("error") or ""), recs[1])
+        check("unknown conninfo keyword: other targets still probed",
+              recs[0].get("status") == "refused" and recs[2].get("status") == "refused",
+              [recs[0].get("status"), recs[2].get("status")])
+    check("unknown conninfo keyword: stderr names the target", bad in r.err, r.show())
+
+    r, recs = json_run("port out of range", ["127.0.0.1:99999", REFUSED], 2, 2)
+    if len(recs) == 2:
+        check("port out of range: invalid_target naming the port",
+              recs[0].get("status") == "invalid_target" and "99999" in (recs[0].get("error") or ""),
+              recs[0])
+        check("port out of range: other target probed", recs[1].get("status") == "refused", recs[1])
+
+    cases = [("port 0", "db.example.com:0", "0"),
+             ("conninfo port out of range", "host=127.0.0.1 port=70000", "70000"),
+             ("URI port out of range", "postgresql://127.0.0.1:65536/db", "65536"),
+             ("sslmode verify-all", "host=127.0.0.1 port=1 sslmode=verify-all", "verify-all"),
+             ("hostaddr not numeric", "host=a hostaddr=db.example.com port=1", "db.example.com"),
+             ("Unix socket", "host=/var/run/postgresql", "/var/run/postgresql"),
+             ("multi-host list", "host=127.0.0.1,127.0.0.2 port=1", "host"),
+             ("empty target", "", "empty"),
+             ("unterminated quote", "host='127.0.0.1", "quoted")]
+    for name, target, word in cases:
+        r, recs = json_run(name, [target], 2, 1)
+        if recs:
+            check(f"{name}: invalid_target naming {word!r}",
+                  recs[0].get("status") == "invalid_target" and word in (recs[0].get("error") or "")
+                  and recs[0].get("target") == target, recs[0])
+
+    # every record has the fixed keys
+    r, recs = json_run("mixed targets", [REFUSED, "db:0", "[::1]:1", "postgresql://[::1]:1/x"], 2, 4)
+    for i, x in enumerate(recs):
+        missing = [k for k in ("target", "host", "addr", "port", "status", "error", "tls", "chain",
+                               "verify") if k not in x]
+        check(f"mixed targets: record {i} has the fixed keys", not missing, f"missing {missing}")
+        check(f"mixed targets: record {i} has an error text", bool(x.get("error")), x)
+
+
+def garbage_file_bytes():
+    """4 KB of fixed pseudo-random bytes with a few crafted lines around them."""
+    rnd = random.Random(20210215)
+    body = rnd.randbytes(4096)
+    crafted = (b"# a comment\n"
+               b"\x1b]0;owned\x07\x1b[2J" + b"evil.example.com\n"   # terminal escapes
+               b"\xff\xfe\xfd\xc3\x28\n"                            # high bytes only
+               b"  \t\n"
+               b"ho\0st\n")
+    return crafted + body + b"\n" + REFUSED.encode() + b"\n"
+
+
+def test_garbage_targets_file(tmp):
+    data = garbage_file_bytes()
+    lines = expected_file_lines(data)
+    # sanity of the fixture itself: it holds NUL lines, control lines and a valid last line
+    check("garbage fixture has NUL and control lines",
+          any(b"\0" in raw for _, raw, _ in lines) and any(has_control(t) for _, _, t in lines)
+          and lines[-1][2] == REFUSED.encode(), len(lines))
+    path = write(os.path.join(tmp, "garbage.txt"), data)
+    for how, args, stdin in (("file", ["--targets", path], None),
+                             ("stdin", ["--targets", "-"], data)):
+        name = f"garbage targets {how}"
+        r = run(["--format", "json", "--store", STORE, "--timeout", "5"] + args, stdin_bytes=stdin,
+                timeout=120)
+        no_crash(name, r)
+        check(f"{name}: exit 2", r.rc == 2, r.show())
+        recs = records(name, r)
+        check(f"{name}: one record per non-comment line ({len(lines)})", len(recs) == len(lines),
+              f"got {len(recs)}")
+        if len(recs) != len(lines):
+            continue
+        bad_status = []
+        bad_where = []
+        for (n, raw, trimmed), rec in zip(lines, recs):
+            st = rec.get("status")
+            if b"\0" in raw or has_control(trimmed):
+                if st != "invalid_target":
+                    bad_status.append((n, st, rec.get("target")))
+                elif f"line {n}" not in (rec.get("error") or ""):
+                    bad_where.append((n, rec.get("error")))
+            elif st not in ("invalid_target", "dns_failed", "refused"):
+                bad_status.append((n, st, rec.get("target")))
+        check(f"{name}: binary lines are invalid_target", not bad_status, bad_status[:5])
+        check(f"{name}: invalid lines name their line number", not bad_where, bad_where[:5])
+        check(f"{name}: the valid last line is still probed",
+              recs[-1].get("target") == REFUSED and recs[-1].get("status") == "refused", recs[-1])
+        # diagnostics must not replay the file's raw control bytes (terminal escapes) on stderr
+        ctl = sorted({hex(ord(c)) for c in r.err if (ord(c) < 0x20 and c not in "\n\t") or
+                      ord(c) == 0x7F})
+        check(f"{name}: stderr free of raw control bytes", not ctl, f"control bytes {ctl}")
+
+
+def test_long_lines(tmp):
+    data = (b"x" * (1024 * 1024) + b"\n" + REFUSED.encode() + b"\n" + b"y" * 5000 + b"\n"
+            + b"[::1]:1\n")
+    path = write(os.path.join(tmp, "long.txt"), data)
+    r, recs = json_run("over-long lines", ["--targets", path], 2, 4, timeout=120)
+    if len(recs) == 4:
+        st = [x.get("status") for x in recs]
+        check("over-long lines: statuses", st == ["invalid_target", "refused", "invalid_target",
+                                                 "refused"], st)
+        check("over-long lines: reason given", "too long" in (recs[0].get("error") or ""), recs[0])
+        check("over-long lines: record stays small", len(json.dumps(recs[0])) < 16384,
+              len(json.dumps(recs[0])))
+    # a 1 MB file without any newline
+    path = write(os.path.join(tmp, "nonl.txt"), b"z" * (1024 * 1024))
+    json_run("1 MB line without newline", ["--targets", path, REFUSED], 2, 2, timeout=120)
+
+
+def test_text_output_and_counts(tmp):
+    # the text writer survives the same hostile inputs
+    path = write(os.path.join(tmp, "mixed.txt"),
+                 b"# c\n" + REFUSED.encode() + b"\nhost=x foo=bar\n\x01\x02\n\xff\xfe\ndb:0\n")
+    r = run(["--store", STORE, "--targets", path, "--color", "never"])
+    no_crash("text output with bad targets", r)
+    check("text output with bad targets: exit 2", r.rc == 2, r.show())
+
+
+def main():
+    global EMPTY_CONF
+    if not os.access(BINARY, os.X_OK):
+        print(f"FAIL binary {BINARY} not found (set PCP_BUILD_DIR)")
+        print("0 passed, 1 failed")
+        return 1
+    with tempfile.TemporaryDirectory(prefix="pcp-cli-errors-") as tmp:
+        EMPTY_CONF = write(os.path.join(tmp, "empty.conf"), "")
+        test_store_files(tmp)
+        test_usage_errors(tmp)
+        test_help_version()
+        test_input_files(tmp)
+        test_bad_targets()
+        test_garbage_targets_file(tmp)
+        test_long_lines(tmp)
+        test_text_output_and_counts(tmp)
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+EMPTY_CONF = "/dev/null"
+
+if __name__ == "__main__":
+    sys.exit(main())
