@@ -17,6 +17,7 @@ Needs PCP_BUILD_DIR (pgcertprobe, tests/libpq_verdict); PCP_SOURCE_DIR optional.
 import concurrent.futures
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -182,6 +183,7 @@ def main():
     workers = max(4, 4 * (os.cpu_count() or 2))
     try:
         with fleetmod.Fleet(log=lambda m: print(m, flush=True)) as fleet:
+            t_fleet = time.monotonic()
             probes = fleet.probes()
             stores = fleet.pki.stores
             by_label = {p.label: p for p in probes}
@@ -205,9 +207,8 @@ def main():
                     for store, verdict in zip(STORES, f.result()):
                         lib[(label, store, mode, inst)] = verdict
                 pcp_runs = {k: f.result() for k, f in pcp_jobs.items()}
-            t_probe = time.monotonic() - t0
             print("%d libpq connections and %d pgcertprobe runs in %.1fs (%d workers)" % (
-                len(lib), len(pcp_runs), t_probe, workers))
+                len(lib), len(pcp_runs), time.monotonic() - t_fleet, workers))
 
             # pgcertprobe runs: exit code, one record per target in input order.
             pcp = {}
@@ -288,7 +289,6 @@ def main():
             if mismatches:
                 print_mismatches(mismatches)
     finally:
-        import shutil
         shutil.rmtree(home, ignore_errors=True)
 
     others = [f for f in checks.failed if f != "disagreement"]
