@@ -10,20 +10,9 @@ import subprocess
 import sys
 import tempfile
 
-SOURCE = os.environ.get("PCP_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "..", ".."))
-BUILD = os.environ.get("PCP_BUILD_DIR", os.path.join(SOURCE, "build"))
+from harness import BUILD, Tally
 
-passed = failed = 0
-
-
-def check(name, cond, detail=""):
-    global passed, failed
-    if cond:
-        passed += 1
-        print(f"ok   {name}")
-    else:
-        failed += 1
-        print(f"FAIL {name}: {detail}")
+t = Tally()
 
 
 def main():
@@ -33,30 +22,29 @@ def main():
                        stdout=subprocess.DEVNULL)
         binary = os.path.join(prefix, "bin", "pgcertprobe")
         share = os.path.join(prefix, "share", "pgcertprobe")
-        check("binary installed", os.access(binary, os.X_OK))
+        t.check("binary installed", os.access(binary, os.X_OK))
         for f in ("pgcertprobe.conf", "baltimore-cybertrust-root.pem",
                   "digicert-global-root-g2.pem", "combined.pem"):
-            check(f"{f} installed", os.path.isfile(os.path.join(share, f)))
+            t.check(f"{f} installed", os.path.isfile(os.path.join(share, f)))
         env = {k: v for k, v in os.environ.items() if k != "PGCERTPROBE_CONFIG"}
         version = subprocess.run([binary, "--version"], capture_output=True, text=True,
                                  env=env, cwd="/")
         want = os.path.realpath(os.path.join(share, "pgcertprobe.conf"))
         line = [l for l in version.stdout.splitlines() if l.startswith("configuration: ")]
         got = os.path.realpath(line[0].split(": ", 1)[1]) if line else None
-        check("installed binary reads the installed configuration", got == want,
+        t.check("installed binary reads the installed configuration", got == want,
               f"{got} != {want}")
         # A run with only the installed defaults: three stores, one record.
         run = subprocess.run([binary, "--format", "json", "--timeout", "2", "127.0.0.1:1"],
                              capture_output=True, text=True, env=env, cwd="/")
         records = [json.loads(l) for l in run.stdout.splitlines()]
-        check("run with installed stores exits 2 (refused)", run.returncode == 2,
+        t.check("run with installed stores exits 2 (refused)", run.returncode == 2,
               f"exit {run.returncode}: {run.stderr}")
-        check("one refused record", len(records) == 1 and records[0]["status"] == "refused",
+        t.check("one refused record", len(records) == 1 and records[0]["status"] == "refused",
               records)
     finally:
         shutil.rmtree(prefix, ignore_errors=True)
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return t.finish()
 
 
 if __name__ == "__main__":

@@ -9,26 +9,13 @@ import os
 import signal
 import subprocess
 import sys
+
 import time
 
-SOURCE = os.environ.get("PCP_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "..", ".."))
-BUILD = os.environ.get("PCP_BUILD_DIR", os.path.join(SOURCE, "build"))
-PROBER = os.path.join(BUILD, "pgcertprobe")
+from harness import BUILD, PROBER, SOURCE, Tally
+
 FIXTURE = os.path.join(BUILD, "tests", "hostile_server")
 STORE = os.path.join(SOURCE, "config", "combined.pem")
-
-passed = failed = 0
-
-
-def check(name, cond, detail=""):
-    global passed, failed
-    if cond:
-        passed += 1
-        print(f"ok   {name}")
-    else:
-        failed += 1
-        print(f"FAIL {name}: {detail}")
-    sys.stdout.flush()
 
 
 def start_fixture():
@@ -56,6 +43,8 @@ def interrupted_run(sig, silent, ok, n_silent, concurrency):
     records = [json.loads(line) for line in out.decode().splitlines()]
     return proc.returncode, records, took, targets, err.decode()
 
+t = Tally()
+
 
 def main():
     fixture, silent, ok = start_fixture()
@@ -64,23 +53,22 @@ def main():
             for n, conc in ((5, 16), (10, 3)):
                 name = f"{signal.Signals(sig).name} n={n} concurrency={conc}"
                 rc, records, took, targets, err = interrupted_run(sig, silent, ok, n, conc)
-                check(f"{name}: exit {code}", rc == code, f"exit {rc}, stderr {err!r}")
-                check(f"{name}: one record per target", len(records) == len(targets),
+                t.check(f"{name}: exit {code}", rc == code, f"exit {rc}, stderr {err!r}")
+                t.check(f"{name}: one record per target", len(records) == len(targets),
                       f"{len(records)} records for {len(targets)} targets")
-                check(f"{name}: input order", [r["target"] for r in records] == targets)
-                check(f"{name}: first finished", records and records[0]["status"] == "ok",
+                t.check(f"{name}: input order", [r["target"] for r in records] == targets)
+                t.check(f"{name}: first finished", records and records[0]["status"] == "ok",
                       records[:1])
                 statuses = {r["status"] for r in records[1:]}
-                check(f"{name}: rest cancelled", statuses == {"cancelled"}, statuses)
-                check(f"{name}: errors say why", all(r["error"] for r in records[1:]))
-                check(f"{name}: ended within a second", took < 1.0 + 1.0, f"{took:.2f}s")
-                check(f"{name}: no sanitizer report", "Sanitizer" not in err and
+                t.check(f"{name}: rest cancelled", statuses == {"cancelled"}, statuses)
+                t.check(f"{name}: errors say why", all(r["error"] for r in records[1:]))
+                t.check(f"{name}: ended within a second", took < 1.0 + 1.0, f"{took:.2f}s")
+                t.check(f"{name}: no sanitizer report", "Sanitizer" not in err and
                       "runtime error" not in err, err)
     finally:
         os.killpg(fixture.pid, signal.SIGKILL)
         fixture.wait()
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return t.finish()
 
 
 if __name__ == "__main__":

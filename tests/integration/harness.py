@@ -1,0 +1,33 @@
+"""Shared by the integration tests: where the build and sources are, and the pass/fail
+tally that ends every test with the line "N passed, M failed" (read by CI)."""
+
+import os
+import sys
+
+SOURCE = os.environ.get("PCP_SOURCE_DIR",
+                        os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..")))
+BUILD = os.environ.get("PCP_BUILD_DIR", os.path.join(SOURCE, "build"))
+PROBER = os.path.join(BUILD, "pgcertprobe")
+FIXTURES_BIN = os.path.join(BUILD, "tests")
+sys.path.insert(0, os.path.join(SOURCE, "tests", "fixtures"))
+
+
+class Tally:
+    def __init__(self):
+        self.passed = 0
+        self.failed = 0
+
+    def check(self, name, cond, detail=""):
+        if cond:
+            self.passed += 1
+            print(f"ok   {name}")
+        else:
+            self.failed += 1
+            print(f"FAIL {name}: {detail}")
+        sys.stdout.flush()
+        return cond
+
+    def finish(self):
+        """Prints the closing line; returns the exit status."""
+        print(f"{self.passed} passed, {self.failed} failed")
+        return 1 if self.failed else 0
