@@ -29,7 +29,7 @@ static struct pcp_chain *chain_new(void)
 	return chain;
 }
 
-struct pcp_chain *pcp_chain_from_stack(const STACK_OF(X509) *served)
+struct pcp_chain *pcp_chain_from_stack(const STACK_OF(X509) * served)
 {
 	struct pcp_chain *chain = chain_new();
 

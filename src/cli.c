@@ -15,8 +15,8 @@ typedef enum pcp_errc (*setter_fn)(struct pcp_settings *s, const char *v, struct
 
 struct option_def {
 	const char *name;
-	int short_name;      /* 0 when none */
-	const char *arg;     /* argument name for --help, NULL for a flag */
+	int short_name;         /* 0 when none */
+	const char *arg;        /* argument name for --help, NULL for a flag */
 	const char *config_key; /* key in [defaults], NULL when the option is command-line only */
 	setter_fn set;
 	const char *help;
@@ -62,9 +62,10 @@ static enum pcp_errc set_store(struct pcp_settings *s, const char *v, struct pcp
 	name[eq - v] = '\0';
 	for (const char *p = name; *p; p++)
 		if (!isalnum((unsigned char)*p) && *p != '-' && *p != '_' && *p != '.')
-			return pcp_error_set(err, PCP_ERR_USAGE,
-					     "--store: name \"%s\" may hold only letters, digits, '-', '_', '.'",
-					     name);
+			return pcp_error_set(
+			        err, PCP_ERR_USAGE,
+			        "--store: name \"%s\" may hold only letters, digits, '-', '_', '.'",
+			        name);
 	if (!s->stores_from_cli) {
 		/* The file's requirements name the file's stores: both are replaced. */
 		pcp_settings_clear_stores(s);
@@ -74,7 +75,8 @@ static enum pcp_errc set_store(struct pcp_settings *s, const char *v, struct pcp
 	}
 	for (size_t i = 0; i < s->n_stores; i++)
 		if (strcmp(s->stores[i].name, name) == 0)
-			return pcp_error_set(err, PCP_ERR_USAGE, "--store: duplicate store name \"%s\"", name);
+			return pcp_error_set(err, PCP_ERR_USAGE,
+			                     "--store: duplicate store name \"%s\"", name);
 	return pcp_settings_add_store(s, name, eq + 1, err);
 }
 
@@ -86,7 +88,7 @@ static enum pcp_errc set_sslmode(struct pcp_settings *s, const char *v, struct p
 		s->sslmode = PCP_SSLMODE_VERIFY_FULL;
 	else
 		return pcp_error_set(err, PCP_ERR_USAGE,
-				     "sslmode \"%s\": expected verify-ca or verify-full", v);
+		                     "sslmode \"%s\": expected verify-ca or verify-full", v);
 	return PCP_OK;
 }
 
@@ -113,8 +115,9 @@ static enum pcp_errc set_timeout(struct pcp_settings *s, const char *v, struct p
 	errno = 0;
 	d = strtod(v, &end);
 	if (errno || end == v || *end || !isfinite(d) || d <= 0 || d > 86400)
-		return pcp_error_set(err, PCP_ERR_USAGE,
-				     "timeout \"%s\": expected seconds greater than 0 (at most 86400)", v);
+		return pcp_error_set(
+		        err, PCP_ERR_USAGE,
+		        "timeout \"%s\": expected seconds greater than 0 (at most 86400)", v);
 	s->timeout = d;
 	return PCP_OK;
 }
@@ -128,7 +131,7 @@ static enum pcp_errc set_concurrency(struct pcp_settings *s, const char *v, stru
 	n = strtol(v, &end, 10);
 	if (errno || end == v || *end || n < 1 || n > (long)PCP_MAX_CONCURRENCY)
 		return pcp_error_set(err, PCP_ERR_USAGE, "concurrency \"%s\": expected 1 to %u", v,
-				     PCP_MAX_CONCURRENCY);
+		                     PCP_MAX_CONCURRENCY);
 	s->concurrency = (unsigned)n;
 	return PCP_OK;
 }
@@ -161,7 +164,8 @@ static enum pcp_errc set_color(struct pcp_settings *s, const char *v, struct pcp
 	else if (strcmp(v, "never") == 0)
 		s->color = PCP_COLOR_NEVER;
 	else
-		return pcp_error_set(err, PCP_ERR_USAGE, "color \"%s\": expected auto, always or never", v);
+		return pcp_error_set(err, PCP_ERR_USAGE,
+		                     "color \"%s\": expected auto, always or never", v);
 	return PCP_OK;
 }
 
@@ -182,27 +186,29 @@ static enum pcp_errc set_version(struct pcp_settings *s, const char *v, struct p
 }
 
 static const struct option_def options[] = {
-	{"targets", 'f', "FILE", NULL, set_targets,
-	 "read targets from FILE, one per line ('-' = stdin; '#' comments)"},
-	{"store", 's', "NAME=PATH", NULL, set_store,
-	 "trust store: PEM file or hashed directory (repeatable; replaces the configured stores)"},
-	{"sslmode", 0, "MODE", "sslmode", set_sslmode,
-	 "verify-ca or verify-full (default verify-full): the libpq mode judged"},
-	{"at", 0, "TIME", NULL, set_at,
-	 "verify as of TIME: 2021-02-15T00:00:00Z, 2021-02-15, or @UNIXSECONDS (default now)"},
-	{"format", 0, "FORMAT", "format", set_format, "text (default) or json (one object per line)"},
-	{"timeout", 't', "SECONDS", "timeout", set_timeout,
-	 "deadline for each probe: connect, reply and handshake (default 10)"},
-	{"concurrency", 'j', "N", "concurrency", set_concurrency,
-	 "probes in flight at once (default 256)"},
-	{"config", 'c', "FILE", NULL, set_config, "configuration file (default: the installed one)"},
-	{"require", 'r', "STORE", "require", set_require,
-	 "exit 1 unless every address verifies under STORE (repeatable)"},
-	{"save-chains", 0, "DIR", "save_chains", set_save_chains,
-	 "write each served chain to DIR as PEM, leaf first"},
-	{"color", 0, "WHEN", "color", set_color, "auto (default), always or never"},
-	{"help", 'h', NULL, NULL, set_help, "show this help"},
-	{"version", 'V', NULL, NULL, set_version, "show the version"},
+        {"targets", 'f', "FILE", NULL, set_targets,
+         "read targets from FILE, one per line ('-' = stdin; '#' comments)"},
+        {"store", 's', "NAME=PATH", NULL, set_store,
+         "trust store: PEM file or hashed directory (repeatable; replaces the configured stores)"},
+        {"sslmode", 0, "MODE", "sslmode", set_sslmode,
+         "verify-ca or verify-full (default verify-full): the libpq mode judged"},
+        {"at", 0, "TIME", NULL, set_at,
+         "verify as of TIME: 2021-02-15T00:00:00Z, 2021-02-15, or @UNIXSECONDS (default now)"},
+        {"format", 0, "FORMAT", "format", set_format,
+         "text (default) or json (one object per line)"},
+        {"timeout", 't', "SECONDS", "timeout", set_timeout,
+         "deadline for each probe: connect, reply and handshake (default 10)"},
+        {"concurrency", 'j', "N", "concurrency", set_concurrency,
+         "probes in flight at once (default 256)"},
+        {"config", 'c', "FILE", NULL, set_config,
+         "configuration file (default: the installed one)"},
+        {"require", 'r', "STORE", "require", set_require,
+         "exit 1 unless every address verifies under STORE (repeatable)"},
+        {"save-chains", 0, "DIR", "save_chains", set_save_chains,
+         "write each served chain to DIR as PEM, leaf first"},
+        {"color", 0, "WHEN", "color", set_color, "auto (default), always or never"},
+        {"help", 'h', NULL, NULL, set_help, "show this help"},
+        {"version", 'V', NULL, NULL, set_version, "show the version"},
 };
 #define N_OPTIONS (sizeof options / sizeof options[0])
 
@@ -212,7 +218,8 @@ void pcp_cli_usage(FILE *out)
 	      "Probe PostgreSQL servers' TLS certificate chains and tell, per trust store,\n"
 	      "whether a libpq client with that store as sslrootcert would connect.\n\n"
 	      "TARGET: host, host:port, [v6addr]:port, a libpq connection string\n"
-	      "        ('host=NAME hostaddr=ADDR port=P sslmode=verify-ca') or a postgresql:// URI\n\n"
+	      "        ('host=NAME hostaddr=ADDR port=P sslmode=verify-ca') or a postgresql:// "
+	      "URI\n\n"
 	      "options:\n",
 	      out);
 	for (size_t i = 0; i < N_OPTIONS; i++) {
@@ -221,10 +228,10 @@ void pcp_cli_usage(FILE *out)
 
 		if (o->short_name)
 			snprintf(left, sizeof left, "-%c, --%s%s%s", o->short_name, o->name,
-				 o->arg ? " " : "", o->arg ? o->arg : "");
+			         o->arg ? " " : "", o->arg ? o->arg : "");
 		else
 			snprintf(left, sizeof left, "    --%s%s%s", o->name, o->arg ? " " : "",
-				 o->arg ? o->arg : "");
+			         o->arg ? o->arg : "");
 		fprintf(out, "  %-26s %s\n", left, o->help);
 	}
 	fputs("\nexit codes: 0 all verified, 1 a required store failed, 2 some target not probed,\n"
@@ -236,7 +243,7 @@ void pcp_cli_usage(FILE *out)
 /* Config files: [defaults] takes the table's config keys, [stores] takes NAME = PATH with
  * PATH relative to the file's directory. */
 static enum pcp_errc config_key(void *ctx, const char *section, const char *key, const char *value,
-				const char *config_dir, struct pcp_error *err)
+                                const char *config_dir, struct pcp_error *err)
 {
 	struct pcp_settings *s = ctx;
 
@@ -247,7 +254,8 @@ static enum pcp_errc config_key(void *ctx, const char *section, const char *key,
 			return pcp_error_set(err, PCP_ERR_CONFIG, "store %s: path is empty", key);
 		for (size_t i = 0; i < s->n_stores; i++)
 			if (strcmp(s->stores[i].name, key) == 0)
-				return pcp_error_set(err, PCP_ERR_CONFIG, "duplicate store name \"%s\"", key);
+				return pcp_error_set(err, PCP_ERR_CONFIG,
+				                     "duplicate store name \"%s\"", key);
 		if (value[0] == '/')
 			snprintf(path, sizeof path, "%s", value);
 		else
@@ -283,8 +291,9 @@ enum pcp_errc pcp_cli_parse(int argc, char **argv, struct pcp_settings *s, struc
 		return pcp_error_set(err, PCP_ERR_SYSTEM, "out of memory");
 	shortopts[ns++] = ':'; /* report a missing argument distinctly */
 	for (size_t i = 0; i < N_OPTIONS; i++) {
-		longopts[i] = (struct option){options[i].name, options[i].arg ? required_argument : no_argument,
-					      NULL, (int)(256 + i)};
+		longopts[i] = (struct option){options[i].name,
+		                              options[i].arg ? required_argument : no_argument,
+		                              NULL, (int)(256 + i)};
 		if (options[i].short_name) {
 			shortopts[ns++] = (char)options[i].short_name;
 			if (options[i].arg)
@@ -306,14 +315,16 @@ enum pcp_errc pcp_cli_parse(int argc, char **argv, struct pcp_settings *s, struc
 			const char *what = argv[optind - 1];
 
 			if (optopt && optopt < 256)
-				rc = pcp_error_set(err, PCP_ERR_USAGE, c == ':' ? "option -%c needs a value"
-									: "unknown option -%c",
-						   optopt);
+				rc = pcp_error_set(err, PCP_ERR_USAGE,
+				                   c == ':' ? "option -%c needs a value"
+				                            : "unknown option -%c",
+				                   optopt);
 			else if (optopt >= 256 && c == ':')
-				rc = pcp_error_set(err, PCP_ERR_USAGE, "option %s needs a value", what);
+				rc = pcp_error_set(err, PCP_ERR_USAGE, "option %s needs a value",
+				                   what);
 			else if (optopt >= 256)
 				rc = pcp_error_set(err, PCP_ERR_USAGE, "option --%s takes no value",
-						   options[optopt - 256].name);
+				                   options[optopt - 256].name);
 			else
 				rc = pcp_error_set(err, PCP_ERR_USAGE, "unknown option %s", what);
 			goto out;
@@ -357,18 +368,20 @@ enum pcp_errc pcp_cli_parse(int argc, char **argv, struct pcp_settings *s, struc
 			goto out;
 	}
 	if (s->n_targets == 0 && s->n_target_files == 0)
-		rc = pcp_error_set(err, PCP_ERR_USAGE, "no targets: give TARGET arguments or --targets FILE");
+		rc = pcp_error_set(err, PCP_ERR_USAGE,
+		                   "no targets: give TARGET arguments or --targets FILE");
 	else if (s->n_stores == 0)
 		rc = pcp_error_set(err, PCP_ERR_CONFIG,
-				   "no trust stores: give --store NAME=PATH or a configuration file with [stores]");
+		                   "no trust stores: give --store NAME=PATH or a configuration "
+		                   "file with [stores]");
 	for (size_t i = 0; !rc && i < s->n_require; i++) {
 		bool known = false;
 
 		for (size_t j = 0; j < s->n_stores; j++)
 			known = known || strcmp(s->stores[j].name, s->require[i]) == 0;
 		if (!known)
-			rc = pcp_error_set(err, PCP_ERR_USAGE, "--require %s: no store of that name",
-					   s->require[i]);
+			rc = pcp_error_set(err, PCP_ERR_USAGE,
+			                   "--require %s: no store of that name", s->require[i]);
 	}
 out:
 	free(seen);
@@ -433,8 +446,8 @@ enum pcp_errc pcp_cli_parse_time(const char *s, time_t *out, struct pcp_error *e
 		}
 		if (*p == 'Z' || *p == 'z') {
 			p++;
-		} else if ((*p == '+' || *p == '-') && digits(p + 1, 2) && p[3] == ':' && digits(p + 4, 2) &&
-			   num(p + 1, 2) <= 23 && num(p + 4, 2) <= 59) {
+		} else if ((*p == '+' || *p == '-') && digits(p + 1, 2) && p[3] == ':' &&
+		           digits(p + 4, 2) && num(p + 1, 2) <= 23 && num(p + 4, 2) <= 59) {
 			offset = (num(p + 1, 2) * 60L + num(p + 4, 2)) * 60L * (*p == '-' ? -1 : 1);
 			p += 6;
 		} else {
@@ -458,7 +471,7 @@ enum pcp_errc pcp_cli_parse_time(const char *s, time_t *out, struct pcp_error *e
 	return PCP_OK;
 bad:
 	return pcp_error_set(err, PCP_ERR_USAGE,
-			     "time \"%s\": expected RFC 3339 (2021-02-15T00:00:00Z), a date "
-			     "(2021-02-15) or @UNIXSECONDS",
-			     s);
+	                     "time \"%s\": expected RFC 3339 (2021-02-15T00:00:00Z), a date "
+	                     "(2021-02-15) or @UNIXSECONDS",
+	                     s);
 }

@@ -48,7 +48,7 @@ void pcp_settings_cleanup(struct pcp_settings *s)
 }
 
 enum pcp_errc pcp_settings_add_store(struct pcp_settings *s, const char *name, const char *path,
-				     struct pcp_error *err)
+                                     struct pcp_error *err)
 {
 	struct pcp_store_spec *grown;
 
@@ -98,7 +98,7 @@ static void cut_comment(char *s)
 
 /* One line: blank, comment, [section] or key = value. */
 static enum pcp_errc parse_line(char *line, char *section, size_t seclen, pcp_config_key_fn fn,
-				void *ctx, const char *dir, struct pcp_error *err)
+                                void *ctx, const char *dir, struct pcp_error *err)
 {
 	char *s = strip(line), *eq;
 
@@ -108,7 +108,8 @@ static enum pcp_errc parse_line(char *line, char *section, size_t seclen, pcp_co
 		char *close = strchr(s, ']');
 
 		if (!close || *strip(close + 1))
-			return pcp_error_set(err, PCP_ERR_CONFIG, "expected [section], got \"%s\"", s);
+			return pcp_error_set(err, PCP_ERR_CONFIG, "expected [section], got \"%s\"",
+			                     s);
 		*close = '\0';
 		snprintf(section, seclen, "%s", strip(s + 1));
 		return PCP_OK;
@@ -121,12 +122,13 @@ static enum pcp_errc parse_line(char *line, char *section, size_t seclen, pcp_co
 	if (!*strip(s))
 		return pcp_error_set(err, PCP_ERR_CONFIG, "missing key before '='");
 	if (!*section)
-		return pcp_error_set(err, PCP_ERR_CONFIG, "key \"%s\" outside any [section]", strip(s));
+		return pcp_error_set(err, PCP_ERR_CONFIG, "key \"%s\" outside any [section]",
+		                     strip(s));
 	return fn(ctx, section, strip(s), strip(eq + 1), dir, err);
 }
 
 enum pcp_errc pcp_config_read(const char *path, pcp_config_key_fn fn, void *ctx,
-			      struct pcp_error *err)
+                              struct pcp_error *err)
 {
 	char dirbuf[PATH_MAX], section[128] = "";
 	char *line = NULL, *dir;
@@ -138,34 +140,36 @@ enum pcp_errc pcp_config_read(const char *path, pcp_config_key_fn fn, void *ctx,
 	FILE *fp = fopen(path, "r");
 
 	if (!fp)
-		return pcp_error_set(err, PCP_ERR_INPUT, "cannot read configuration file %s: %s", path,
-				     strerror(errno));
+		return pcp_error_set(err, PCP_ERR_INPUT, "cannot read configuration file %s: %s",
+		                     path, strerror(errno));
 	if (fstat(fileno(fp), &st) == 0 && !S_ISREG(st.st_mode)) {
 		fclose(fp);
-		return pcp_error_set(err, PCP_ERR_INPUT, "configuration file %s is not a regular file",
-				     path);
+		return pcp_error_set(err, PCP_ERR_INPUT,
+		                     "configuration file %s is not a regular file", path);
 	}
 	snprintf(dirbuf, sizeof dirbuf, "%s", path);
 	dir = dirname(dirbuf);
 	while (rc == PCP_OK && (n = getline(&line, &cap, fp)) >= 0) {
 		lineno++;
 		if ((size_t)n > CONFIG_LINE_MAX)
-			rc = pcp_error_set(err, PCP_ERR_CONFIG, "line longer than %d bytes", CONFIG_LINE_MAX);
+			rc = pcp_error_set(err, PCP_ERR_CONFIG, "line longer than %d bytes",
+			                   CONFIG_LINE_MAX);
 		else if (memchr(line, '\0', (size_t)n))
 			rc = pcp_error_set(err, PCP_ERR_CONFIG, "line holds a NUL byte");
 		else
 			rc = parse_line(line, section, sizeof section, fn, ctx, dir, err);
 	}
 	if (rc == PCP_OK && ferror(fp))
-		rc = pcp_error_set(err, PCP_ERR_INPUT, "error reading %s: %s", path, strerror(errno));
+		rc = pcp_error_set(err, PCP_ERR_INPUT, "error reading %s: %s", path,
+		                   strerror(errno));
 	free(line);
 	fclose(fp);
 	if (rc != PCP_OK && rc != PCP_ERR_INPUT) {
 		char inner[sizeof err->msg];
 
 		snprintf(inner, sizeof inner, "%s", err->msg);
-		return pcp_error_set(err, rc == PCP_ERR_SYSTEM ? rc : PCP_ERR_CONFIG, "%s:%lu: %s", path,
-				     lineno, inner);
+		return pcp_error_set(err, rc == PCP_ERR_SYSTEM ? rc : PCP_ERR_CONFIG, "%s:%lu: %s",
+		                     path, lineno, inner);
 	}
 	return rc;
 }

@@ -20,9 +20,9 @@ enum pcp_color { PCP_COLOR_AUTO, PCP_COLOR_ALWAYS, PCP_COLOR_NEVER };
 
 struct pcp_settings {
 	/* targets */
-	const char **targets;        /* borrowed from argv */
+	const char **targets; /* borrowed from argv */
 	size_t n_targets;
-	char **target_files;         /* owned */
+	char **target_files; /* owned */
 	size_t n_target_files;
 	/* stores: file ones are replaced as a whole when the command line names any */
 	struct pcp_store_spec *stores;
@@ -32,42 +32,42 @@ struct pcp_settings {
 	enum pcp_sslmode sslmode;
 	time_t at;
 	bool at_given;
-	char **require;              /* owned store names */
+	char **require; /* owned store names */
 	size_t n_require;
-	bool require_from_cli;       /* the command line replaced the file's requirements */
+	bool require_from_cli; /* the command line replaced the file's requirements */
 	/* run */
-	double timeout;              /* seconds, whole probe */
+	double timeout; /* seconds, whole probe */
 	unsigned concurrency;
 	enum pcp_format format;
 	enum pcp_color color;
-	char *save_chains;           /* owned directory or NULL */
-	char *config_path;           /* owned: the file actually read, or NULL */
+	char *save_chains; /* owned directory or NULL */
+	char *config_path; /* owned: the file actually read, or NULL */
 	bool help, version;
 };
 
-#define PCP_DEFAULT_TIMEOUT 10.0
+#define PCP_DEFAULT_TIMEOUT     10.0
 #define PCP_DEFAULT_CONCURRENCY 256u
-#define PCP_MAX_CONCURRENCY 1000000u
+#define PCP_MAX_CONCURRENCY     1000000u
 
 void pcp_settings_init(struct pcp_settings *s);
 void pcp_settings_cleanup(struct pcp_settings *s);
 
 /* Adds a store spec (name and path copied); rejects an empty name or path. */
 enum pcp_errc pcp_settings_add_store(struct pcp_settings *s, const char *name, const char *path,
-				     struct pcp_error *err);
+                                     struct pcp_error *err);
 /* Drops all store specs (when the command line replaces the file's). */
 void pcp_settings_clear_stores(struct pcp_settings *s);
 
 /* Called for every key of a configuration file. Returns PCP_OK or an error code with err
  * filled (the reader adds file and line). */
 typedef enum pcp_errc (*pcp_config_key_fn)(void *ctx, const char *section, const char *key,
-					   const char *value, const char *config_dir,
-					   struct pcp_error *err);
+                                           const char *value, const char *config_dir,
+                                           struct pcp_error *err);
 
 /* Reads an INI file. A file that cannot be opened is PCP_ERR_INPUT; a syntax error or an
  * error from fn is PCP_ERR_CONFIG with "FILE:LINE: ..." in err. */
 enum pcp_errc pcp_config_read(const char *path, pcp_config_key_fn fn, void *ctx,
-			      struct pcp_error *err);
+                              struct pcp_error *err);
 
 /* The default configuration file: $PGCERTPROBE_CONFIG, else the one installed beside the
  * binary (BIN/../share/pgcertprobe/pgcertprobe.conf), else the source tree's config/.

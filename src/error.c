@@ -32,7 +32,9 @@ void pcp_error_append_openssl(struct pcp_error *err)
 		if (len < sizeof err->msg - 1) {
 			int n = snprintf(err->msg + len, sizeof err->msg - len, "%s%s", sep, buf);
 			if (n > 0)
-				len += (size_t)n < sizeof err->msg - len ? (size_t)n : sizeof err->msg - len - 1;
+				len += (size_t)n < sizeof err->msg - len
+				               ? (size_t)n
+				               : sizeof err->msg - len - 1;
 		}
 		sep = "; ";
 	}

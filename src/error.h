@@ -6,12 +6,12 @@
 
 enum pcp_errc {
 	PCP_OK = 0,
-	PCP_ERR_USAGE,   /* bad option or value on the command line: exit 64 */
-	PCP_ERR_INPUT,   /* an input file cannot be read: exit 66 */
-	PCP_ERR_CONFIG,  /* bad configuration file or trust store: exit 78 */
-	PCP_ERR_TARGET,  /* one target is invalid: becomes an invalid_target record */
-	PCP_ERR_SYSTEM,  /* the operating system refused (memory, sockets, limits) */
-	PCP_ERR_TLS,     /* OpenSSL failed */
+	PCP_ERR_USAGE,  /* bad option or value on the command line: exit 64 */
+	PCP_ERR_INPUT,  /* an input file cannot be read: exit 66 */
+	PCP_ERR_CONFIG, /* bad configuration file or trust store: exit 78 */
+	PCP_ERR_TARGET, /* one target is invalid: becomes an invalid_target record */
+	PCP_ERR_SYSTEM, /* the operating system refused (memory, sockets, limits) */
+	PCP_ERR_TLS,    /* OpenSSL failed */
 };
 
 struct pcp_error {
@@ -21,7 +21,7 @@ struct pcp_error {
 
 /* Sets code and a printf-formatted message (truncated to fit); returns code. */
 enum pcp_errc pcp_error_set(struct pcp_error *err, enum pcp_errc code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+        __attribute__((format(printf, 3, 4)));
 
 /* Appends OpenSSL's queued errors (then clears the queue) to err->msg after ": ". */
 void pcp_error_append_openssl(struct pcp_error *err);

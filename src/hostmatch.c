@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MSG_NO_HOST "host name must be specified for a verified SSL connection"
-#define MSG_NUL "SSL certificate's name contains embedded null"
+#define MSG_NO_HOST  "host name must be specified for a verified SSL connection"
+#define MSG_NUL      "SSL certificate's name contains embedded null"
 #define MSG_NO_NAMES "could not get server's host name from server certificate"
 #define MSG_NO_ENTRY "SSL certificate's name entry is missing"
 
@@ -24,7 +24,7 @@ struct first_name {
 };
 
 static void put_msg(char *msg, size_t msglen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+        __attribute__((format(printf, 3, 4)));
 
 static void put_msg(char *msg, size_t msglen, const char *fmt, ...)
 {
@@ -140,7 +140,7 @@ static const char *name_error(const struct pcp_name *n)
 
 /* One SAN as libpq examines it; on error writes libpq's message. */
 static enum pcp_hostmatch match_san(const struct pcp_san *san, const char *host, char *msg,
-				    size_t msglen)
+                                    size_t msglen)
 {
 	enum pcp_hostmatch rc;
 
@@ -148,8 +148,8 @@ static enum pcp_hostmatch match_san(const struct pcp_san *san, const char *host,
 		rc = pcp_hostmatch_ip(&san->ip, host);
 		if (rc == PCP_HOST_ERROR)
 			put_msg(msg, msglen,
-				"certificate contains IP address with invalid length %zu",
-				san->ip.len);
+			        "certificate contains IP address with invalid length %zu",
+			        san->ip.len);
 		return rc;
 	}
 	rc = match_name(san->dns.data, san->dns.len, host);
@@ -159,7 +159,7 @@ static enum pcp_hostmatch match_san(const struct pcp_san *san, const char *host,
 }
 
 static void mismatch_msg(size_t examined, const struct first_name *first, const char *host,
-			 char *msg, size_t msglen)
+                         char *msg, size_t msglen)
 {
 	char ipbuf[INET6_ADDRSTRLEN];
 	const char *p = "";
@@ -185,16 +185,19 @@ static void mismatch_msg(size_t examined, const struct first_name *first, const 
 	}
 	shown = plen > INT_MAX ? INT_MAX : (int)plen;
 	if (examined == 1)
-		put_msg(msg, msglen, "server certificate for \"%.*s\" does not match host name \"%s\"",
-			shown, p, host);
+		put_msg(msg, msglen,
+		        "server certificate for \"%.*s\" does not match host name \"%s\"", shown, p,
+		        host);
 	else if (examined == 2)
 		put_msg(msg, msglen,
-			"server certificate for \"%.*s\" (and 1 other name) does not match host name \"%s\"",
-			shown, p, host);
+		        "server certificate for \"%.*s\" (and 1 other name) does not match host "
+		        "name \"%s\"",
+		        shown, p, host);
 	else
 		put_msg(msg, msglen,
-			"server certificate for \"%.*s\" (and %zu other names) does not match host name \"%s\"",
-			shown, p, examined - 1, host);
+		        "server certificate for \"%.*s\" (and %zu other names) does not match host "
+		        "name \"%s\"",
+		        shown, p, examined - 1, host);
 }
 
 /*
@@ -203,11 +206,11 @@ static void mismatch_msg(size_t examined, const struct first_name *first, const 
  * or error, and a SAN of the host's own type rules out the CN.
  */
 enum pcp_hostmatch pcp_hostmatch_cert(const struct pcp_cert_names *names, const char *host,
-				      char *msg, size_t msglen)
+                                      char *msg, size_t msglen)
 {
 	static const struct pcp_cert_names none;
 	enum pcp_hostmatch rc = PCP_HOST_MISMATCH;
-	struct first_name first = { NULL, NULL };
+	struct first_name first = {NULL, NULL};
 	size_t examined = 0;
 	bool host_is_ip;
 	bool check_cn = true;

@@ -50,7 +50,7 @@ enum pcp_hostmatch pcp_hostmatch_ip(const struct pcp_ipname *ip, const char *hos
 /* The whole verify-full decision. On mismatch or error, writes libpq's message into msg
  * (e.g. `server certificate for "a" (and 2 other names) does not match host name "b"`). */
 enum pcp_hostmatch pcp_hostmatch_cert(const struct pcp_cert_names *names, const char *host,
-				      char *msg, size_t msglen);
+                                      char *msg, size_t msglen);
 
 /* True when host is an IPv4 or IPv6 literal as libpq decides it (no SNI for those). */
 bool pcp_host_is_ip_literal(const char *host);

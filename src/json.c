@@ -40,7 +40,8 @@ void pcp_json_string(FILE *out, const char *s, size_t len)
 		} else if (cp == '\t') {
 			esc = "\\t";
 		} else if (cp < 0x20 || cp == 0x7F) {
-			/* DEL is legal JSON, but escaping it keeps terminals showing the output sane. */
+			/* DEL is legal JSON, but escaping it keeps terminals showing the output
+			 * sane. */
 			snprintf(buf, sizeof buf, "\\u%04x", (unsigned)cp);
 			esc = buf;
 		} else if (cp == 0x2028 || cp == 0x2029) {
@@ -93,7 +94,7 @@ void pcp_format_time(time_t t, char *buf, size_t len)
 		return;
 	}
 	snprintf(buf, len, "%04ld-%02d-%02dT%02d:%02d:%02dZ", year, tm.tm_mon + 1, tm.tm_mday,
-		 tm.tm_hour, tm.tm_min, tm.tm_sec);
+	         tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
 void pcp_json_time(FILE *out, time_t t)

@@ -14,7 +14,7 @@
 #include "verify.h"
 
 static enum pcp_errc load_stores(const struct pcp_settings *s, struct pcp_store_list *list,
-				 size_t *require, struct pcp_error *err)
+                                 size_t *require, struct pcp_error *err)
 {
 	for (size_t i = 0; i < s->n_stores; i++) {
 		struct pcp_store *st = pcp_store_load(s->stores[i].name, s->stores[i].path, err);
@@ -75,9 +75,9 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	if (s.save_chains && (stat(s.save_chains, &st) != 0 || !S_ISDIR(st.st_mode) ||
-			      access(s.save_chains, W_OK) != 0)) {
+	                      access(s.save_chains, W_OK) != 0)) {
 		pcp_error_set(&err, PCP_ERR_USAGE, "--save-chains %s: not a writable directory",
-			      s.save_chains);
+		              s.save_chains);
 		goto fail;
 	}
 	require = calloc(s.n_require + 1, sizeof *require);
@@ -91,13 +91,19 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < stores.n; i++)
 		names[i] = stores.items[i]->name;
 
-	struct pcp_run_info info = {.store_names = names, .n_stores = stores.n,
-				    .at = s.at_given ? s.at : time(NULL), .at_given = s.at_given,
-				    .sslmode = s.sslmode, .color = use_color(s.color),
-				    .version = PCP_VERSION};
-	struct pcp_run_config cfg = {.settings = &s, .stores = &stores, .at = info.at,
-				     .auth_level = pcp_verify_default_auth_level(),
-				     .require = require, .n_require = s.n_require};
+	struct pcp_run_info info = {.store_names = names,
+	                            .n_stores = stores.n,
+	                            .at = s.at_given ? s.at : time(NULL),
+	                            .at_given = s.at_given,
+	                            .sslmode = s.sslmode,
+	                            .color = use_color(s.color),
+	                            .version = PCP_VERSION};
+	struct pcp_run_config cfg = {.settings = &s,
+	                             .stores = &stores,
+	                             .at = info.at,
+	                             .auth_level = pcp_verify_default_auth_level(),
+	                             .require = require,
+	                             .n_require = s.n_require};
 	if (!(writer = cfg.writer = pcp_writer_new(s.format, stdout, &info))) {
 		pcp_error_set(&err, PCP_ERR_SYSTEM, "out of memory");
 		goto fail;

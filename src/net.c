@@ -16,7 +16,7 @@ enum pcp_status pcp_net_connect_status(int errnum)
 }
 
 enum pcp_net_rc pcp_net_connect(const struct sockaddr *sa, socklen_t len, int *fd,
-				enum pcp_status *status, struct pcp_error *err)
+                                enum pcp_status *status, struct pcp_error *err)
 {
 	int s = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	int one = 1;

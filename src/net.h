@@ -18,7 +18,7 @@ enum pcp_net_rc {
 /* Opens a non-blocking, close-on-exec socket and starts connecting. On failure *fd is -1,
  * *status says how to report it and err holds the reason. */
 enum pcp_net_rc pcp_net_connect(const struct sockaddr *sa, socklen_t len, int *fd,
-				enum pcp_status *status, struct pcp_error *err);
+                                enum pcp_status *status, struct pcp_error *err);
 
 /* After the socket turned writable: 0 when connected, else errno from SO_ERROR. */
 int pcp_net_connect_result(int fd);

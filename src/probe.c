@@ -14,10 +14,10 @@
 #include "tls.h"
 
 enum step {
-	STEP_NEXT,       /* state changed: run the next step now */
+	STEP_NEXT, /* state changed: run the next step now */
 	STEP_WANT_READ,
 	STEP_WANT_WRITE,
-	STEP_FINISHED,   /* status and err are final */
+	STEP_FINISHED, /* status and err are final */
 };
 
 /* How long to wait for the rest of an E reply's text once the 'E' arrived. */
@@ -25,9 +25,9 @@ enum step {
 
 const char *pcp_probe_state_name(enum pcp_probe_state state)
 {
-	static const char *const names[] = {"CONNECTING",      "SEND_SSLREQ",   "READ_REPLY",
-					    "READ_ERROR_TEXT", "TLS_HANDSHAKE", "CLOSING",
-					    "DONE"};
+	static const char *const names[] = {
+	        "CONNECTING",    "SEND_SSLREQ", "READ_REPLY", "READ_ERROR_TEXT",
+	        "TLS_HANDSHAKE", "CLOSING",     "DONE"};
 	return state <= PCP_PROBE_DONE ? names[state] : "?";
 }
 
@@ -35,7 +35,7 @@ static void set_state(struct pcp_probe *p, enum pcp_probe_state next)
 {
 	if (p->env->trace)
 		pcp_log_warn("probe %p: %s -> %s", (void *)p, pcp_probe_state_name(p->state),
-			     pcp_probe_state_name(next));
+		             pcp_probe_state_name(next));
 	p->state = next;
 }
 
@@ -51,7 +51,8 @@ static double remaining(const struct pcp_probe *p)
 	return left > 0 ? left : 0;
 }
 
-static enum step fail(struct pcp_probe *p, enum pcp_status status, const char *msg, const char *detail)
+static enum step fail(struct pcp_probe *p, enum pcp_status status, const char *msg,
+                      const char *detail)
 {
 	p->status = status;
 	if (detail)
@@ -78,7 +79,7 @@ static enum step step_send(struct pcp_probe *p)
 {
 	while (p->sent < PCP_SSLREQUEST_LEN) {
 		ssize_t n = send(p->fd, pcp_sslrequest + p->sent, PCP_SSLREQUEST_LEN - p->sent,
-				 MSG_NOSIGNAL);
+		                 MSG_NOSIGNAL);
 
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
@@ -86,7 +87,7 @@ static enum step step_send(struct pcp_probe *p)
 			if (errno == EINTR)
 				continue;
 			return fail(p, PCP_STATUS_PROTOCOL_ERROR, "could not send SSLRequest",
-				    strerror(errno));
+			            strerror(errno));
 		}
 		p->sent += (size_t)n;
 	}
@@ -104,18 +105,18 @@ static enum step step_reply(struct pcp_probe *p)
 	if (n < 0) {
 		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
 			return STEP_WANT_READ;
-		return fail(p, PCP_STATUS_PROTOCOL_ERROR, "connection lost before the SSLRequest reply",
-			    strerror(errno));
+		return fail(p, PCP_STATUS_PROTOCOL_ERROR,
+		            "connection lost before the SSLRequest reply", strerror(errno));
 	}
 	if (n == 0)
 		return fail(p, PCP_STATUS_PROTOCOL_ERROR,
-			    "server closed the connection before answering SSLRequest", NULL);
+		            "server closed the connection before answering SSLRequest", NULL);
 	switch (pcp_pgwire_classify(c)) {
 	case PCP_REPLY_SSL:
 		/* libpq (CVE-2021-23222) rejects bytes that arrived together with the 'S'. */
 		if (recv(p->fd, &extra, 1, MSG_PEEK | MSG_DONTWAIT) > 0)
 			return fail(p, PCP_STATUS_PROTOCOL_ERROR,
-				    "received unencrypted data after SSL response", NULL);
+			            "received unencrypted data after SSL response", NULL);
 		/* The SSL object exists only for servers that said 'S'. */
 		p->ssl = pcp_tls_new(p->env->ssl_ctx, p->fd, p->sni, &p->err);
 		if (!p->ssl) {
@@ -150,12 +151,12 @@ static enum step finish_error_text(struct pcp_probe *p)
 	p->status = PCP_STATUS_PROTOCOL_ERROR;
 	if (*text)
 		pcp_error_set(&p->err, PCP_ERR_TARGET,
-			      "server sent an error response during SSL exchange (unauthenticated "
-			      "text: \"%s\")",
-			      text);
+		              "server sent an error response during SSL exchange (unauthenticated "
+		              "text: \"%s\")",
+		              text);
 	else
 		pcp_error_set(&p->err, PCP_ERR_TARGET,
-			      "server sent an error response during SSL exchange");
+		              "server sent an error response during SSL exchange");
 	return STEP_FINISHED;
 }
 
@@ -190,7 +191,7 @@ static enum step step_handshake(struct pcp_probe *p)
 		break;
 	}
 	p->chain = pcp_tls_capture(p->ssl, p->tls_version, sizeof p->tls_version, p->tls_cipher,
-				   sizeof p->tls_cipher);
+	                           sizeof p->tls_cipher);
 	if (!p->chain)
 		return fail(p, PCP_STATUS_TLS_FAILED, "server sent no certificate", NULL);
 	p->status = PCP_STATUS_OK;
@@ -306,12 +307,12 @@ static void on_timer(struct ev_loop *loop, ev_timer *w, int revents)
 	}
 	p->status = PCP_STATUS_TIMEOUT;
 	pcp_error_set(&p->err, PCP_ERR_TARGET, "no answer within %g s (while %s)", p->env->timeout,
-		      pcp_probe_state_name(p->state));
+	              pcp_probe_state_name(p->state));
 	finish(p);
 }
 
 void pcp_probe_start(struct pcp_probe *p, const struct pcp_probe_env *env,
-		     const struct sockaddr *addr, socklen_t addrlen, const char *sni)
+                     const struct sockaddr *addr, socklen_t addrlen, const char *sni)
 {
 	void *user = p->user;
 
@@ -348,7 +349,8 @@ void pcp_probe_cancel(struct pcp_probe *p)
 	if (p->state == PCP_PROBE_DONE)
 		return;
 	p->status = PCP_STATUS_CANCELLED;
-	pcp_error_set(&p->err, PCP_ERR_TARGET, "interrupted (while %s)", pcp_probe_state_name(p->state));
+	pcp_error_set(&p->err, PCP_ERR_TARGET, "interrupted (while %s)",
+	              pcp_probe_state_name(p->state));
 	finish(p);
 }
 

@@ -36,41 +36,41 @@ typedef void (*pcp_probe_done_fn)(struct pcp_probe *probe, void *arg);
 struct pcp_probe_env {
 	struct ev_loop *loop;
 	SSL_CTX *ssl_ctx;
-	double timeout;          /* seconds for the whole probe */
+	double timeout; /* seconds for the whole probe */
 	pcp_probe_done_fn done;
 	void *done_arg;
-	bool trace;              /* log state changes to stderr */
+	bool trace; /* log state changes to stderr */
 };
 
 struct pcp_probe {
-	ev_io io;                 /* first: the callback recovers the probe from it */
+	ev_io io; /* first: the callback recovers the probe from it */
 	ev_timer timer;
 	const struct pcp_probe_env *env;
 	enum pcp_probe_state state;
 	int fd;
 	SSL *ssl;
-	const char *sni;          /* borrowed for the probe's lifetime; NULL: no SNI */
-	size_t sent;              /* SSLRequest bytes written */
-	int io_events;            /* events io is started with, 0 when stopped */
-	bool failed_at_start;     /* an immediate failure waits for the loop to report it */
+	const char *sni;      /* borrowed for the probe's lifetime; NULL: no SNI */
+	size_t sent;          /* SSLRequest bytes written */
+	int io_events;        /* events io is started with, 0 when stopped */
+	bool failed_at_start; /* an immediate failure waits for the loop to report it */
 	ev_tstamp started;
 	/* Outcome, read by the runner in the done callback. */
 	enum pcp_status status;
 	struct pcp_error err;
-	struct pcp_chain *chain;  /* captured chain, owned until the runner takes it */
+	struct pcp_chain *chain; /* captured chain, owned until the runner takes it */
 	char tls_version[16];
 	char tls_cipher[64];
 	double connect_ms;
 	double total_ms;
 	char etext[PCP_PROBE_ETEXT_MAX];
 	size_t etext_len;
-	void *user;               /* the runner's per-probe data */
+	void *user; /* the runner's per-probe data */
 };
 
 /* Starts probing addr. The SNI name may be NULL. Never completes synchronously: even an
  * immediate failure is reported through the loop. */
 void pcp_probe_start(struct pcp_probe *p, const struct pcp_probe_env *env,
-		     const struct sockaddr *addr, socklen_t addrlen, const char *sni);
+                     const struct sockaddr *addr, socklen_t addrlen, const char *sni);
 
 /* Ends a probe in flight with status cancelled; reports through the done callback now. */
 void pcp_probe_cancel(struct pcp_probe *p);

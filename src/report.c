@@ -21,7 +21,7 @@ int pcp_format_parse(const char *s, enum pcp_format *out)
 }
 
 struct pcp_writer *pcp_writer_new(enum pcp_format format, FILE *out,
-				  const struct pcp_run_info *info)
+                                  const struct pcp_run_info *info)
 {
 	switch (format) {
 	case PCP_FORMAT_TEXT:

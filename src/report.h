@@ -23,19 +23,19 @@ int pcp_format_parse(const char *s, enum pcp_format *out);
 struct pcp_run_info {
 	const char *const *store_names; /* verdict i of every record belongs to store i */
 	size_t n_stores;
-	time_t at;                      /* verification instant */
-	bool at_given;                  /* --at was given (else: now) */
-	enum pcp_sslmode sslmode;       /* default mode */
-	bool color;                     /* text: ANSI colour (only on a terminal) */
+	time_t at;                /* verification instant */
+	bool at_given;            /* --at was given (else: now) */
+	enum pcp_sslmode sslmode; /* default mode */
+	bool color;               /* text: ANSI colour (only on a terminal) */
 	const char *version;
 };
 
 /* Counts a writer may print at the end. */
 struct pcp_run_totals {
 	size_t records;
-	size_t ok;               /* reached TLS */
-	size_t not_probed;       /* status other than ok */
-	size_t *verified;        /* per store: records whose verdict is ok (n_stores long) */
+	size_t ok;         /* reached TLS */
+	size_t not_probed; /* status other than ok */
+	size_t *verified;  /* per store: records whose verdict is ok (n_stores long) */
 	bool interrupted;
 };
 
@@ -50,13 +50,13 @@ struct pcp_writer_ops {
 
 struct pcp_writer {
 	const struct pcp_writer_ops *ops;
-	FILE *out;                         /* borrowed */
-	const struct pcp_run_info *info;   /* borrowed */
+	FILE *out;                       /* borrowed */
+	const struct pcp_run_info *info; /* borrowed */
 };
 
 /* Creates the writer for a format. NULL on allocation failure. */
 struct pcp_writer *pcp_writer_new(enum pcp_format format, FILE *out,
-				  const struct pcp_run_info *info);
+                                  const struct pcp_run_info *info);
 void pcp_writer_free(struct pcp_writer *w);
 
 /* Per-format constructors (report_text.c, report_json.c). */

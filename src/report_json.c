@@ -177,10 +177,10 @@ static void json_free(struct pcp_writer *w)
 }
 
 static const struct pcp_writer_ops json_ops = {
-	.begin = json_begin,
-	.record = json_record,
-	.end = json_end,
-	.free = json_free,
+        .begin = json_begin,
+        .record = json_record,
+        .end = json_end,
+        .free = json_free,
 };
 
 struct pcp_writer *pcp_report_json_new(FILE *out, const struct pcp_run_info *info)

@@ -12,22 +12,22 @@
 #include "utf8.h"
 
 enum {
-	BUFFER_ROWS = 1000, /* rows held back to compute column widths */
-	ADDR_MAX_COLS = 64, /* widest address column */
-	CELL_MAX_COLS = 48, /* widest store column */
+	BUFFER_ROWS = 1000,  /* rows held back to compute column widths */
+	ADDR_MAX_COLS = 64,  /* widest address column */
+	CELL_MAX_COLS = 48,  /* widest store column */
 	NOTE_MAX_COLS = 200, /* longest failure text after the table */
 	MAX_NOTES = 20,      /* failure lines after the table; the rest are counted */
 };
 
-#define OK_MARK "\xe2\x9c\x93"   /* ✓ */
+#define OK_MARK   "\xe2\x9c\x93" /* ✓ */
 #define FAIL_MARK "\xe2\x9c\x97" /* ✗ */
-#define ELLIPSIS "\xe2\x80\xa6"  /* … */
+#define ELLIPSIS  "\xe2\x80\xa6" /* … */
 
-#define COLOR_GREEN "\033[32m"
-#define COLOR_RED "\033[31m"
+#define COLOR_GREEN  "\033[32m"
+#define COLOR_RED    "\033[31m"
 #define COLOR_YELLOW "\033[33m"
-#define COLOR_BOLD "\033[1m"
-#define COLOR_RESET "\033[0m"
+#define COLOR_BOLD   "\033[1m"
+#define COLOR_RESET  "\033[0m"
 
 /* Growable string; a failed allocation sticks and is reported once at the end. */
 struct sbuf {
@@ -90,15 +90,15 @@ static bool is_unsafe(uint32_t cp)
 static size_t cp_width(uint32_t cp)
 {
 	static const uint32_t zero[][2] = {
-		{0x0300, 0x036F}, {0x0483, 0x0489}, {0x0591, 0x05BD}, {0x0610, 0x061A},
-		{0x064B, 0x065F}, {0x1AB0, 0x1AFF}, {0x1DC0, 0x1DFF}, {0x200B, 0x200D},
-		{0x20D0, 0x20FF}, {0xFE00, 0xFE0F}, {0xFE20, 0xFE2F},
+	        {0x0300, 0x036F}, {0x0483, 0x0489}, {0x0591, 0x05BD}, {0x0610, 0x061A},
+	        {0x064B, 0x065F}, {0x1AB0, 0x1AFF}, {0x1DC0, 0x1DFF}, {0x200B, 0x200D},
+	        {0x20D0, 0x20FF}, {0xFE00, 0xFE0F}, {0xFE20, 0xFE2F},
 	};
 	static const uint32_t wide[][2] = {
-		{0x1100, 0x115F},   {0x2E80, 0x303E},   {0x3041, 0x33FF},   {0x3400, 0x4DBF},
-		{0x4E00, 0x9FFF},   {0xA000, 0xA4CF},   {0xAC00, 0xD7A3},   {0xF900, 0xFAFF},
-		{0xFE30, 0xFE4F},   {0xFF00, 0xFF60},   {0xFFE0, 0xFFE6},   {0x1F300, 0x1F64F},
-		{0x1F900, 0x1F9FF}, {0x20000, 0x2FFFD}, {0x30000, 0x3FFFD},
+	        {0x1100, 0x115F},   {0x2E80, 0x303E},   {0x3041, 0x33FF},   {0x3400, 0x4DBF},
+	        {0x4E00, 0x9FFF},   {0xA000, 0xA4CF},   {0xAC00, 0xD7A3},   {0xF900, 0xFAFF},
+	        {0xFE30, 0xFE4F},   {0xFF00, 0xFF60},   {0xFFE0, 0xFFE6},   {0x1F300, 0x1F64F},
+	        {0x1F900, 0x1F9FF}, {0x20000, 0x2FFFD}, {0x30000, 0x3FFFD},
 	};
 
 	for (size_t i = 0; i < sizeof zero / sizeof zero[0]; i++)
@@ -112,8 +112,7 @@ static size_t cp_width(uint32_t cp)
 
 /* One printable unit of s at *i: either the original bytes of a safe code point or "?"
  * for an unsafe code point or an invalid byte. Advances *i. */
-static size_t next_unit(const char *s, size_t len, size_t *i, const char **out,
-			size_t *out_len)
+static size_t next_unit(const char *s, size_t len, size_t *i, const char **out, size_t *out_len)
 {
 	uint32_t cp = 0;
 	size_t n = pcp_utf8_decode((const unsigned char *)s + *i, len - *i, &cp);
@@ -190,16 +189,16 @@ struct row {
 struct text_writer {
 	struct pcp_writer base; /* first: the interface casts between the two */
 	size_t n_cols;
-	struct row *rows;       /* buffered rows until the widths are known */
+	struct row *rows; /* buffered rows until the widths are known */
 	size_t n_rows;
-	size_t *width;          /* per column, set when the table starts */
-	bool streaming;         /* header printed; rows go straight out */
-	char **notes;           /* "ADDRESS: error" of records not probed, up to MAX_NOTES */
+	size_t *width;  /* per column, set when the table starts */
+	bool streaming; /* header printed; rows go straight out */
+	char **notes;   /* "ADDRESS: error" of records not probed, up to MAX_NOTES */
 	size_t n_notes;
 	size_t notes_dropped;
 	size_t records, not_probed; /* own counts, used when the runner passes no totals */
 	size_t *verified;
-	bool failed;            /* an allocation failed */
+	bool failed; /* an allocation failed */
 };
 
 static void row_free(struct row *row, size_t n_cols)
@@ -468,8 +467,9 @@ static int text_end(struct pcp_writer *w, const struct pcp_run_totals *totals)
 	for (size_t i = 0; i < tw->n_notes; i++)
 		fprintf(out, "%s\n", tw->notes[i]);
 	if (tw->notes_dropped > 0)
-		fprintf(out, "  " ELLIPSIS " and %zu more not probed (details with --format json)\n",
-			tw->notes_dropped);
+		fprintf(out,
+		        "  " ELLIPSIS " and %zu more not probed (details with --format json)\n",
+		        tw->notes_dropped);
 
 	putc('\n', out);
 	fprintf(out, "%zu address%s", records, records == 1 ? "" : "es");
@@ -477,8 +477,8 @@ static int text_end(struct pcp_writer *w, const struct pcp_run_totals *totals)
 		size_t n = totals && totals->verified ? totals->verified[i] : tw->verified[i];
 		const char *name = info->store_names[i] ? info->store_names[i] : "";
 		char *clean = clean_dup(name, strlen(name), CELL_MAX_COLS);
-		fprintf(out, "%s%zu %s %s", i == 0 ? ": " : ", ", n, i == 0 ? "verify under" : "under",
-			clean ? clean : "?");
+		fprintf(out, "%s%zu %s %s", i == 0 ? ": " : ", ", n,
+		        i == 0 ? "verify under" : "under", clean ? clean : "?");
 		free(clean);
 	}
 	fprintf(out, "; %zu could not be probed\n", not_probed);
@@ -513,10 +513,10 @@ static void text_free(struct pcp_writer *w)
 }
 
 static const struct pcp_writer_ops text_ops = {
-	.begin = text_begin,
-	.record = text_record,
-	.end = text_end,
-	.free = text_free,
+        .begin = text_begin,
+        .record = text_record,
+        .end = text_end,
+        .free = text_free,
 };
 
 struct pcp_writer *pcp_report_text_new(FILE *out, const struct pcp_run_info *info)

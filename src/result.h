@@ -35,26 +35,26 @@ const char *pcp_sslmode_name(enum pcp_sslmode mode);
 
 /* Facts of one served certificate, as strings ready to print (untrusted bytes: escape). */
 struct pcp_cert_facts {
-	char *subject;   /* RFC 2253 one-line form, owned */
-	char *issuer;    /* owned */
-	char *serial;    /* hex, owned */
+	char *subject; /* RFC 2253 one-line form, owned */
+	char *issuer;  /* owned */
+	char *serial;  /* hex, owned */
 	time_t not_before;
 	time_t not_after;
 	char sha256[PCP_SHA256_HEX];
-	char **san;      /* "DNS:name" / "IP:addr" entries, owned */
+	char **san; /* "DNS:name" / "IP:addr" entries, owned */
 	size_t n_san;
-	char *key;       /* e.g. "RSA 2048", "EC P-256", owned */
-	char *sig_alg;   /* e.g. "sha256WithRSAEncryption", owned */
+	char *key;     /* e.g. "RSA 2048", "EC P-256", owned */
+	char *sig_alg; /* e.g. "sha256WithRSAEncryption", owned */
 	bool self_issued;
 };
 
 /* One store's verdict for the record's chain, host and sslmode at one instant. */
 struct pcp_verdict {
-	bool ok;              /* libpq with this store as sslrootcert passes the TLS phase */
-	int code;             /* X509_V_ERR_* (0 when ok); PCP_VERDICT_NAME_MISMATCH for names */
-	int depth;            /* depth of the failing certificate, -1 when not applicable */
-	char error[256];      /* libpq-style text, empty when ok */
-	char reason[96];      /* short reason for tables: "root expired 2025-05-12" */
+	bool ok;         /* libpq with this store as sslrootcert passes the TLS phase */
+	int code;        /* X509_V_ERR_* (0 when ok); PCP_VERDICT_NAME_MISMATCH for names */
+	int depth;       /* depth of the failing certificate, -1 when not applicable */
+	char error[256]; /* libpq-style text, empty when ok */
+	char reason[96]; /* short reason for tables: "root expired 2025-05-12" */
 	char (*path)[PCP_SHA256_HEX]; /* built path, leaf to anchor (as far as built), owned */
 	size_t path_len;
 	time_t path_not_after; /* earliest notAfter along the built path; 0 when none */
@@ -62,21 +62,21 @@ struct pcp_verdict {
 
 /* Not an X509_V_ERR code: OpenSSL's codes stay below 100 in OpenSSL 3.0. */
 #define PCP_VERDICT_NAME_MISMATCH 1000
-#define PCP_VERDICT_NO_HOST 1001
+#define PCP_VERDICT_NO_HOST       1001
 
 struct pcp_result {
-	size_t seq;                /* position of this record in output order */
-	char *target;              /* the target as given, owned */
-	char *host;                /* name checked and sent as SNI; may be NULL (hostaddr only) */
-	char addr[64];             /* numeric address connected to ("" when none) */
+	size_t seq;    /* position of this record in output order */
+	char *target;  /* the target as given, owned */
+	char *host;    /* name checked and sent as SNI; may be NULL (hostaddr only) */
+	char addr[64]; /* numeric address connected to ("" when none) */
 	uint16_t port;
-	enum pcp_sslmode sslmode;  /* effective mode whose verdict is reported */
+	enum pcp_sslmode sslmode; /* effective mode whose verdict is reported */
 	enum pcp_status status;
-	char error[512];           /* human text whenever status is not ok */
-	char tls_version[16];      /* "TLSv1.3" */
+	char error[512];      /* human text whenever status is not ok */
+	char tls_version[16]; /* "TLSv1.3" */
 	char tls_cipher[64];
-	double connect_ms;         /* time to TCP connected, -1 when not reached */
-	double total_ms;           /* whole probe */
+	double connect_ms;            /* time to TCP connected, -1 when not reached */
+	double total_ms;              /* whole probe */
 	struct pcp_cert_facts *chain; /* served chain, leaf first, owned */
 	size_t chain_len;
 	struct pcp_verdict *verdicts; /* one per store, in the run's store order, owned */

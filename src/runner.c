@@ -30,11 +30,11 @@ struct target_entry {
 
 /* One address to probe, or a target that yields a record without probing. */
 struct job {
-	size_t target;                 /* index into the run's targets */
+	size_t target; /* index into the run's targets */
 	struct sockaddr_storage addr;
 	socklen_t addrlen;
-	enum pcp_status preset;        /* PCP_STATUS_OK when the job is to be probed */
-	char *preset_error;            /* owned, for invalid_target and dns_failed */
+	enum pcp_status preset; /* PCP_STATUS_OK when the job is to be probed */
+	char *preset_error;     /* owned, for invalid_target and dns_failed */
 };
 
 /* A probe in flight plus its bookkeeping; the probe comes first so its ev_io stays the
@@ -42,7 +42,7 @@ struct job {
 struct slot {
 	struct pcp_probe probe;
 	size_t job;
-	struct slot *prev, *next;      /* the in-flight list, or the free list (next only) */
+	struct slot *prev, *next; /* the in-flight list, or the free list (next only) */
 };
 
 struct run {
@@ -53,14 +53,14 @@ struct run {
 	size_t n_targets;
 	struct job *jobs;
 	size_t n_jobs;
-	size_t next_job;               /* next job to start */
-	struct pcp_result **done;      /* reorder buffer, indexed by job */
+	size_t next_job;          /* next job to start */
+	struct pcp_result **done; /* reorder buffer, indexed by job */
 	size_t next_emit;
-	unsigned window;               /* probes allowed in flight */
+	unsigned window; /* probes allowed in flight */
 	unsigned in_flight;
-	struct slot *active;           /* in-flight list */
-	struct slot *finished;         /* probes to free after their callbacks returned */
-	struct slot *spare;            /* free slots for reuse */
+	struct slot *active;   /* in-flight list */
+	struct slot *finished; /* probes to free after their callbacks returned */
+	struct slot *spare;    /* free slots for reuse */
 	ev_prepare refill;
 	ev_signal sigint, sigterm;
 	struct pcp_run_outcome *out;
@@ -68,8 +68,8 @@ struct run {
 	enum pcp_errc fatal;
 };
 
-static enum pcp_errc add_target(struct run *r, const char *text, const char *bad,
-				const char *where, struct pcp_error *err)
+static enum pcp_errc add_target(struct run *r, const char *text, const char *bad, const char *where,
+                                struct pcp_error *err)
 {
 	struct target_entry *grown = realloc(r->targets, (r->n_targets + 1) * sizeof *grown);
 	struct target_entry *e;
@@ -132,7 +132,8 @@ static enum pcp_errc read_targets(struct run *r, struct pcp_error *err)
 }
 
 static enum pcp_errc add_job(struct run *r, size_t target, const struct addrinfo *ai,
-			     enum pcp_status preset, const char *preset_error, struct pcp_error *err)
+                             enum pcp_status preset, const char *preset_error,
+                             struct pcp_error *err)
 {
 	struct job *grown = realloc(r->jobs, (r->n_jobs + 1) * sizeof *grown);
 	struct job *j;
@@ -175,8 +176,9 @@ static enum pcp_errc resolve_targets(struct run *r, struct pcp_error *err)
 			hints.ai_flags = AI_NUMERICHOST;
 		g = getaddrinfo(node, port, &hints, &res);
 		if (g != 0) {
-			snprintf(msg, sizeof msg, "could not translate host name \"%s\" to address: %s",
-				 node, g == EAI_SYSTEM ? strerror(errno) : gai_strerror(g));
+			snprintf(msg, sizeof msg,
+			         "could not translate host name \"%s\" to address: %s", node,
+			         g == EAI_SYSTEM ? strerror(errno) : gai_strerror(g));
 			rc = add_job(r, i, NULL, PCP_STATUS_DNS_FAILED, msg, err);
 		}
 		for (struct addrinfo *ai = res; ai && !rc; ai = ai->ai_next)
@@ -217,7 +219,7 @@ static struct pcp_result *new_result(struct run *r, size_t jobi)
 		return NULL;
 	}
 	if (j->addrlen && pcp_net_addr_text((const struct sockaddr *)&j->addr, res->addr,
-					    sizeof res->addr, &port) == 0)
+	                                    sizeof res->addr, &port) == 0)
 		res->port = (uint16_t)port;
 	return res;
 }
@@ -230,7 +232,7 @@ static void save_chain(struct run *r, const struct pcp_result *res, const struct
 	size_t k;
 
 	snprintf(name, sizeof name, "%06zu_%s_%s_%u.pem", res->seq, res->host ? res->host : "",
-		 res->addr, res->port);
+	         res->addr, res->port);
 	for (k = 0; name[k]; k++)
 		if (!((name[k] >= 'a' && name[k] <= 'z') || (name[k] >= 'A' && name[k] <= 'Z') ||
 		      (name[k] >= '0' && name[k] <= '9') || name[k] == '.' || name[k] == '-' ||
@@ -250,10 +252,10 @@ static int judge(struct run *r, struct pcp_result *res, const struct pcp_chain *
 	const struct pcp_store_list *stores = r->cfg->stores;
 	size_t n = pcp_chain_len(chain);
 	struct pcp_verify_params params = {
-		.at = r->cfg->at,
-		.auth_level = r->cfg->auth_level,
-		.sslmode = res->sslmode,
-		.host = res->host,
+	        .at = r->cfg->at,
+	        .auth_level = r->cfg->auth_level,
+	        .sslmode = res->sslmode,
+	        .host = res->host,
 	};
 	struct pcp_error verr = {0};
 
@@ -265,7 +267,8 @@ static int judge(struct run *r, struct pcp_result *res, const struct pcp_chain *
 		if (pcp_chain_facts(chain, i, &res->chain[i]) < 0)
 			return -1;
 	for (size_t i = 0; i < stores->n; i++, res->n_verdicts++)
-		if (pcp_verify_chain(chain, stores->items[i], &params, &res->verdicts[i], &verr) < 0)
+		if (pcp_verify_chain(chain, stores->items[i], &params, &res->verdicts[i], &verr) <
+		    0)
 			return -1;
 	if (r->cfg->settings->save_chains)
 		save_chain(r, res, chain);
@@ -293,9 +296,9 @@ static void tally(struct run *r, const struct pcp_result *res)
 			continue;
 		failed = true;
 		/* Gates read stderr: name each offender and why. */
-		pcp_log_error("%s %s port %u fails required store %s: %s", res->host ? res->host : "-",
-			      res->addr, res->port, r->cfg->stores->items[r->cfg->require[i]]->name,
-			      v->error);
+		pcp_log_error("%s %s port %u fails required store %s: %s",
+		              res->host ? res->host : "-", res->addr, res->port,
+		              r->cfg->stores->items[r->cfg->require[i]]->name, v->error);
 	}
 	if (failed)
 		r->out->failed_required++;
@@ -432,7 +435,7 @@ static void on_refill(struct ev_loop *loop, ev_prepare *w, int revents)
 		r->active = s;
 		r->in_flight++;
 		pcp_probe_start(&s->probe, &r->env, (const struct sockaddr *)&j->addr, j->addrlen,
-				t->host && !pcp_host_is_ip_literal(t->host) ? t->host : NULL);
+		                t->host && !pcp_host_is_ip_literal(t->host) ? t->host : NULL);
 	}
 	if (r->in_flight == 0 && (r->next_job == r->n_jobs || r->out->signal))
 		ev_break(loop, EVBREAK_ALL);
@@ -500,13 +503,13 @@ static enum pcp_errc prepare_run(struct run *r, struct pcp_error *err)
 	r->window = pcp_net_fit_concurrency(s->concurrency);
 	if (r->window < s->concurrency)
 		pcp_log_warn("open-file limit allows only %u probes in flight: --concurrency %u "
-			     "lowered to %u",
-			     r->window, s->concurrency, r->window);
+		             "lowered to %u",
+		             r->window, s->concurrency, r->window);
 	return PCP_OK;
 }
 
 enum pcp_errc pcp_run(const struct pcp_run_config *cfg, struct pcp_run_outcome *out,
-		      struct pcp_error *err)
+                      struct pcp_error *err)
 {
 	struct run r = {.cfg = cfg, .out = out, .err = err};
 	enum pcp_errc rc;
@@ -521,11 +524,11 @@ enum pcp_errc pcp_run(const struct pcp_run_config *cfg, struct pcp_run_outcome *
 		goto out;
 	}
 	r.env = (struct pcp_probe_env){.loop = r.loop,
-				       .ssl_ctx = r.env.ssl_ctx,
-				       .timeout = cfg->settings->timeout,
-				       .done = on_probe_done,
-				       .done_arg = &r,
-				       .trace = getenv("PGCERTPROBE_TRACE") != NULL};
+	                               .ssl_ctx = r.env.ssl_ctx,
+	                               .timeout = cfg->settings->timeout,
+	                               .done = on_probe_done,
+	                               .done_arg = &r,
+	                               .trace = getenv("PGCERTPROBE_TRACE") != NULL};
 	ev_prepare_init(&r.refill, on_refill);
 	r.refill.data = &r;
 	ev_prepare_start(r.loop, &r.refill);
@@ -547,7 +550,8 @@ enum pcp_errc pcp_run(const struct pcp_run_config *cfg, struct pcp_run_outcome *
 		if (j->preset != PCP_STATUS_OK)
 			complete_unprobed(&r, jobi, j->preset, j->preset_error);
 		else
-			complete_unprobed(&r, jobi, PCP_STATUS_CANCELLED, "interrupted before the probe started");
+			complete_unprobed(&r, jobi, PCP_STATUS_CANCELLED,
+			                  "interrupted before the probe started");
 	}
 	rc = r.fatal;
 	if (rc == PCP_OK)

@@ -15,23 +15,23 @@
 struct pcp_run_config {
 	const struct pcp_settings *settings;
 	const struct pcp_store_list *stores;
-	time_t at;                     /* resolved instant (now when --at was not given) */
+	time_t at; /* resolved instant (now when --at was not given) */
 	int auth_level;
 	struct pcp_writer *writer;
-	const size_t *require;         /* indexes into stores of --require'd stores */
+	const size_t *require; /* indexes into stores of --require'd stores */
 	size_t n_require;
 };
 
 struct pcp_run_outcome {
-	struct pcp_run_totals totals;  /* totals.verified: allocated, n_stores long; caller frees */
-	size_t failed_required;        /* records that are ok but fail a required store */
-	int signal;                    /* SIGINT/SIGTERM that interrupted the run, else 0 */
+	struct pcp_run_totals totals; /* totals.verified: allocated, n_stores long; caller frees */
+	size_t failed_required;       /* records that are ok but fail a required store */
+	int signal;                   /* SIGINT/SIGTERM that interrupted the run, else 0 */
 };
 
 /* Runs everything; returns PCP_OK, or an error that stopped the run before any probe
  * (unreadable targets file, no memory, TLS context). Records already written stay. */
 enum pcp_errc pcp_run(const struct pcp_run_config *cfg, struct pcp_run_outcome *out,
-		      struct pcp_error *err);
+                      struct pcp_error *err);
 
 /* The process exit code for an outcome (README: 0, 1, 2, 130, 143). */
 int pcp_run_exit_code(const struct pcp_run_outcome *out);

@@ -89,8 +89,9 @@ static enum pcp_errc parse_conninfo(const char *text, struct pcp_target *t, stru
 	}
 	if ((host && strchr(host, ',')) || (hostaddr && strchr(hostaddr, ',')) ||
 	    (port && strchr(port, ','))) {
-		rc = pcp_error_set(err, PCP_ERR_TARGET,
-				   "lists of hosts are not supported yet: give each host as its own target");
+		rc = pcp_error_set(
+		        err, PCP_ERR_TARGET,
+		        "lists of hosts are not supported yet: give each host as its own target");
 		goto out;
 	}
 	if (!host && !hostaddr) {
@@ -100,7 +101,7 @@ static enum pcp_errc parse_conninfo(const char *text, struct pcp_target *t, stru
 	/* libpq's is_unixsock_path; with a hostaddr, libpq connects over TCP regardless. */
 	if (!hostaddr && (host[0] == '/' || host[0] == '@')) {
 		rc = pcp_error_set(err, PCP_ERR_TARGET,
-				   "host \"%s\" is a Unix-domain socket, which has no TLS", host);
+		                   "host \"%s\" is a Unix-domain socket, which has no TLS", host);
 		goto out;
 	}
 	if (hostaddr) {
@@ -111,8 +112,9 @@ static enum pcp_errc parse_conninfo(const char *text, struct pcp_target *t, stru
 
 		freeaddrinfo(res);
 		if (g != 0) {
-			rc = pcp_error_set(err, PCP_ERR_TARGET, "could not parse network address \"%s\": %s",
-					   hostaddr, gai_strerror(g));
+			rc = pcp_error_set(err, PCP_ERR_TARGET,
+			                   "could not parse network address \"%s\": %s", hostaddr,
+			                   gai_strerror(g));
 			goto out;
 		}
 	}
@@ -137,16 +139,17 @@ static enum pcp_errc parse_hostport(const char *text, struct pcp_target *t, stru
 		const char *close = strchr(text, ']');
 
 		if (!close || close == text + 1)
-			return pcp_error_set(err, PCP_ERR_TARGET, "unterminated or empty [address] in \"%s\"",
-					     text);
+			return pcp_error_set(err, PCP_ERR_TARGET,
+			                     "unterminated or empty [address] in \"%s\"", text);
 		if (close[1] && close[1] != ':')
-			return pcp_error_set(err, PCP_ERR_TARGET, "unexpected text after ] in \"%s\"", text);
+			return pcp_error_set(err, PCP_ERR_TARGET,
+			                     "unexpected text after ] in \"%s\"", text);
 		if (close[1] == ':' && parse_port(close + 2, &t->port, err))
 			return PCP_ERR_TARGET;
 		t->host = strndup(text + 1, (size_t)(close - text - 1));
 		if (t->host && !pcp_host_is_ip_literal(t->host))
-			return pcp_error_set(err, PCP_ERR_TARGET, "\"%s\" in brackets is not an IP address",
-					     t->host);
+			return pcp_error_set(err, PCP_ERR_TARGET,
+			                     "\"%s\" in brackets is not an IP address", t->host);
 	} else {
 		colon = strchr(text, ':');
 		if (colon && strchr(colon + 1, ':')) {
@@ -164,8 +167,8 @@ static enum pcp_errc parse_hostport(const char *text, struct pcp_target *t, stru
 		return pcp_error_set(err, PCP_ERR_SYSTEM, "out of memory");
 	for (const char *p = t->host; *p; p++)
 		if (*p == ' ' || *p == '/' || *p == '\\' || *p == '@')
-			return pcp_error_set(err, PCP_ERR_TARGET, "invalid character '%c' in host \"%s\"",
-					     *p, t->host);
+			return pcp_error_set(err, PCP_ERR_TARGET,
+			                     "invalid character '%c' in host \"%s\"", *p, t->host);
 	return PCP_OK;
 }
 
@@ -190,7 +193,7 @@ enum pcp_errc pcp_target_parse(const char *text, struct pcp_target *out, struct 
 }
 
 enum pcp_errc pcp_target_reader_open(struct pcp_target_reader *r, const char *path,
-				     struct pcp_error *err)
+                                     struct pcp_error *err)
 {
 	memset(r, 0, sizeof *r);
 	r->path = path;
@@ -202,7 +205,7 @@ enum pcp_errc pcp_target_reader_open(struct pcp_target_reader *r, const char *pa
 	r->fp = fopen(path, "r");
 	if (!r->fp)
 		return pcp_error_set(err, PCP_ERR_INPUT, "cannot read targets file %s: %s", path,
-				     strerror(errno));
+		                     strerror(errno));
 	r->owned = true;
 	return PCP_OK;
 }
@@ -210,7 +213,7 @@ enum pcp_errc pcp_target_reader_open(struct pcp_target_reader *r, const char *pa
 static char *trim(char *s, size_t *len)
 {
 	while (*len && (s[*len - 1] == '\n' || s[*len - 1] == '\r' || s[*len - 1] == ' ' ||
-			s[*len - 1] == '\t'))
+	                s[*len - 1] == '\t'))
 		s[--*len] = '\0';
 	while (*s == ' ' || *s == '\t') {
 		s++;
@@ -250,7 +253,7 @@ static long read_bounded_line(struct pcp_target_reader *r, bool *has_nul, bool *
 }
 
 int pcp_target_reader_next(struct pcp_target_reader *r, const char **line, const char **bad,
-			   struct pcp_error *err)
+                           struct pcp_error *err)
 {
 	for (;;) {
 		bool has_nul, too_long;
@@ -262,8 +265,8 @@ int pcp_target_reader_next(struct pcp_target_reader *r, const char **line, const
 			return pcp_error_set(err, PCP_ERR_SYSTEM, "out of memory"), -1;
 		if (n == -1) {
 			if (ferror(r->fp))
-				return pcp_error_set(err, PCP_ERR_INPUT, "error reading %s: %s", r->path,
-						     strerror(errno ? errno : EIO)),
+				return pcp_error_set(err, PCP_ERR_INPUT, "error reading %s: %s",
+				                     r->path, strerror(errno ? errno : EIO)),
 				       -1;
 			return 0;
 		}

@@ -12,9 +12,9 @@
 #include "result.h"
 
 struct pcp_target {
-	char *text;      /* as given, owned */
-	char *host;      /* owned; NULL when only hostaddr was given */
-	char *hostaddr;  /* owned; NULL when the host name is to be resolved */
+	char *text;     /* as given, owned */
+	char *host;     /* owned; NULL when only hostaddr was given */
+	char *hostaddr; /* owned; NULL when the host name is to be resolved */
 	uint16_t port;
 	bool has_sslmode; /* the target named verify-ca or verify-full itself */
 	enum pcp_sslmode sslmode;
@@ -40,11 +40,11 @@ struct pcp_target_reader {
 };
 
 enum pcp_errc pcp_target_reader_open(struct pcp_target_reader *r, const char *path,
-				     struct pcp_error *err);
+                                     struct pcp_error *err);
 /* Returns 1 with *line set (borrowed until the next call), 0 at end, -1 on read error
  * (err set, PCP_ERR_INPUT). When the line is unusable, *bad is set to a reason string. */
 int pcp_target_reader_next(struct pcp_target_reader *r, const char **line, const char **bad,
-			   struct pcp_error *err);
+                           struct pcp_error *err);
 void pcp_target_reader_close(struct pcp_target_reader *r);
 
 #endif

@@ -67,10 +67,12 @@ enum pcp_tls_rc pcp_tls_handshake(SSL *ssl, struct pcp_error *err)
 			pcp_error_set(err, PCP_ERR_TLS, "TLS handshake failed");
 			pcp_error_append_openssl(err);
 		} else if (errno) {
-			pcp_error_set(err, PCP_ERR_TLS, "TLS handshake failed: %s", strerror(errno));
+			pcp_error_set(err, PCP_ERR_TLS, "TLS handshake failed: %s",
+			              strerror(errno));
 		} else {
-			pcp_error_set(err, PCP_ERR_TLS,
-				      "TLS handshake failed: server closed the connection unexpectedly");
+			pcp_error_set(
+			        err, PCP_ERR_TLS,
+			        "TLS handshake failed: server closed the connection unexpectedly");
 		}
 		return PCP_TLS_FAILED;
 	default:
@@ -99,8 +101,7 @@ enum pcp_tls_rc pcp_tls_shutdown(SSL *ssl)
 	}
 }
 
-struct pcp_chain *pcp_tls_capture(SSL *ssl, char *version, size_t vlen, char *cipher,
-				  size_t clen)
+struct pcp_chain *pcp_tls_capture(SSL *ssl, char *version, size_t vlen, char *cipher, size_t clen)
 {
 	const SSL_CIPHER *c = SSL_get_current_cipher(ssl);
 

@@ -30,7 +30,6 @@ enum pcp_tls_rc pcp_tls_shutdown(SSL *ssl);
 
 /* After a completed handshake: the served chain (owned by the caller), and the protocol
  * version and cipher names. NULL chain only on allocation failure. */
-struct pcp_chain *pcp_tls_capture(SSL *ssl, char *version, size_t vlen, char *cipher,
-				  size_t clen);
+struct pcp_chain *pcp_tls_capture(SSL *ssl, char *version, size_t vlen, char *cipher, size_t clen);
 
 #endif

@@ -29,7 +29,7 @@ struct pcp_store_list {
 /* Appends; rejects a duplicate name with PCP_ERR_USAGE. Takes ownership of store on
  * success only. */
 enum pcp_errc pcp_store_list_add(struct pcp_store_list *list, struct pcp_store *store,
-				 struct pcp_error *err);
+                                 struct pcp_error *err);
 void pcp_store_list_cleanup(struct pcp_store_list *list);
 
 #endif

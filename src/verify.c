@@ -53,7 +53,7 @@ static void format_date(const ASN1_TIME *t, char *buf, size_t len)
 }
 
 /* leaf / intermediate / root for the certificate at depth of a built path. */
-static const char *role(const STACK_OF(X509) *path, int depth)
+static const char *role(const STACK_OF(X509) * path, int depth)
 {
 	X509 *cert = sk_X509_value(path, depth);
 
@@ -86,7 +86,7 @@ static const char *digest_name(X509 *cert)
 }
 
 /* A short reason for tables, from the code and the certificate it concerns. */
-static void make_reason(struct pcp_verdict *v, const STACK_OF(X509) *path)
+static void make_reason(struct pcp_verdict *v, const STACK_OF(X509) * path)
 {
 	X509 *cert = v->depth >= 0 ? sk_X509_value(path, v->depth) : NULL;
 	char date[32];
@@ -141,7 +141,7 @@ static void make_reason(struct pcp_verdict *v, const STACK_OF(X509) *path)
 }
 
 /* Records the built path (as far as it got) leaf to anchor, and its earliest notAfter. */
-static int record_path(struct pcp_verdict *v, const STACK_OF(X509) *path)
+static int record_path(struct pcp_verdict *v, const STACK_OF(X509) * path)
 {
 	int n = sk_X509_num(path);
 

@@ -17,17 +17,17 @@
 int pcp_verify_default_auth_level(void);
 
 struct pcp_verify_params {
-	time_t at;               /* verification instant */
-	int auth_level;          /* from pcp_verify_default_auth_level() */
+	time_t at;      /* verification instant */
+	int auth_level; /* from pcp_verify_default_auth_level() */
 	enum pcp_sslmode sslmode;
-	const char *host;        /* name for verify-full; NULL means none was given */
+	const char *host; /* name for verify-full; NULL means none was given */
 };
 
 /* Fills out (caller cleans up with pcp_verdict_cleanup). Returns 0, or -1 on an internal
  * failure (allocation), with err set. A chain that does not verify is not a failure of
  * this function: out->ok is false and out->code/depth/error/reason say why. */
 int pcp_verify_chain(const struct pcp_chain *chain, const struct pcp_store *store,
-		     const struct pcp_verify_params *params, struct pcp_verdict *out,
-		     struct pcp_error *err);
+                     const struct pcp_verify_params *params, struct pcp_verdict *out,
+                     struct pcp_error *err);
 
 #endif

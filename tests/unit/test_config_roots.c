@@ -15,7 +15,7 @@
 #include "testutil.h"
 #include "truststore.h"
 
-#define BALTIMORE_SHA256 "16af57a9f676b0ab126095aa5ebadef22ab31119d644ac95cd4b93dbf3f26aeb"
+#define BALTIMORE_SHA256   "16af57a9f676b0ab126095aa5ebadef22ab31119d644ac95cd4b93dbf3f26aeb"
 #define DIGICERT_G2_SHA256 "cb3ccbb76031e5e0138f8dd39a23f9de47ffc35e43c1144cea27d46a5ab1cb5f"
 
 static void expect_fingerprints(const char *rel, const char *const *want, size_t n)
@@ -90,10 +90,10 @@ static void test_default_config_stores(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_baltimore),
-		cmocka_unit_test(test_digicert_g2),
-		cmocka_unit_test(test_combined),
-		cmocka_unit_test(test_default_config_stores),
+	        cmocka_unit_test(test_baltimore),
+	        cmocka_unit_test(test_digicert_g2),
+	        cmocka_unit_test(test_combined),
+	        cmocka_unit_test(test_default_config_stores),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

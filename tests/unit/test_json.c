@@ -113,17 +113,17 @@ static void test_embedded_nul(void **state)
 static void test_valid_multibyte(void **state)
 {
 	(void)state;
-	CHECK("caf\xc3\xa9", "\"caf\xc3\xa9\"");                  /* U+00E9 */
-	CHECK("\xc2\x80", "\"\xc2\x80\"");                        /* U+0080, smallest 2-byte */
-	CHECK("\xdf\xbf", "\"\xdf\xbf\"");                        /* U+07FF */
-	CHECK("\xe0\xa0\x80", "\"\xe0\xa0\x80\"");                /* U+0800, smallest 3-byte */
-	CHECK("\xe2\x82\xac", "\"\xe2\x82\xac\"");                /* U+20AC euro */
-	CHECK("\xed\x9f\xbf", "\"\xed\x9f\xbf\"");                /* U+D7FF, below surrogates */
-	CHECK("\xee\x80\x80", "\"\xee\x80\x80\"");                /* U+E000, above surrogates */
-	CHECK("\xef\xbf\xbf", "\"\xef\xbf\xbf\"");                /* U+FFFF */
-	CHECK("\xf0\x90\x80\x80", "\"\xf0\x90\x80\x80\"");        /* U+10000 */
-	CHECK("\xf0\x9d\x84\x9e", "\"\xf0\x9d\x84\x9e\"");        /* U+1D11E */
-	CHECK("\xf4\x8f\xbf\xbf", "\"\xf4\x8f\xbf\xbf\"");        /* U+10FFFF, the last */
+	CHECK("caf\xc3\xa9", "\"caf\xc3\xa9\"");           /* U+00E9 */
+	CHECK("\xc2\x80", "\"\xc2\x80\"");                 /* U+0080, smallest 2-byte */
+	CHECK("\xdf\xbf", "\"\xdf\xbf\"");                 /* U+07FF */
+	CHECK("\xe0\xa0\x80", "\"\xe0\xa0\x80\"");         /* U+0800, smallest 3-byte */
+	CHECK("\xe2\x82\xac", "\"\xe2\x82\xac\"");         /* U+20AC euro */
+	CHECK("\xed\x9f\xbf", "\"\xed\x9f\xbf\"");         /* U+D7FF, below surrogates */
+	CHECK("\xee\x80\x80", "\"\xee\x80\x80\"");         /* U+E000, above surrogates */
+	CHECK("\xef\xbf\xbf", "\"\xef\xbf\xbf\"");         /* U+FFFF */
+	CHECK("\xf0\x90\x80\x80", "\"\xf0\x90\x80\x80\""); /* U+10000 */
+	CHECK("\xf0\x9d\x84\x9e", "\"\xf0\x9d\x84\x9e\""); /* U+1D11E */
+	CHECK("\xf4\x8f\xbf\xbf", "\"\xf4\x8f\xbf\xbf\""); /* U+10FFFF, the last */
 	CHECK("\xe6\x97\xa5\xe6\x9c\xac", "\"\xe6\x97\xa5\xe6\x9c\xac\"");
 	/* Line separators are valid JSON but break JavaScript: escaped. */
 	CHECK("\xe2\x80\xa8\xe2\x80\xa9", "\"\\u2028\\u2029\"");
@@ -132,13 +132,15 @@ static void test_valid_multibyte(void **state)
 static void test_invalid_bytes(void **state)
 {
 	(void)state;
-	CHECK("\x80", "\"\\ufffd\"");              /* lone continuation */
+	CHECK("\x80", "\"\\ufffd\""); /* lone continuation */
 	CHECK("\xbf", "\"\\ufffd\"");
 	CHECK("a\x80\x80z", "\"a\\ufffd\\ufffdz\""); /* one replacement per byte */
-	CHECK("\xc3", "\"\\ufffd\"");              /* truncated at the end */
+	CHECK("\xc3", "\"\\ufffd\"");                /* truncated at the end */
 	CHECK("\xe2\x82", "\"\\ufffd\\ufffd\"");
 	CHECK("\xf0\x9d\x84", "\"\\ufffd\\ufffd\\ufffd\"");
-	CHECK("\xe2\x82" "A", "\"\\ufffd\\ufffdA\""); /* interrupted by ASCII */
+	CHECK("\xe2\x82"
+	      "A",
+	      "\"\\ufffd\\ufffdA\"");                 /* interrupted by ASCII */
 	CHECK("\xc3\xc3\xa9", "\"\\ufffd\xc3\xa9\""); /* bad lead, then a good sequence */
 	CHECK("\xf5\x80\x80\x80", "\"\\ufffd\\ufffd\\ufffd\\ufffd\"");
 	CHECK("\xfe\xff", "\"\\ufffd\\ufffd\"");
@@ -148,11 +150,11 @@ static void test_invalid_bytes(void **state)
 static void test_overlong(void **state)
 {
 	(void)state;
-	CHECK("\xc0\xaf", "\"\\ufffd\\ufffd\"");             /* '/' in two bytes */
+	CHECK("\xc0\xaf", "\"\\ufffd\\ufffd\""); /* '/' in two bytes */
 	CHECK("\xc1\xbf", "\"\\ufffd\\ufffd\"");
-	CHECK("\xc0\x80", "\"\\ufffd\\ufffd\"");             /* "modified UTF-8" NUL */
-	CHECK("\xe0\x80\xaf", "\"\\ufffd\\ufffd\\ufffd\"");  /* '/' in three bytes */
-	CHECK("\xe0\x9f\xbf", "\"\\ufffd\\ufffd\\ufffd\"");  /* U+07FF in three bytes */
+	CHECK("\xc0\x80", "\"\\ufffd\\ufffd\"");            /* "modified UTF-8" NUL */
+	CHECK("\xe0\x80\xaf", "\"\\ufffd\\ufffd\\ufffd\""); /* '/' in three bytes */
+	CHECK("\xe0\x9f\xbf", "\"\\ufffd\\ufffd\\ufffd\""); /* U+07FF in three bytes */
 	CHECK("\xf0\x80\x80\xaf", "\"\\ufffd\\ufffd\\ufffd\\ufffd\"");
 	CHECK("\xf0\x8f\xbf\xbf", "\"\\ufffd\\ufffd\\ufffd\\ufffd\""); /* U+FFFF in four */
 }
@@ -160,9 +162,9 @@ static void test_overlong(void **state)
 static void test_surrogates_and_range(void **state)
 {
 	(void)state;
-	CHECK("\xed\xa0\x80", "\"\\ufffd\\ufffd\\ufffd\"");  /* U+D800 */
-	CHECK("\xed\xbf\xbf", "\"\\ufffd\\ufffd\\ufffd\"");  /* U+DFFF */
-	CHECK("\xed\xa0\xbd\xed\xb8\x80",                    /* CESU-8 pair */
+	CHECK("\xed\xa0\x80", "\"\\ufffd\\ufffd\\ufffd\""); /* U+D800 */
+	CHECK("\xed\xbf\xbf", "\"\\ufffd\\ufffd\\ufffd\""); /* U+DFFF */
+	CHECK("\xed\xa0\xbd\xed\xb8\x80",                   /* CESU-8 pair */
 	      "\"\\ufffd\\ufffd\\ufffd\\ufffd\\ufffd\\ufffd\"");
 	CHECK("\xf4\x90\x80\x80", "\"\\ufffd\\ufffd\\ufffd\\ufffd\""); /* U+110000 */
 	CHECK("\xf7\xbf\xbf\xbf", "\"\\ufffd\\ufffd\\ufffd\\ufffd\"");
@@ -188,12 +190,27 @@ static void test_cstr(void **state)
 
 /* Pieces that are complete and valid on their own, and pieces that are not. */
 static const char *const good_pieces[] = {
-	"a", "Z", " ", "\"", "\\", "/", "\n", "\t", "\x01", "\x1f", "\x7f", "\xc3\xa9",
-	"\xe2\x82\xac", "\xf0\x9f\x94\x92", "\xf4\x8f\xbf\xbf", "\xef\xbb\xbf", "\xe2\x80\xa8",
+        "a",
+        "Z",
+        " ",
+        "\"",
+        "\\",
+        "/",
+        "\n",
+        "\t",
+        "\x01",
+        "\x1f",
+        "\x7f",
+        "\xc3\xa9",
+        "\xe2\x82\xac",
+        "\xf0\x9f\x94\x92",
+        "\xf4\x8f\xbf\xbf",
+        "\xef\xbb\xbf",
+        "\xe2\x80\xa8",
 };
 static const char *const bad_pieces[] = {
-	"\x80", "\xc0\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xe2\x82", "\xff", "\xc3",
-	"\xf0", "\xfe",
+        "\x80", "\xc0\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xe2\x82", "\xff",
+        "\xc3", "\xf0",     "\xfe",
 };
 
 static uint32_t lcg(uint32_t *s)
@@ -221,10 +238,12 @@ static void test_random_inputs(void **state)
 			size_t plen;
 			char raw;
 			if (pick == 0) {
-				p = good_pieces[lcg(&seed) % (sizeof good_pieces / sizeof *good_pieces)];
+				p = good_pieces[lcg(&seed) %
+				                (sizeof good_pieces / sizeof *good_pieces)];
 				plen = strlen(p);
 			} else if (pick == 1) {
-				p = bad_pieces[lcg(&seed) % (sizeof bad_pieces / sizeof *bad_pieces)];
+				p = bad_pieces[lcg(&seed) %
+				               (sizeof bad_pieces / sizeof *bad_pieces)];
 				plen = strlen(p);
 				all_good = false;
 			} else {
@@ -295,19 +314,19 @@ static void test_json_time(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_plain_ascii),
-		cmocka_unit_test(test_quote_backslash),
-		cmocka_unit_test(test_short_escapes),
-		cmocka_unit_test(test_other_controls),
-		cmocka_unit_test(test_embedded_nul),
-		cmocka_unit_test(test_valid_multibyte),
-		cmocka_unit_test(test_invalid_bytes),
-		cmocka_unit_test(test_overlong),
-		cmocka_unit_test(test_surrogates_and_range),
-		cmocka_unit_test(test_cstr),
-		cmocka_unit_test(test_random_inputs),
-		cmocka_unit_test(test_format_time),
-		cmocka_unit_test(test_json_time),
+	        cmocka_unit_test(test_plain_ascii),
+	        cmocka_unit_test(test_quote_backslash),
+	        cmocka_unit_test(test_short_escapes),
+	        cmocka_unit_test(test_other_controls),
+	        cmocka_unit_test(test_embedded_nul),
+	        cmocka_unit_test(test_valid_multibyte),
+	        cmocka_unit_test(test_invalid_bytes),
+	        cmocka_unit_test(test_overlong),
+	        cmocka_unit_test(test_surrogates_and_range),
+	        cmocka_unit_test(test_cstr),
+	        cmocka_unit_test(test_random_inputs),
+	        cmocka_unit_test(test_format_time),
+	        cmocka_unit_test(test_json_time),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

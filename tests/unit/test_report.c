@@ -21,13 +21,13 @@ static const char *const store_names[] = {"baltimore", "digicert-g2", "combined"
 static struct pcp_run_info make_info(bool color)
 {
 	struct pcp_run_info info = {
-		.store_names = store_names,
-		.n_stores = 3,
-		.at = AT_2021_02_15,
-		.at_given = true,
-		.sslmode = PCP_SSLMODE_VERIFY_FULL,
-		.color = color,
-		.version = "0.1.0",
+	        .store_names = store_names,
+	        .n_stores = 3,
+	        .at = AT_2021_02_15,
+	        .at_given = true,
+	        .sslmode = PCP_SSLMODE_VERIFY_FULL,
+	        .color = color,
+	        .version = "0.1.0",
 	};
 	return info;
 }
@@ -51,8 +51,8 @@ static void set_str(char *dst, size_t size, const char *src)
 	snprintf(dst, size, "%s", src);
 }
 
-static void make_cert(struct pcp_cert_facts *f, const char *subject, const char *issuer,
-		      char hex, const char *const *san, size_t n_san, const char *key)
+static void make_cert(struct pcp_cert_facts *f, const char *subject, const char *issuer, char hex,
+                      const char *const *san, size_t n_san, const char *key)
 {
 	memset(f, 0, sizeof *f);
 	f->subject = xstrdup(subject);
@@ -72,9 +72,8 @@ static void make_cert(struct pcp_cert_facts *f, const char *subject, const char 
 	f->sig_alg = xstrdup("sha256WithRSAEncryption");
 }
 
-static void make_verdict(struct pcp_verdict *v, bool ok, int code, int depth,
-			 const char *error, const char *reason, const char *path_hex,
-			 time_t path_not_after)
+static void make_verdict(struct pcp_verdict *v, bool ok, int code, int depth, const char *error,
+                         const char *reason, const char *path_hex, time_t path_not_after)
 {
 	memset(v, 0, sizeof *v);
 	v->ok = ok;
@@ -92,9 +91,8 @@ static void make_verdict(struct pcp_verdict *v, bool ok, int code, int depth,
 	v->path_not_after = path_not_after;
 }
 
-static void make_base(struct pcp_result *r, const char *target, const char *host,
-		      const char *addr, uint16_t port, enum pcp_status status,
-		      const char *error)
+static void make_base(struct pcp_result *r, const char *target, const char *host, const char *addr,
+                      uint16_t port, enum pcp_status status, const char *error)
 {
 	memset(r, 0, sizeof *r);
 	r->target = xstrdup(target);
@@ -109,8 +107,8 @@ static void make_base(struct pcp_result *r, const char *target, const char *host
 }
 
 /* Three verdicts given as ok flags and reasons ("" when ok). */
-static void make_ok(struct pcp_result *r, const char *target, const char *host,
-		    const char *addr, uint16_t port, const char *reasons[3])
+static void make_ok(struct pcp_result *r, const char *target, const char *host, const char *addr,
+                    uint16_t port, const char *reasons[3])
 {
 	make_base(r, target, host, addr, port, PCP_STATUS_OK, "");
 	set_str(r->tls_version, sizeof r->tls_version, "TLSv1.3");
@@ -121,7 +119,7 @@ static void make_ok(struct pcp_result *r, const char *target, const char *host,
 	for (size_t i = 0; i < 3; i++) {
 		bool ok = reasons[i][0] == '\0';
 		make_verdict(&r->verdicts[i], ok, ok ? 0 : 20, ok ? -1 : 1,
-			     ok ? "" : "certificate verify failed", reasons[i], ok ? "ab" : "a", 0);
+		             ok ? "" : "certificate verify failed", reasons[i], ok ? "ab" : "a", 0);
 	}
 }
 
@@ -137,15 +135,15 @@ static void make_json_ok(struct pcp_result *r)
 	assert_non_null(r->chain);
 	r->chain_len = 2;
 	make_cert(&r->chain[0], "CN=db1.example.com", "CN=Acme Intermediate", 'a', san, 2,
-		  "RSA 2048");
-	make_cert(&r->chain[1], "CN=Acme Intermediate", "CN=Baltimore CyberTrust Root", 'b',
-		  NULL, 0, "EC P-256");
+	          "RSA 2048");
+	make_cert(&r->chain[1], "CN=Acme Intermediate", "CN=Baltimore CyberTrust Root", 'b', NULL,
+	          0, "EC P-256");
 	r->verdicts = calloc(3, sizeof *r->verdicts);
 	assert_non_null(r->verdicts);
 	r->n_verdicts = 3;
 	make_verdict(&r->verdicts[0], true, 0, -1, "", "", "abc", 1747094340);
 	make_verdict(&r->verdicts[1], false, 20, 1, "unable to get local issuer certificate",
-		     "unknown issuer", "ab", 0);
+	             "unknown issuer", "ab", 0);
 	make_verdict(&r->verdicts[2], true, 0, -1, "", "", "abd", 1700000000);
 }
 
@@ -172,7 +170,8 @@ static char *cap_close(struct capture *c)
 
 /* Runs a whole writer over n records and returns what it wrote. */
 static char *run_writer(enum pcp_format fmt, const struct pcp_run_info *info,
-			const struct pcp_result *recs, size_t n, const struct pcp_run_totals *totals)
+                        const struct pcp_result *recs, size_t n,
+                        const struct pcp_run_totals *totals)
 {
 	struct capture c;
 
@@ -310,13 +309,12 @@ static void assert_path(json_t *v, const char *hex)
 	}
 }
 
-static const char *const record_keys[] = {"target", "host",   "addr",  "port",
-					  "sslmode", "status", "error", "tls",
-					  "timing", "chain",  "verify", "at"};
+static const char *const record_keys[] = {"target", "host", "addr",   "port",  "sslmode", "status",
+                                          "error",  "tls",  "timing", "chain", "verify",  "at"};
 static const char *const cert_keys[] = {"subject", "issuer", "serial", "not_before", "not_after",
-					"sha256",  "san",    "key",    "sig_alg"};
+                                        "sha256",  "san",    "key",    "sig_alg"};
 static const char *const verdict_keys[] = {"ok",     "error", "code",          "depth",
-					   "reason", "path",  "path_not_after"};
+                                           "reason", "path",  "path_not_after"};
 
 static void test_json_ok_record(void **state)
 {
@@ -425,9 +423,9 @@ static void test_json_failed_records(void **state)
 
 	(void)state;
 	make_base(&r[0], "db2.example.com:6432", "db2.example.com", "10.0.0.2", 6432,
-		  PCP_STATUS_NO_SSL, "server does not support SSL, but SSL was required");
+	          PCP_STATUS_NO_SSL, "server does not support SSL, but SSL was required");
 	make_base(&r[1], "nxdomain.invalid", "nxdomain.invalid", "", 5432, PCP_STATUS_DNS_FAILED,
-		  "could not translate host name \"nxdomain.invalid\"");
+	          "could not translate host name \"nxdomain.invalid\"");
 	make_base(&r[2], "hostaddr=10.0.0.3", NULL, "10.0.0.3", 5432, PCP_STATUS_TIMEOUT, "");
 	r[2].sslmode = PCP_SSLMODE_VERIFY_CA;
 
@@ -445,8 +443,8 @@ static void test_json_failed_records(void **state)
 	assert_int_equal(json_array_size(json_object_get(o, "chain")), 0);
 	assert_true(json_is_object(json_object_get(o, "verify")));
 	assert_int_equal(json_object_size(json_object_get(o, "verify")), 0);
-	assert_true(json_number_value(json_object_get(json_object_get(o, "timing"),
-						      "connect_ms")) == 1.5);
+	assert_true(json_number_value(
+	                    json_object_get(json_object_get(o, "timing"), "connect_ms")) == 1.5);
 	assert_str(o, "at", "2021-02-15T00:00:00Z");
 
 	o = objs[1];
@@ -455,8 +453,8 @@ static void test_json_failed_records(void **state)
 	assert_null_member(o, "addr"); /* no address was reached */
 	assert_str(o, "error", "could not translate host name \"nxdomain.invalid\"");
 	assert_null_member(json_object_get(o, "timing"), "connect_ms");
-	assert_true(json_number_value(json_object_get(json_object_get(o, "timing"),
-						      "total_ms")) == 12.25);
+	assert_true(json_number_value(json_object_get(json_object_get(o, "timing"), "total_ms")) ==
+	            12.25);
 
 	o = objs[2];
 	assert_null_member(o, "host");
@@ -475,7 +473,9 @@ static void test_json_failed_records(void **state)
 static void test_json_hostile_bytes(void **state)
 {
 	static const char *const store_weird[] = {"we\"ird\n", "b"};
-	static const char *const san[] = {"DNS:a\x01" "b", "DNS:\xed\xa0\x80", "DNS:x\"}],{\"y"};
+	static const char *const san[] = {"DNS:a\x01"
+	                                  "b",
+	                                  "DNS:\xed\xa0\x80", "DNS:x\"}],{\"y"};
 	struct pcp_run_info info = make_info(false);
 	struct pcp_result r;
 	json_t *objs[2];
@@ -488,13 +488,16 @@ static void test_json_hostile_bytes(void **state)
 	r.chain = calloc(1, sizeof *r.chain);
 	assert_non_null(r.chain);
 	r.chain_len = 1;
-	make_cert(&r.chain[0], "CN=evil\"\\\n\x1b[2J\xff\xc0\xaf" "end", "O=\xe2\x80\xa8", 'c',
-		  san, 3, "RSA 1024");
+	make_cert(&r.chain[0],
+	          "CN=evil\"\\\n\x1b[2J\xff\xc0\xaf"
+	          "end",
+	          "O=\xe2\x80\xa8", 'c', san, 3, "RSA 1024");
 	r.verdicts = calloc(2, sizeof *r.verdicts);
 	assert_non_null(r.verdicts);
 	r.n_verdicts = 2;
-	make_verdict(&r.verdicts[0], false, 1000, 0, "server certificate for \"\x1b]0;x\x07\" does not match",
-		     "name mismatch", "c", 0);
+	make_verdict(&r.verdicts[0], false, 1000, 0,
+	             "server certificate for \"\x1b]0;x\x07\" does not match", "name mismatch", "c",
+	             0);
 	make_verdict(&r.verdicts[1], true, 0, -1, "", "", "c", 1700000000);
 
 	char *out = run_writer(PCP_FORMAT_JSON, &info, &r, 1, NULL);
@@ -512,13 +515,15 @@ static void test_json_hostile_bytes(void **state)
 	assert_null_member(tls, "cipher");
 	json_t *leaf = json_array_get(json_object_get(o, "chain"), 0);
 	assert_str(leaf, "subject",
-		   "CN=evil\"\\\n\x1b[2J\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd" "end");
+	           "CN=evil\"\\\n\x1b[2J\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"
+	           "end");
 	assert_str(leaf, "issuer", "O=\xe2\x80\xa8");
 	json_t *sans = json_object_get(leaf, "san");
 	assert_int_equal(json_array_size(sans), 3);
-	assert_string_equal(json_string_value(json_array_get(sans, 0)), "DNS:a\x01" "b");
+	assert_string_equal(json_string_value(json_array_get(sans, 0)), "DNS:a\x01"
+	                                                                "b");
 	assert_string_equal(json_string_value(json_array_get(sans, 1)),
-			    "DNS:\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
+	                    "DNS:\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
 	assert_string_equal(json_string_value(json_array_get(sans, 2)), "DNS:x\"}],{\"y");
 	json_t *verify = json_object_get(o, "verify");
 	assert_keys(verify, store_weird, 2);
@@ -580,7 +585,7 @@ static size_t cols(const char *s, size_t len)
 /* A table line built independently: cells padded to the given widths, two blanks apart,
  * no padding after the last. */
 static void expect_line(char *buf, size_t size, const char *const *cells, const size_t *widths,
-			size_t n)
+                        size_t n)
 {
 	size_t len = 0;
 
@@ -602,12 +607,12 @@ static void make_table_records(struct pcp_result r[5])
 
 	make_ok(&r[0], "db1.example.com", "db1.example.com", "10.0.0.1", 5432, v1);
 	make_ok(&r[1], "host=db3.internal hostaddr=2001:db8::1 port=5433", "db3.internal",
-		"2001:db8::1", 5433, v2);
+	        "2001:db8::1", 5433, v2);
 	make_ok(&r[2], "10.0.0.9", "10.0.0.9", "10.0.0.9", 5432, v3);
 	make_base(&r[3], "db2.example.com:6432", "db2.example.com", "10.0.0.2", 6432,
-		  PCP_STATUS_NO_SSL, "server does not support SSL");
+	          PCP_STATUS_NO_SSL, "server does not support SSL");
 	make_base(&r[4], "nxdomain.invalid:5432", "nxdomain.invalid", "", 5432,
-		  PCP_STATUS_DNS_FAILED, "could not resolve nxdomain.invalid");
+	          PCP_STATUS_DNS_FAILED, "could not resolve nxdomain.invalid");
 }
 
 static const size_t table_verified[3] = {2, 2, 3};
@@ -618,17 +623,20 @@ static void test_text_table(void **state)
 	struct pcp_result r[5];
 	size_t verified[3] = {table_verified[0], table_verified[1], table_verified[2]};
 	struct pcp_run_totals totals = {
-		.records = 5, .ok = 3, .not_probed = 2, .verified = verified,
+	        .records = 5,
+	        .ok = 3,
+	        .not_probed = 2,
+	        .verified = verified,
 	};
 	/* Widest address 31 columns, widest baltimore cell 25, widest digicert-g2 cell 16. */
 	static const size_t widths[4] = {31, 25, 16, 8};
 	static const char *const lines[6][4] = {
-		{"address", "baltimore", "digicert-g2", "combined"},
-		{"db1.example.com 10.0.0.1:5432", "✓", "✗ unknown issuer", "✓"},
-		{"db3.internal [2001:db8::1]:5433", "✗ root expired 2025-05-12", "✓", "✓"},
-		{"10.0.0.9:5432", "✓", "✓", "✓"},
-		{"db2.example.com 10.0.0.2:6432", "✗ no SSL", "✗ no SSL", "✗ no SSL"},
-		{"nxdomain.invalid:5432", "✗ DNS failed", "✗ DNS failed", "✗ DNS failed"},
+	        {"address", "baltimore", "digicert-g2", "combined"},
+	        {"db1.example.com 10.0.0.1:5432", "✓", "✗ unknown issuer", "✓"},
+	        {"db3.internal [2001:db8::1]:5433", "✗ root expired 2025-05-12", "✓", "✓"},
+	        {"10.0.0.9:5432", "✓", "✓", "✓"},
+	        {"db2.example.com 10.0.0.2:6432", "✗ no SSL", "✗ no SSL", "✗ no SSL"},
+	        {"nxdomain.invalid:5432", "✗ DNS failed", "✗ DNS failed", "✗ DNS failed"},
 	};
 	char want[4096], line[512];
 	size_t len = 0;
@@ -640,13 +648,13 @@ static void test_text_table(void **state)
 		len += (size_t)snprintf(want + len, sizeof want - len, "%s", line);
 	}
 	snprintf(want + len, sizeof want - len,
-		 "\n"
-		 "  db2.example.com 10.0.0.2:6432: server does not support SSL\n"
-		 "  nxdomain.invalid:5432: could not resolve nxdomain.invalid\n"
-		 "\n"
-		 "5 addresses: 2 verify under baltimore, 2 under digicert-g2, 3 under combined; "
-		 "2 could not be probed\n"
-		 "sslmode verify-full, as of 2021-02-15T00:00:00Z\n");
+	         "\n"
+	         "  db2.example.com 10.0.0.2:6432: server does not support SSL\n"
+	         "  nxdomain.invalid:5432: could not resolve nxdomain.invalid\n"
+	         "\n"
+	         "5 addresses: 2 verify under baltimore, 2 under digicert-g2, 3 under combined; "
+	         "2 could not be probed\n"
+	         "sslmode verify-full, as of 2021-02-15T00:00:00Z\n");
 
 	char *out = run_writer(PCP_FORMAT_TEXT, &info, r, 5, &totals);
 	assert_string_equal(out, want);
@@ -656,7 +664,7 @@ static void test_text_table(void **state)
 	/* Without totals the writer counts itself; same summary. */
 	out = run_writer(PCP_FORMAT_TEXT, &info, r, 5, NULL);
 	assert_non_null(strstr(out, "5 addresses: 2 verify under baltimore, 2 under "
-				    "digicert-g2, 3 under combined; 2 could not be probed\n"));
+	                            "digicert-g2, 3 under combined; 2 could not be probed\n"));
 	free(out);
 	for (size_t i = 0; i < 5; i++)
 		pcp_result_cleanup(&r[i]);
@@ -687,7 +695,10 @@ static void test_text_summary_variants(void **state)
 	const char *v[3] = {"", "unknown issuer", "unknown issuer"};
 	size_t verified[3] = {1, 0, 0};
 	struct pcp_run_totals totals = {
-		.records = 1, .ok = 1, .verified = verified, .interrupted = true,
+	        .records = 1,
+	        .ok = 1,
+	        .verified = verified,
+	        .interrupted = true,
 	};
 
 	(void)state;
@@ -696,9 +707,9 @@ static void test_text_summary_variants(void **state)
 	make_ok(&r, "db1", "db1", "10.0.0.1", 5432, v);
 	char *out = run_writer(PCP_FORMAT_TEXT, &info, &r, 1, &totals);
 	assert_non_null(strstr(out, "\n1 address: 1 verify under baltimore, 0 under digicert-g2, "
-				    "0 under combined; 0 could not be probed\n"
-				    "sslmode verify-ca\n"
-				    "(interrupted: not all targets were probed)\n"));
+	                            "0 under combined; 0 could not be probed\n"
+	                            "sslmode verify-ca\n"
+	                            "(interrupted: not all targets were probed)\n"));
 	assert_null(strstr(out, "as of"));
 	free(out);
 
@@ -708,8 +719,8 @@ static void test_text_summary_variants(void **state)
 	info.at_given = true;
 	out = run_writer(PCP_FORMAT_TEXT, &info, NULL, 0, &none);
 	assert_string_equal(out, "\n0 addresses: 0 verify under baltimore, 0 under digicert-g2, "
-				 "0 under combined; 0 could not be probed\n"
-				 "sslmode verify-ca, as of 2021-02-15T00:00:00Z\n");
+	                         "0 under combined; 0 could not be probed\n"
+	                         "sslmode verify-ca, as of 2021-02-15T00:00:00Z\n");
 	free(out);
 	pcp_result_cleanup(&r);
 }
@@ -722,10 +733,14 @@ static void test_text_sanitises(void **state)
 
 	(void)state;
 	make_base(&r[0], "\x1b]0;pwned\x07:5432", "\x1b]0;pwned\x07", "", 5432,
-		  PCP_STATUS_INVALID_TARGET, "bad\r\nline\x1b[2J\xff");
-	make_ok(&r[1], "x", "evil\xe2\x80\xae" "moc.com\x7f", "10.0.0.5", 5432, v);
+	          PCP_STATUS_INVALID_TARGET, "bad\r\nline\x1b[2J\xff");
+	make_ok(&r[1], "x",
+	        "evil\xe2\x80\xae"
+	        "moc.com\x7f",
+	        "10.0.0.5", 5432, v);
 	make_base(&r[2], "db9", "db9", "10.0.0.9", 5432, PCP_STATUS_PROTOCOL_ERROR,
-		  "server sent E: FATAL:\x1b[31m \xc2\x9b" "1m no\n");
+	          "server sent E: FATAL:\x1b[31m \xc2\x9b"
+	          "1m no\n");
 	char *out = run_writer(PCP_FORMAT_TEXT, &info, r, 3, NULL);
 
 	for (const char *p = out; *p; p++)
@@ -805,7 +820,7 @@ static void test_text_streaming(void **state)
 	assert_non_null(strstr(out, "\na-very-long-…  ✓          ✗ certific…  ✓\n"));
 	assert_non_null(strstr(out, "\ntttttttttttt…  ✗ invali…  ✗ invalid …  ✗ inval…\n"));
 	assert_non_null(strstr(out, "\n1002 addresses: 1001 verify under baltimore, 1000 under "
-				    "digicert-g2, 1001 under combined; 1 could not be probed\n"));
+	                            "digicert-g2, 1001 under combined; 1 could not be probed\n"));
 	free(out);
 
 	/* Buffered, a 300-character target is capped at the address column's limit. */
@@ -824,19 +839,19 @@ static void test_text_streaming(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_format_parse),
-		cmocka_unit_test(test_status_short),
-		cmocka_unit_test(test_writer_new_free),
-		cmocka_unit_test(test_json_ok_record),
-		cmocka_unit_test(test_json_failed_records),
-		cmocka_unit_test(test_json_hostile_bytes),
-		cmocka_unit_test(test_json_lines_and_flush),
-		cmocka_unit_test(test_text_table),
-		cmocka_unit_test(test_text_color),
-		cmocka_unit_test(test_text_summary_variants),
-		cmocka_unit_test(test_text_sanitises),
-		cmocka_unit_test(test_text_display_width),
-		cmocka_unit_test(test_text_streaming),
+	        cmocka_unit_test(test_format_parse),
+	        cmocka_unit_test(test_status_short),
+	        cmocka_unit_test(test_writer_new_free),
+	        cmocka_unit_test(test_json_ok_record),
+	        cmocka_unit_test(test_json_failed_records),
+	        cmocka_unit_test(test_json_hostile_bytes),
+	        cmocka_unit_test(test_json_lines_and_flush),
+	        cmocka_unit_test(test_text_table),
+	        cmocka_unit_test(test_text_color),
+	        cmocka_unit_test(test_text_summary_variants),
+	        cmocka_unit_test(test_text_sanitises),
+	        cmocka_unit_test(test_text_display_width),
+	        cmocka_unit_test(test_text_streaming),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

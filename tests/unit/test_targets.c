@@ -251,7 +251,8 @@ static void test_conninfo_errors(void **state)
 	bad("host=db port=-5", "\"-5\"");
 	/* hostaddr must be numeric */
 	/* libpq appends gai_strerror's text */
-	bad("host=db hostaddr=db.example.com", "could not parse network address \"db.example.com\": ");
+	bad("host=db hostaddr=db.example.com",
+	    "could not parse network address \"db.example.com\": ");
 	bad("hostaddr=nothex", "could not parse network address \"nothex\"");
 	bad("hostaddr=10.1.2.3.4", "\"10.1.2.3.4\"");
 	/* neither host nor hostaddr */

@@ -703,7 +703,7 @@ static void test_empty_chain_is_internal_error(void **state)
 struct tls_outcome {
 	long verify_result;
 	int depth;                 /* first failing depth seen by the verify callback */
-	STACK_OF(X509) *verified; /* the client's verified chain, owned */
+	STACK_OF(X509) * verified; /* the client's verified chain, owned */
 	struct pcp_chain *served;  /* what a capture handshake (SSL_VERIFY_NONE) saw */
 };
 
