@@ -152,7 +152,7 @@ static char *dup_bytes(const void *data, size_t len)
 	return s;
 }
 
-static char *name_oneline(const X509_NAME *name)
+char *pcp_x509_name_text(const X509_NAME *name)
 {
 	/* RFC 2253 order and escaping, but UTF-8 kept as is rather than \XX-escaped. */
 	unsigned long flags = XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB;
@@ -361,8 +361,8 @@ int pcp_chain_facts(const struct pcp_chain *chain, size_t i, struct pcp_cert_fac
 	if (!cert)
 		return -1;
 	ERR_clear_error();
-	out->subject = name_oneline(X509_get_subject_name(cert));
-	out->issuer = name_oneline(X509_get_issuer_name(cert));
+	out->subject = pcp_x509_name_text(X509_get_subject_name(cert));
+	out->issuer = pcp_x509_name_text(X509_get_issuer_name(cert));
 	out->serial = serial_hex(cert);
 	out->key = key_text(cert);
 	out->sig_alg = sig_alg_text(cert);

@@ -30,6 +30,9 @@ X509 *pcp_chain_get0(const struct pcp_chain *chain, size_t i);
 /* Fills facts for certificate i; returns 0, or -1 on allocation failure. */
 int pcp_chain_facts(const struct pcp_chain *chain, size_t i, struct pcp_cert_facts *out);
 
+/* A name as one RFC 2253 line, UTF-8 kept (malloc'd; NULL on allocation failure). */
+char *pcp_x509_name_text(const X509_NAME *name);
+
 /* Lower-case hex SHA-256 of a certificate's DER encoding. */
 void pcp_cert_sha256_hex(X509 *cert, char out[PCP_SHA256_HEX]);
 

@@ -10,6 +10,11 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "resolve.h"
 
 typedef enum pcp_errc (*setter_fn)(struct pcp_settings *s, const char *v, struct pcp_error *err);
 
@@ -155,6 +160,70 @@ static enum pcp_errc set_save_chains(struct pcp_settings *s, const char *v, stru
 	return s->save_chains ? PCP_OK : pcp_error_set(err, PCP_ERR_SYSTEM, "out of memory");
 }
 
+static enum pcp_errc set_string(char **slot, const char *v, struct pcp_error *err)
+{
+	free(*slot);
+	*slot = strdup(v);
+	return *slot ? PCP_OK : pcp_error_set(err, PCP_ERR_SYSTEM, "out of memory");
+}
+
+static enum pcp_errc set_ipv4(struct pcp_settings *s, const char *v, struct pcp_error *err)
+{
+	(void)v;
+	(void)err;
+	s->family = AF_INET;
+	return PCP_OK;
+}
+
+static enum pcp_errc set_ipv6(struct pcp_settings *s, const char *v, struct pcp_error *err)
+{
+	(void)v;
+	(void)err;
+	s->family = AF_INET6;
+	return PCP_OK;
+}
+
+static enum pcp_errc set_resolve(struct pcp_settings *s, const char *v, struct pcp_error *err)
+{
+	if (pcp_resolve_spec_check(v, err))
+		return PCP_ERR_USAGE;
+	return add_string(&s->pins, &s->n_pins, v, err);
+}
+
+static enum pcp_errc set_dns_server(struct pcp_settings *s, const char *v, struct pcp_error *err)
+{
+	return set_string(&s->dns_server, v, err);
+}
+
+static enum pcp_errc set_shard(struct pcp_settings *s, const char *v, struct pcp_error *err)
+{
+	char *slash, *end;
+	long k, n;
+
+	errno = 0;
+	k = strtol(v, &slash, 10);
+	if (errno || slash == v || *slash != '/')
+		goto bad;
+	n = strtol(slash + 1, &end, 10);
+	if (errno || end == slash + 1 || *end || n < 1 || n > 1000000 || k < 0 || k >= n)
+		goto bad;
+	s->shard_k = (unsigned)k;
+	s->shard_n = (unsigned)n;
+	return PCP_OK;
+bad:
+	return pcp_error_set(err, PCP_ERR_USAGE, "shard \"%s\": expected K/N with 0 <= K < N", v);
+}
+
+static enum pcp_errc set_client_home(struct pcp_settings *s, const char *v, struct pcp_error *err)
+{
+	return set_string(&s->client_home, v, err);
+}
+
+static enum pcp_errc set_future_chain(struct pcp_settings *s, const char *v, struct pcp_error *err)
+{
+	return set_string(&s->future_chain, v, err);
+}
+
 static enum pcp_errc set_color(struct pcp_settings *s, const char *v, struct pcp_error *err)
 {
 	if (strcmp(v, "auto") == 0)
@@ -207,6 +276,18 @@ static const struct option_def options[] = {
         {"save-chains", 0, "DIR", "save_chains", set_save_chains,
          "write each served chain to DIR as PEM, leaf first"},
         {"color", 0, "WHEN", "color", set_color, "auto (default), always or never"},
+        {"ipv4", '4', NULL, NULL, set_ipv4, "probe IPv4 addresses only"},
+        {"ipv6", '6', NULL, NULL, set_ipv6, "probe IPv6 addresses only"},
+        {"resolve", 0, "HOST:PORT:ADDR", NULL, set_resolve,
+         "use ADDR[,ADDR...] for HOST:PORT instead of DNS (repeatable)"},
+        {"dns-server", 0, "ADDR[:PORT]", "dns_server", set_dns_server,
+         "resolve names with this DNS server (default: the system's)"},
+        {"shard", 0, "K/N", NULL, set_shard,
+         "probe only the targets whose stable hash falls in shard K of N (0 <= K < N)"},
+        {"client-home", 0, "DIR", "client_home", set_client_home,
+         "home of audited clients: DIR/.postgresql/root.crt is their default root file"},
+        {"future-chain", 0, "FILE", "future_chain", set_future_chain,
+         "PEM chain servers will serve after the switch: verified per store and client"},
         {"help", 'h', NULL, NULL, set_help, "show this help"},
         {"version", 'V', NULL, NULL, set_version, "show the version"},
 };
@@ -374,6 +455,15 @@ enum pcp_errc pcp_cli_parse(int argc, char **argv, struct pcp_settings *s, struc
 		rc = pcp_error_set(err, PCP_ERR_CONFIG,
 		                   "no trust stores: give --store NAME=PATH or a configuration "
 		                   "file with [stores]");
+	if (!rc && s->save_chains) {
+		struct stat st;
+
+		if (stat(s->save_chains, &st) != 0 || !S_ISDIR(st.st_mode) ||
+		    access(s->save_chains, W_OK) != 0)
+			rc = pcp_error_set(err, PCP_ERR_USAGE,
+			                   "--save-chains %s: not a writable directory",
+			                   s->save_chains);
+	}
 	for (size_t i = 0; !rc && i < s->n_require; i++) {
 		bool known = false;
 

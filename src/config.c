@@ -43,6 +43,12 @@ void pcp_settings_cleanup(struct pcp_settings *s)
 		free(s->require[i]);
 	free(s->require);
 	free(s->save_chains);
+	for (size_t i = 0; i < s->n_pins; i++)
+		free(s->pins[i]);
+	free(s->pins);
+	free(s->dns_server);
+	free(s->client_home);
+	free(s->future_chain);
 	free(s->config_path);
 	memset(s, 0, sizeof *s);
 }

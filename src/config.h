@@ -10,11 +10,7 @@
 #include "error.h"
 #include "report.h"
 #include "result.h"
-
-struct pcp_store_spec {
-	char *name; /* owned */
-	char *path; /* owned; resolved against the config file's directory when from a file */
-};
+#include "truststore.h"
 
 enum pcp_color { PCP_COLOR_AUTO, PCP_COLOR_ALWAYS, PCP_COLOR_NEVER };
 
@@ -41,7 +37,15 @@ struct pcp_settings {
 	enum pcp_format format;
 	enum pcp_color color;
 	char *save_chains; /* owned directory or NULL */
-	char *config_path; /* owned: the file actually read, or NULL */
+	/* fleet inputs */
+	int family;  /* AF_UNSPEC, or AF_INET (-4) / AF_INET6 (-6) */
+	char **pins; /* --resolve HOST:PORT:ADDR specs, owned */
+	size_t n_pins;
+	char *dns_server;          /* owned or NULL */
+	unsigned shard_k, shard_n; /* keep targets whose hash % n == k; n == 0: all */
+	char *client_home;         /* owned or NULL: home for ~/.postgresql/root.crt */
+	char *future_chain;        /* owned or NULL: PEM chain served after the switch */
+	char *config_path;         /* owned: the file actually read, or NULL */
 	bool help, version;
 };
 

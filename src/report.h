@@ -30,7 +30,9 @@ struct pcp_run_info {
 	const char *version;
 };
 
-/* Counts a writer may print at the end. */
+/* Counts a writer may print at the end. Divergent names, the client audit and the
+ * --future-chain counts are not here: the text writer takes them from the records (each
+ * arrives exactly once), keeping counts and capped lists only. */
 struct pcp_run_totals {
 	size_t records;
 	size_t ok;         /* reached TLS */

@@ -84,6 +84,64 @@ static void json_verdict(FILE *out, const struct pcp_verdict *v)
 	putc('}', out);
 }
 
+/* One member per store, keyed by the run's store names: "verify" and "future" share it.
+ * A record never has more verdicts than the run's stores, but a mismatch must not produce
+ * keys without names. */
+static void json_verdicts(FILE *out, const struct pcp_run_info *info,
+                          const struct pcp_verdict *verdicts, size_t n_verdicts)
+{
+	size_t n = n_verdicts < info->n_stores ? n_verdicts : info->n_stores;
+
+	putc('{', out);
+	for (size_t i = 0; verdicts && i < n; i++) {
+		if (i)
+			putc(',', out);
+		pcp_json_cstr(out, info->store_names[i] ? info->store_names[i] : "");
+		putc(':', out);
+		json_verdict(out, &verdicts[i]);
+	}
+	putc('}', out);
+}
+
+static void json_client_verdict(FILE *out, const struct pcp_client_verdict *v)
+{
+	fprintf(out, "{\"connects\":%s,\"encrypted\":%s,\"error\":", v->connects ? "true" : "false",
+	        v->encrypted ? "true" : "false");
+	json_field_or_null(out, v->error, sizeof v->error);
+	putc('}', out);
+}
+
+static void json_client(FILE *out, const struct pcp_client *c)
+{
+	fputs("{\"sslmode\":", out);
+	pcp_json_cstr(out, pcp_libpq_sslmode_name(c->sslmode));
+	fputs(",\"rootcert\":", out);
+	pcp_json_cstr(out, c->rootcert);
+	fprintf(out, ",\"rootcert_exists\":%s,\"verifies\":%s,\"roots\":[",
+	        c->rootcert_exists ? "true" : "false", c->verifies ? "true" : "false");
+	for (size_t i = 0; c->roots && i < c->n_roots; i++) {
+		if (i)
+			putc(',', out);
+		fputs("{\"subject\":", out);
+		pcp_json_cstr(out, c->roots[i].subject);
+		fputs(",\"sha256\":", out);
+		json_field(out, c->roots[i].sha256, sizeof c->roots[i].sha256);
+		fputs(",\"known\":", out);
+		pcp_json_cstr(out, c->roots[i].known);
+		putc('}', out);
+	}
+	/* Today's fate sits flat in the object; "after" only with --future-chain. */
+	fprintf(out,
+	        "],\"connects\":%s,\"encrypted\":%s,\"error\":", c->now.connects ? "true" : "false",
+	        c->now.encrypted ? "true" : "false");
+	json_field_or_null(out, c->now.error, sizeof c->now.error);
+	if (c->has_after) {
+		fputs(",\"after\":", out);
+		json_client_verdict(out, &c->after);
+	}
+	putc('}', out);
+}
+
 static int json_begin(struct pcp_writer *w)
 {
 	(void)w;
@@ -140,18 +198,19 @@ static int json_record(struct pcp_writer *w, const struct pcp_result *r)
 	}
 	putc(']', out);
 
-	/* Verdict i belongs to store i; a record never has more verdicts than the run's
-	 * stores, but a mismatch must not produce keys without names. */
-	fputs(",\"verify\":{", out);
-	size_t n = r->n_verdicts < info->n_stores ? r->n_verdicts : info->n_stores;
-	for (size_t i = 0; r->verdicts && i < n; i++) {
-		if (i)
-			putc(',', out);
-		pcp_json_cstr(out, info->store_names[i] ? info->store_names[i] : "");
-		putc(':', out);
-		json_verdict(out, &r->verdicts[i]);
+	/* Verdict i belongs to store i. */
+	fputs(",\"verify\":", out);
+	json_verdicts(out, info, r->verdicts, r->n_verdicts);
+
+	fprintf(out, ",\"divergent\":%s", r->divergent ? "true" : "false");
+	if (r->client) {
+		fputs(",\"client\":", out);
+		json_client(out, r->client);
 	}
-	putc('}', out);
+	if (r->future) {
+		fputs(",\"future\":", out);
+		json_verdicts(out, info, r->future, r->n_future);
+	}
 
 	fputs(",\"at\":", out);
 	pcp_json_time(out, info->at);

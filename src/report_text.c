@@ -1,7 +1,9 @@
 /* The human table: one row per address, one column per trust store (✓ or ✗ with a short
- * reason), then the failures' texts and a summary. The first rows are buffered to size the
- * columns, later ones stream with the same widths. Every field is sanitised before it
- * reaches the terminal: targets, hosts and server texts are untrusted bytes. */
+ * reason), then the failures' texts and a summary: divergent names, the client audit, and
+ * the stores' verdicts on --future-chain. The first rows are buffered to size the columns,
+ * later ones stream with the same widths; the summary keeps only counts and capped lists.
+ * Every field is sanitised before it reaches the terminal: targets, hosts and server texts
+ * are untrusted bytes. */
 #include "report.h"
 
 #include <stdint.h>
@@ -12,16 +14,21 @@
 #include "utf8.h"
 
 enum {
-	BUFFER_ROWS = 1000,  /* rows held back to compute column widths */
-	ADDR_MAX_COLS = 64,  /* widest address column */
-	CELL_MAX_COLS = 48,  /* widest store column */
-	NOTE_MAX_COLS = 200, /* longest failure text after the table */
-	MAX_NOTES = 20,      /* failure lines after the table; the rest are counted */
+	BUFFER_ROWS = 1000,   /* rows held back to compute column widths */
+	ADDR_MAX_COLS = 64,   /* widest address column */
+	CELL_MAX_COLS = 48,   /* widest store column */
+	NOTE_MAX_COLS = 200,  /* longest failure text after the table */
+	MAX_NOTES = 20,       /* failure lines after the table; the rest are counted */
+	NAME_MAX_COLS = 64,   /* one divergent name in the summary */
+	MAX_NAMES = 20,       /* divergent names listed; the rest are counted */
+	TARGET_MAX_COLS = 80, /* a failing client's target text */
 };
 
-#define OK_MARK   "\xe2\x9c\x93" /* ✓ */
-#define FAIL_MARK "\xe2\x9c\x97" /* ✗ */
-#define ELLIPSIS  "\xe2\x80\xa6" /* … */
+#define OK_MARK    "\xe2\x9c\x93" /* ✓ */
+#define FAIL_MARK  "\xe2\x9c\x97" /* ✗ */
+#define ELLIPSIS   "\xe2\x80\xa6" /* … */
+#define DIV_SYMBOL "\xe2\x89\xa0" /* ≠ */
+#define DIV_MARK   " " DIV_SYMBOL /* appended to the address of a divergent row */
 
 #define COLOR_GREEN  "\033[32m"
 #define COLOR_RED    "\033[31m"
@@ -180,6 +187,7 @@ enum cell_kind {
 struct cell {
 	char *text; /* sanitised, owned */
 	enum cell_kind kind;
+	const char *mark; /* static suffix kept even when the text is cut (DIV_MARK), or NULL */
 };
 
 struct row {
@@ -198,6 +206,19 @@ struct text_writer {
 	size_t notes_dropped;
 	size_t records, not_probed; /* own counts, used when the runner passes no totals */
 	size_t *verified;
+	/* Divergent names, sanitised, up to MAX_NAMES; the rest counted. Addresses of one
+	 * target arrive together, so a run of records with one name is one name. */
+	char **div_names;
+	size_t n_div_names, div_dropped;
+	uint64_t div_last; /* hash of the last divergent record's name */
+	bool div_any;
+	/* The client audit: counts over records with a client, and the failing ones' lines. */
+	size_t clients, now_connect, now_plain, after_clients, after_connect, after_plain;
+	char **client_notes;
+	size_t n_client_notes, client_notes_dropped;
+	/* --future-chain: per store, records with a future verdict and how many verify. */
+	size_t *future_n, *future_ok;
+	bool any_future;
 	bool failed; /* an allocation failed */
 };
 
@@ -211,13 +232,28 @@ static void row_free(struct row *row, size_t n_cols)
 	row->cells = NULL;
 }
 
+/* Appends "addr:port" or "[v6]:port" (unsanitised: the caller cleans). */
+static void put_addr_port(struct sbuf *b, const struct pcp_result *r)
+{
+	size_t addr_len = strnlen(r->addr, sizeof r->addr);
+	bool v6 = memchr(r->addr, ':', addr_len) != NULL;
+	char port[8];
+
+	if (v6)
+		sb_put(b, "[", 1);
+	sb_put(b, r->addr, addr_len);
+	if (v6)
+		sb_put(b, "]", 1);
+	snprintf(port, sizeof port, ":%u", (unsigned)r->port);
+	sb_cstr(b, port);
+}
+
 /* The address cell: "host addr:port", "[v6]:port", or the target text when there is no
  * address (invalid target, name that did not resolve). */
 static char *address_text(const struct pcp_result *r)
 {
 	struct sbuf b = {0};
 	size_t addr_len = strnlen(r->addr, sizeof r->addr);
-	char port[8];
 
 	if (addr_len == 0) {
 		const char *s = r->target ? r->target : r->host ? r->host : "-";
@@ -228,14 +264,7 @@ static char *address_text(const struct pcp_result *r)
 		sb_cstr(&b, r->host);
 		sb_put(&b, " ", 1);
 	}
-	bool v6 = memchr(r->addr, ':', addr_len) != NULL;
-	if (v6)
-		sb_put(&b, "[", 1);
-	sb_put(&b, r->addr, addr_len);
-	if (v6)
-		sb_put(&b, "]", 1);
-	snprintf(port, sizeof port, ":%u", (unsigned)r->port);
-	sb_cstr(&b, port);
+	put_addr_port(&b, r);
 	if (b.failed) {
 		sb_take(&b);
 		return NULL;
@@ -307,18 +336,21 @@ static void print_cells(struct text_writer *tw, const struct cell *cells, bool h
 
 	for (size_t c = 0; c < tw->n_cols; c++) {
 		const char *text = cells[c].text ? cells[c].text : "";
+		const char *mark = cells[c].mark;
 		size_t len = strlen(text);
-		size_t w = text_width(text, len);
+		size_t mw = mark ? text_width(mark, strlen(mark)) : 0;
+		size_t w = text_width(text, len) + mw;
 		const char *col = !color ? NULL : header ? COLOR_BOLD : kind_color(cells[c].kind);
 		char *cut = NULL;
 
 		if (c)
 			fputs("  ", out);
+		/* Cut the text, never the mark: a divergent row must stay recognisable. */
 		if (w > tw->width[c]) {
-			cut = clean_dup(text, len, tw->width[c]);
+			cut = clean_dup(text, len, tw->width[c] > mw ? tw->width[c] - mw : 0);
 			if (cut) {
 				text = cut;
-				w = text_width(text, strlen(text));
+				w = text_width(text, strlen(text)) + mw;
 			}
 		}
 		if (col)
@@ -326,6 +358,13 @@ static void print_cells(struct text_writer *tw, const struct cell *cells, bool h
 		fputs(text, out);
 		if (col)
 			fputs(COLOR_RESET, out);
+		if (mark) {
+			if (color)
+				fputs(COLOR_YELLOW, out);
+			fputs(mark, out);
+			if (color)
+				fputs(COLOR_RESET, out);
+		}
 		if (c + 1 < tw->n_cols && w < tw->width[c])
 			pad(out, tw->width[c] - w);
 		free(cut);
@@ -365,7 +404,9 @@ static void start_table(struct text_writer *tw)
 		size_t w = name ? text_width(name, strlen(name)) : 0;
 		for (size_t i = 0; i < tw->n_rows; i++) {
 			const char *t = tw->rows[i].cells[c].text;
-			size_t cw = t ? text_width(t, strlen(t)) : 0;
+			const char *m = tw->rows[i].cells[c].mark;
+			size_t cw = (t ? text_width(t, strlen(t)) : 0) +
+			            (m ? text_width(m, strlen(m)) : 0);
 			if (cw > w)
 				w = cw;
 		}
@@ -404,6 +445,111 @@ static void add_note(struct text_writer *tw, const struct pcp_result *r, const c
 	tw->notes[tw->n_notes++] = note;
 }
 
+/* FNV-1a: enough to tell one name's run of records from the next. */
+static uint64_t name_hash(const char *s)
+{
+	uint64_t h = 14695981039346656037u;
+
+	for (; *s; s++) {
+		h ^= (unsigned char)*s;
+		h *= 1099511628211u;
+	}
+	return h;
+}
+
+/* Lists the name of a divergent record once. Past MAX_NAMES the count may take a name
+ * twice when its targets are not adjacent in the input: exact only with a set we do not
+ * keep. */
+static void note_divergent(struct text_writer *tw, const struct pcp_result *r)
+{
+	const char *name = r->host && r->host[0] ? r->host : r->target ? r->target : "-";
+	uint64_t h = name_hash(name);
+
+	if (tw->div_any && h == tw->div_last)
+		return; /* another address of the same name */
+	tw->div_any = true;
+	tw->div_last = h;
+	char *clean = clean_dup(name, strlen(name), NAME_MAX_COLS);
+	if (!clean) {
+		tw->failed = true;
+		return;
+	}
+	for (size_t i = 0; i < tw->n_div_names; i++) {
+		if (strcmp(tw->div_names[i], clean) == 0) {
+			free(clean);
+			return;
+		}
+	}
+	if (tw->n_div_names < MAX_NAMES) {
+		tw->div_names[tw->n_div_names++] = clean;
+		return;
+	}
+	free(clean);
+	tw->div_dropped++;
+}
+
+/* Counts one audited client and keeps a line for it when it fails now or after the switch:
+ * "  TARGET at ADDR: error" or "  TARGET at ADDR: after the switch: error". */
+static void note_client(struct text_writer *tw, const struct pcp_result *r)
+{
+	const struct pcp_client *c = r->client;
+	const struct pcp_client_verdict *bad = NULL;
+	struct sbuf b = {0};
+
+	tw->clients++;
+	if (c->now.connects) {
+		tw->now_connect++;
+		if (!c->now.encrypted)
+			tw->now_plain++;
+	} else {
+		bad = &c->now;
+	}
+	if (c->has_after) {
+		tw->after_clients++;
+		if (c->after.connects) {
+			tw->after_connect++;
+			if (!c->after.encrypted)
+				tw->after_plain++;
+		} else if (!bad) {
+			bad = &c->after;
+		}
+	}
+	if (!bad)
+		return;
+	if (tw->n_client_notes >= MAX_NOTES) {
+		tw->client_notes_dropped++;
+		return;
+	}
+
+	const char *target = r->target ? r->target : r->host ? r->host : "-";
+	sb_cstr(&b, "  ");
+	put_clean(&b, target, strlen(target), TARGET_MAX_COLS);
+	if (r->addr[0] != '\0') {
+		struct sbuf a = {0};
+		put_addr_port(&a, r);
+		sb_cstr(&b, " at ");
+		if (a.failed)
+			b.failed = true;
+		else
+			put_clean(&b, a.p, a.len, ADDR_MAX_COLS);
+		free(a.p);
+	}
+	sb_cstr(&b, ": ");
+	if (bad == &c->after)
+		sb_cstr(&b, "after the switch: ");
+	size_t elen = strnlen(bad->error, sizeof bad->error);
+	if (elen)
+		put_clean(&b, bad->error, elen, NOTE_MAX_COLS);
+	else
+		sb_cstr(&b, "would not connect");
+	char *note = sb_take(&b);
+	if (!note) {
+		tw->failed = true;
+		return;
+	}
+	tw->client_notes[tw->n_client_notes++] = note;
+}
+
 static int text_begin(struct pcp_writer *w)
 {
 	(void)w;
@@ -421,12 +567,26 @@ static int text_record(struct pcp_writer *w, const struct pcp_result *r)
 	for (size_t i = 0; r->status == PCP_STATUS_OK && i < tw->n_cols - 1; i++)
 		if (r->verdicts && i < r->n_verdicts && r->verdicts[i].ok)
 			tw->verified[i]++;
+	/* The future chain's verdicts do not depend on what this address served. */
+	if (r->future) {
+		tw->any_future = true;
+		for (size_t i = 0; i < r->n_future && i < tw->n_cols - 1; i++) {
+			tw->future_n[i]++;
+			if (r->future[i].ok)
+				tw->future_ok[i]++;
+		}
+	}
+	if (r->divergent)
+		note_divergent(tw, r);
+	if (r->client)
+		note_client(tw, r);
 
 	row.cells = calloc(tw->n_cols, sizeof *row.cells);
 	if (!row.cells)
 		return -1;
 	row.cells[0].text = address_text(r);
 	row.cells[0].kind = CELL_PLAIN;
+	row.cells[0].mark = r->divergent ? DIV_MARK : NULL;
 	bool ok = row.cells[0].text != NULL;
 	for (size_t c = 1; c < tw->n_cols; c++) {
 		row.cells[c].text = store_cell(r, c - 1, &row.cells[c].kind);
@@ -450,6 +610,15 @@ static int text_record(struct pcp_writer *w, const struct pcp_result *r)
 	return ferror(w->out) || tw->failed ? -1 : 0;
 }
 
+/* "N fail", red when N > 0 on a terminal. */
+static void print_fail_count(FILE *out, bool color, size_t n)
+{
+	if (color && n > 0)
+		fprintf(out, COLOR_RED "%zu fail" COLOR_RESET, n);
+	else
+		fprintf(out, "%zu fail", n);
+}
+
 static int text_end(struct pcp_writer *w, const struct pcp_run_totals *totals)
 {
 	struct text_writer *tw = (struct text_writer *)w;
@@ -457,6 +626,7 @@ static int text_end(struct pcp_writer *w, const struct pcp_run_totals *totals)
 	FILE *out = w->out;
 	size_t records = totals ? totals->records : tw->records;
 	size_t not_probed = totals ? totals->not_probed : tw->not_probed;
+	bool color = info->color;
 	char when[32];
 
 	if (!tw->streaming && tw->n_rows > 0)
@@ -482,6 +652,14 @@ static int text_end(struct pcp_writer *w, const struct pcp_run_totals *totals)
 		free(clean);
 	}
 	fprintf(out, "; %zu could not be probed\n", not_probed);
+	for (size_t i = 0; tw->any_future && i < info->n_stores; i++) {
+		const char *name = info->store_names[i] ? info->store_names[i] : "";
+		char *clean = clean_dup(name, strlen(name), CELL_MAX_COLS);
+		fprintf(out, "after the switch: %s verifies %zu of %zu chain%s\n",
+		        clean ? clean : "?", tw->future_ok[i], tw->future_n[i],
+		        tw->future_n[i] == 1 ? "" : "s");
+		free(clean);
+	}
 
 	fprintf(out, "sslmode %s", pcp_sslmode_name(info->sslmode));
 	if (info->at_given) {
@@ -489,6 +667,35 @@ static int text_end(struct pcp_writer *w, const struct pcp_run_totals *totals)
 		fprintf(out, ", as of %s", when);
 	}
 	putc('\n', out);
+
+	if (tw->n_div_names > 0) {
+		fputs("divergent names (" DIV_SYMBOL ", their addresses serve different chains): ",
+		      out);
+		for (size_t i = 0; i < tw->n_div_names; i++)
+			fprintf(out, "%s%s", i ? ", " : "", tw->div_names[i]);
+		if (tw->div_dropped > 0)
+			fprintf(out, " " ELLIPSIS " and %zu more", tw->div_dropped);
+		putc('\n', out);
+	}
+	if (tw->clients > 0) {
+		fprintf(out, "%zu client%s audited: %zu connect now (%zu unencrypted), ",
+		        tw->clients, tw->clients == 1 ? "" : "s", tw->now_connect, tw->now_plain);
+		print_fail_count(out, color, tw->clients - tw->now_connect);
+		putc('\n', out);
+		if (tw->after_clients > 0) {
+			fprintf(out, "after the switch: %zu connect (%zu unencrypted), ",
+			        tw->after_connect, tw->after_plain);
+			print_fail_count(out, color, tw->after_clients - tw->after_connect);
+			putc('\n', out);
+		}
+		for (size_t i = 0; i < tw->n_client_notes; i++)
+			fprintf(out, "%s\n", tw->client_notes[i]);
+		if (tw->client_notes_dropped > 0)
+			fprintf(out,
+			        "  " ELLIPSIS
+			        " and %zu more failing clients (details with --format json)\n",
+			        tw->client_notes_dropped);
+	}
 	if (totals && totals->interrupted)
 		fputs("(interrupted: not all targets were probed)\n", out);
 
@@ -509,6 +716,14 @@ static void text_free(struct pcp_writer *w)
 	free(tw->notes);
 	free(tw->width);
 	free(tw->verified);
+	for (size_t i = 0; i < tw->n_div_names; i++)
+		free(tw->div_names[i]);
+	free(tw->div_names);
+	for (size_t i = 0; i < tw->n_client_notes; i++)
+		free(tw->client_notes[i]);
+	free(tw->client_notes);
+	free(tw->future_n);
+	free(tw->future_ok);
 	free(tw);
 }
 
@@ -533,7 +748,12 @@ struct pcp_writer *pcp_report_text_new(FILE *out, const struct pcp_run_info *inf
 	tw->width = calloc(tw->n_cols, sizeof *tw->width);
 	tw->notes = calloc(MAX_NOTES, sizeof *tw->notes);
 	tw->verified = calloc(info->n_stores + 1, sizeof *tw->verified);
-	if (!tw->rows || !tw->width || !tw->notes || !tw->verified) {
+	tw->div_names = calloc(MAX_NAMES, sizeof *tw->div_names);
+	tw->client_notes = calloc(MAX_NOTES, sizeof *tw->client_notes);
+	tw->future_n = calloc(info->n_stores + 1, sizeof *tw->future_n);
+	tw->future_ok = calloc(info->n_stores + 1, sizeof *tw->future_ok);
+	if (!tw->rows || !tw->width || !tw->notes || !tw->verified || !tw->div_names ||
+	    !tw->client_notes || !tw->future_n || !tw->future_ok) {
 		text_free(&tw->base);
 		return NULL;
 	}

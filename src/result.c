@@ -57,10 +57,34 @@ void pcp_verdict_cleanup(struct pcp_verdict *v)
 	memset(v, 0, sizeof *v);
 }
 
+const char *pcp_libpq_sslmode_name(enum pcp_libpq_sslmode mode)
+{
+	static const char *const names[] = {"disable", "allow",     "prefer",
+	                                    "require", "verify-ca", "verify-full"};
+
+	return mode <= PCP_LIBPQ_VERIFY_FULL ? names[mode] : "?";
+}
+
+void pcp_client_cleanup(struct pcp_client *c)
+{
+	if (!c)
+		return;
+	free(c->rootcert);
+	for (size_t i = 0; i < c->n_roots; i++)
+		free(c->roots[i].subject);
+	free(c->roots);
+	memset(c, 0, sizeof *c);
+}
+
 void pcp_result_cleanup(struct pcp_result *r)
 {
 	if (!r)
 		return;
+	pcp_client_cleanup(r->client);
+	free(r->client);
+	for (size_t i = 0; i < r->n_future; i++)
+		pcp_verdict_cleanup(&r->future[i]);
+	free(r->future);
 	free(r->target);
 	free(r->host);
 	for (size_t i = 0; i < r->chain_len; i++)

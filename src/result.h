@@ -64,6 +64,47 @@ struct pcp_verdict {
 #define PCP_VERDICT_NAME_MISMATCH 1000
 #define PCP_VERDICT_NO_HOST       1001
 
+/* libpq's sslmode values, for audited clients (the verdict columns use pcp_sslmode). */
+enum pcp_libpq_sslmode {
+	PCP_LIBPQ_DISABLE,
+	PCP_LIBPQ_ALLOW,
+	PCP_LIBPQ_PREFER,
+	PCP_LIBPQ_REQUIRE,
+	PCP_LIBPQ_VERIFY_CA,
+	PCP_LIBPQ_VERIFY_FULL,
+};
+
+const char *pcp_libpq_sslmode_name(enum pcp_libpq_sslmode mode);
+
+/* One audited client's fate against the served (or the future) chain. */
+struct pcp_client_verdict {
+	bool connects;   /* libpq with exactly that connection string connects */
+	bool encrypted;  /* ...and the session is encrypted (prefer/allow may fall back) */
+	char error[256]; /* libpq's reason when it would not connect, else "" */
+};
+
+/* A trust anchor found in a client's root file. */
+struct pcp_client_root {
+	char *subject; /* RFC 2253, owned */
+	char sha256[PCP_SHA256_HEX];
+	const char *known; /* "Baltimore CyberTrust Root", "DigiCert Global Root G2" or NULL */
+};
+
+/* The client a connection-string target describes (libpq's behaviour with that string). */
+struct pcp_client {
+	enum pcp_libpq_sslmode sslmode; /* prefer when the string names none */
+	char *rootcert;                 /* the file libpq would load, owned; NULL when none */
+	bool rootcert_exists;           /* the file exists and holds certificates */
+	bool verifies;                  /* libpq would verify the chain */
+	struct pcp_client_root *roots;  /* anchors in rootcert, owned */
+	size_t n_roots;
+	struct pcp_client_verdict now;
+	bool has_after; /* --future-chain given */
+	struct pcp_client_verdict after;
+};
+
+void pcp_client_cleanup(struct pcp_client *c);
+
 struct pcp_result {
 	size_t seq;    /* position of this record in output order */
 	char *target;  /* the target as given, owned */
@@ -81,6 +122,10 @@ struct pcp_result {
 	size_t chain_len;
 	struct pcp_verdict *verdicts; /* one per store, in the run's store order, owned */
 	size_t n_verdicts;
+	bool divergent;             /* the addresses of this target serve different chains */
+	struct pcp_client *client;  /* owned; NULL unless the target is a connection string */
+	struct pcp_verdict *future; /* --future-chain under each store, owned; NULL when none */
+	size_t n_future;
 };
 
 /* Frees everything the record owns (not the record itself); safe on a zeroed record. */

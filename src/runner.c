@@ -1,47 +1,62 @@
-/* The run. Targets are read, parsed and resolved before the loop starts (the asynchronous
- * resolver replaces that pre-pass later); then a window of probes runs on one libev loop.
- * Completed records wait in a reorder buffer so writers get them in input order. */
+/* The run. Targets are streamed from arguments and files into groups (one group per target
+ * after expansion: every address of its name), names are resolved on the loop, and a
+ * window of probes runs on one libev loop. Groups leave in input order once all their
+ * addresses are done, so the number of targets held is bounded, not the input's size. */
 #include "runner.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <ev.h>
-#include <netdb.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "chain.h"
+#include "client.h"
 #include "hostmatch.h"
 #include "log.h"
 #include "net.h"
 #include "probe.h"
+#include "resolve.h"
 #include "targets.h"
 #include "tls.h"
 #include "verify.h"
 
-struct target_entry {
+/* One target after expansion: its addresses and their records. */
+struct group {
+	struct group *next;          /* input order */
+	struct group *next_runnable; /* resolved groups with addresses not yet started */
+	struct run *run;
 	struct pcp_target t;
-	bool invalid;
+	enum pcp_status preset; /* not OK: the group is one record of this status */
+	char preset_error[512];
+	bool resolving;
+	struct sockaddr_storage *addrs; /* owned */
+	size_t n_addrs;
+	size_t next_addr; /* next address to probe */
+	size_t n_records; /* records expected */
+	size_t n_done;
+	struct pcp_result **results;    /* n_records, owned */
+	const struct client_root *root; /* the audited client's root file, NULL when none */
+	char *rootcert;                 /* the path libpq would load, owned */
+};
+
+/* A root file of audited clients, loaded once per path. */
+struct client_root {
+	struct client_root *next;
+	char *path;
+	struct pcp_store *store; /* NULL when it could not be loaded */
 	char error[256];
+	struct pcp_client_root *roots;
+	size_t n_roots;
 };
 
-/* One address to probe, or a target that yields a record without probing. */
-struct job {
-	size_t target; /* index into the run's targets */
-	struct sockaddr_storage addr;
-	socklen_t addrlen;
-	enum pcp_status preset; /* PCP_STATUS_OK when the job is to be probed */
-	char *preset_error;     /* owned, for invalid_target and dns_failed */
-};
-
-/* A probe in flight plus its bookkeeping; the probe comes first so its ev_io stays the
- * first member of the slot as well. */
+/* A probe in flight; the probe comes first so its ev_io stays the slot's first member. */
 struct slot {
 	struct pcp_probe probe;
-	size_t job;
+	struct group *group;
+	size_t index;             /* address index in the group */
 	struct slot *prev, *next; /* the in-flight list, or the free list (next only) */
 };
 
@@ -49,18 +64,28 @@ struct run {
 	const struct pcp_run_config *cfg;
 	struct ev_loop *loop;
 	struct pcp_probe_env env;
-	struct target_entry *targets;
-	size_t n_targets;
-	struct job *jobs;
-	size_t n_jobs;
-	size_t next_job;          /* next job to start */
-	struct pcp_result **done; /* reorder buffer, indexed by job */
-	size_t next_emit;
-	unsigned window; /* probes allowed in flight */
-	unsigned in_flight;
-	struct slot *active;   /* in-flight list */
-	struct slot *finished; /* probes to free after their callbacks returned */
-	struct slot *spare;    /* free slots for reuse */
+	struct pcp_resolver *resolver;
+	struct pcp_target_env tenv;
+	/* input */
+	size_t next_arg;
+	size_t next_file;
+	struct pcp_target_reader reader;
+	bool reader_open;
+	bool input_done;
+	bool drained; /* a signal arrived and everything unfinished was cancelled */
+	/* groups in input order, and the runnable queue */
+	struct group *head, *tail;
+	size_t n_groups, max_groups;
+	struct group *runnable, *runnable_tail;
+	size_t seq;
+	/* probes */
+	unsigned window, in_flight;
+	struct slot *active, *finished, *spare;
+	struct client_root *roots;
+	char *default_rootcert; /* HOME/.postgresql/root.crt of audited clients */
+	struct pcp_chain *future;
+	size_t *require; /* store indexes of --require */
+	size_t n_require;
 	ev_prepare refill;
 	ev_signal sigint, sigterm;
 	struct pcp_run_outcome *out;
@@ -68,158 +93,37 @@ struct run {
 	enum pcp_errc fatal;
 };
 
-static enum pcp_errc add_target(struct run *r, const char *text, const char *bad, const char *where,
-                                struct pcp_error *err)
+static void fail_run(struct run *r, enum pcp_errc code, const char *what)
 {
-	struct target_entry *grown = realloc(r->targets, (r->n_targets + 1) * sizeof *grown);
-	struct target_entry *e;
-	struct pcp_error perr = {0};
-
-	if (!grown)
-		return pcp_error_set(err, PCP_ERR_SYSTEM, "out of memory");
-	r->targets = grown;
-	e = &grown[r->n_targets++];
-	memset(e, 0, sizeof *e);
-	if (bad) {
-		e->t.text = strdup(text);
-		e->invalid = true;
-		snprintf(e->error, sizeof e->error, "%s: %s", where, bad);
-	} else if (pcp_target_parse(text, &e->t, &perr) != PCP_OK) {
-		if (perr.code == PCP_ERR_SYSTEM)
-			return pcp_error_set(err, PCP_ERR_SYSTEM, "%s", perr.msg);
-		e->invalid = true;
-		if (where)
-			snprintf(e->error, sizeof e->error, "%s: %s", where, perr.msg);
-		else
-			snprintf(e->error, sizeof e->error, "%s", perr.msg);
-	}
-	if (!e->t.text)
-		return pcp_error_set(err, PCP_ERR_SYSTEM, "out of memory");
-	if (e->invalid)
-		pcp_log_warn("invalid target \"%s\": %s", e->t.text, e->error);
-	return PCP_OK;
+	if (r->fatal == PCP_OK)
+		r->fatal = code == PCP_ERR_SYSTEM
+		                   ? pcp_error_set(r->err, code, "%s: out of memory", what)
+		                   : code;
+	ev_break(r->loop, EVBREAK_ALL);
 }
 
-static enum pcp_errc read_targets(struct run *r, struct pcp_error *err)
+/* ---- records ------------------------------------------------------------------ */
+
+static struct pcp_result *new_result(struct group *g, const struct sockaddr_storage *addr)
 {
-	const struct pcp_settings *s = r->cfg->settings;
-	enum pcp_errc rc;
-
-	for (size_t i = 0; i < s->n_targets; i++)
-		if ((rc = add_target(r, s->targets[i], NULL, NULL, err)))
-			return rc;
-	for (size_t f = 0; f < s->n_target_files; f++) {
-		struct pcp_target_reader rd;
-		const char *line, *bad;
-		int got;
-
-		if ((rc = pcp_target_reader_open(&rd, s->target_files[f], err)))
-			return rc;
-		while ((got = pcp_target_reader_next(&rd, &line, &bad, err)) == 1) {
-			char where[300];
-
-			snprintf(where, sizeof where, "%s line %lu", rd.path, rd.lineno);
-			if ((rc = add_target(r, line, bad, where, err)))
-				break;
-		}
-		pcp_target_reader_close(&rd);
-		if (got < 0)
-			return err->code;
-		if (rc)
-			return rc;
-	}
-	return PCP_OK;
-}
-
-static enum pcp_errc add_job(struct run *r, size_t target, const struct addrinfo *ai,
-                             enum pcp_status preset, const char *preset_error,
-                             struct pcp_error *err)
-{
-	struct job *grown = realloc(r->jobs, (r->n_jobs + 1) * sizeof *grown);
-	struct job *j;
-
-	if (!grown)
-		return pcp_error_set(err, PCP_ERR_SYSTEM, "out of memory");
-	r->jobs = grown;
-	j = &grown[r->n_jobs++];
-	memset(j, 0, sizeof *j);
-	j->target = target;
-	j->preset = preset;
-	if (ai) {
-		memcpy(&j->addr, ai->ai_addr, ai->ai_addrlen);
-		j->addrlen = ai->ai_addrlen;
-	}
-	if (preset_error && !(j->preset_error = strdup(preset_error)))
-		return pcp_error_set(err, PCP_ERR_SYSTEM, "out of memory");
-	return PCP_OK;
-}
-
-/* Blocking getaddrinfo, before the loop starts: every A and AAAA record becomes a job. */
-static enum pcp_errc resolve_targets(struct run *r, struct pcp_error *err)
-{
-	for (size_t i = 0; i < r->n_targets; i++) {
-		struct target_entry *e = &r->targets[i];
-		struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_protocol = IPPROTO_TCP};
-		struct addrinfo *res = NULL;
-		const char *node = e->t.hostaddr ? e->t.hostaddr : e->t.host;
-		char port[8], msg[300];
-		enum pcp_errc rc = PCP_OK;
-		int g;
-
-		if (e->invalid) {
-			if ((rc = add_job(r, i, NULL, PCP_STATUS_INVALID_TARGET, e->error, err)))
-				return rc;
-			continue;
-		}
-		snprintf(port, sizeof port, "%u", e->t.port);
-		if (e->t.hostaddr)
-			hints.ai_flags = AI_NUMERICHOST;
-		g = getaddrinfo(node, port, &hints, &res);
-		if (g != 0) {
-			snprintf(msg, sizeof msg,
-			         "could not translate host name \"%s\" to address: %s", node,
-			         g == EAI_SYSTEM ? strerror(errno) : gai_strerror(g));
-			rc = add_job(r, i, NULL, PCP_STATUS_DNS_FAILED, msg, err);
-		}
-		for (struct addrinfo *ai = res; ai && !rc; ai = ai->ai_next)
-			if (ai->ai_family == AF_INET || ai->ai_family == AF_INET6)
-				rc = add_job(r, i, ai, PCP_STATUS_OK, NULL, err);
-		freeaddrinfo(res);
-		if (rc)
-			return rc;
-	}
-	return PCP_OK;
-}
-
-static enum pcp_sslmode job_sslmode(const struct run *r, const struct job *j)
-{
-	const struct pcp_target *t = &r->targets[j->target].t;
-
-	return t->has_sslmode ? t->sslmode : r->cfg->settings->sslmode;
-}
-
-static struct pcp_result *new_result(struct run *r, size_t jobi)
-{
-	const struct job *j = &r->jobs[jobi];
-	const struct pcp_target *t = &r->targets[j->target].t;
+	const struct pcp_target *t = &g->t;
 	struct pcp_result *res = calloc(1, sizeof *res);
 	unsigned port = t->port;
 
 	if (!res)
 		return NULL;
-	res->seq = jobi;
-	res->target = strdup(t->text);
+	res->target = strdup(t->text ? t->text : "");
 	res->host = t->host ? strdup(t->host) : NULL;
 	res->port = t->port;
-	res->sslmode = job_sslmode(r, j);
+	res->sslmode = t->has_sslmode ? t->sslmode : g->run->cfg->settings->sslmode;
 	res->connect_ms = -1;
 	if (!res->target || (t->host && !res->host)) {
 		pcp_result_cleanup(res);
 		free(res);
 		return NULL;
 	}
-	if (j->addrlen && pcp_net_addr_text((const struct sockaddr *)&j->addr, res->addr,
-	                                    sizeof res->addr, &port) == 0)
+	if (addr && pcp_net_addr_text((const struct sockaddr *)addr, res->addr, sizeof res->addr,
+	                              &port) == 0)
 		res->port = (uint16_t)port;
 	return res;
 }
@@ -229,28 +133,24 @@ static void save_chain(struct run *r, const struct pcp_result *res, const struct
 {
 	char name[512], path[4096];
 	FILE *fp;
-	size_t k;
 
 	snprintf(name, sizeof name, "%06zu_%s_%s_%u.pem", res->seq, res->host ? res->host : "",
 	         res->addr, res->port);
-	for (k = 0; name[k]; k++)
+	for (size_t k = 0; name[k]; k++)
 		if (!((name[k] >= 'a' && name[k] <= 'z') || (name[k] >= 'A' && name[k] <= 'Z') ||
 		      (name[k] >= '0' && name[k] <= '9') || name[k] == '.' || name[k] == '-' ||
 		      name[k] == '_'))
 			name[k] = '_';
 	snprintf(path, sizeof path, "%s/%s", r->cfg->settings->save_chains, name);
 	fp = fopen(path, "w");
-	if (!fp || pcp_chain_write_pem(chain, fp) < 0 || fclose(fp) != 0) {
+	if (!fp || pcp_chain_write_pem(chain, fp) < 0 || fclose(fp) != 0)
 		pcp_log_warn("cannot write chain to %s: %s", path, strerror(errno));
-		return;
-	}
 }
 
-/* Chain facts and one verdict per store; the chain itself is dropped afterwards. */
-static int judge(struct run *r, struct pcp_result *res, const struct pcp_chain *chain)
+static int verify_all(struct run *r, const struct pcp_chain *chain, const struct pcp_result *res,
+                      struct pcp_verdict **out, size_t *n)
 {
 	const struct pcp_store_list *stores = r->cfg->stores;
-	size_t n = pcp_chain_len(chain);
 	struct pcp_verify_params params = {
 	        .at = r->cfg->at,
 	        .auth_level = r->cfg->auth_level,
@@ -259,20 +159,122 @@ static int judge(struct run *r, struct pcp_result *res, const struct pcp_chain *
 	};
 	struct pcp_error verr = {0};
 
+	*out = calloc(stores->n ? stores->n : 1, sizeof **out);
+	if (!*out)
+		return -1;
+	for (size_t i = 0; i < stores->n; i++, (*n)++)
+		if (pcp_verify_chain(chain, stores->items[i], &params, &(*out)[i], &verr) < 0)
+			return -1;
+	return 0;
+}
+
+/* Chain facts and one verdict per store; the chain itself is dropped afterwards. */
+static int judge(struct run *r, struct pcp_result *res, const struct pcp_chain *chain)
+{
+	size_t n = pcp_chain_len(chain);
+
 	res->chain = calloc(n ? n : 1, sizeof *res->chain);
-	res->verdicts = calloc(stores->n ? stores->n : 1, sizeof *res->verdicts);
-	if (!res->chain || !res->verdicts)
+	if (!res->chain)
 		return -1;
 	for (size_t i = 0; i < n; i++, res->chain_len++)
 		if (pcp_chain_facts(chain, i, &res->chain[i]) < 0)
 			return -1;
-	for (size_t i = 0; i < stores->n; i++, res->n_verdicts++)
-		if (pcp_verify_chain(chain, stores->items[i], &params, &res->verdicts[i], &verr) <
-		    0)
-			return -1;
+	if (verify_all(r, chain, res, &res->verdicts, &res->n_verdicts) < 0)
+		return -1;
 	if (r->cfg->settings->save_chains)
 		save_chain(r, res, chain);
 	return 0;
+}
+
+/* The audited client's verdict for one chain (served now, or the future one). */
+static int client_verdict(struct run *r, const struct group *g, const struct pcp_result *res,
+                          const struct pcp_chain *chain, enum pcp_status status,
+                          const char *status_error, struct pcp_client_verdict *out)
+{
+	const struct pcp_client *c = res->client;
+	struct pcp_verdict v = {0};
+	struct pcp_client_case cc = {
+	        .mode = c->sslmode,
+	        .rootcert = c->rootcert ? c->rootcert : r->default_rootcert,
+	        .rootcert_exists = c->rootcert_exists,
+	        .rootcert_error =
+	                g->root && !g->root->store && g->root->error[0] ? g->root->error : NULL,
+	        .status = status,
+	        .status_error = status_error,
+	};
+	struct pcp_error verr = {0};
+
+	if (chain && c->verifies && g->root && g->root->store) {
+		struct pcp_verify_params params = {
+		        .at = r->cfg->at,
+		        .auth_level = r->cfg->auth_level,
+		        .sslmode = c->sslmode == PCP_LIBPQ_VERIFY_FULL ? PCP_SSLMODE_VERIFY_FULL
+		                                                       : PCP_SSLMODE_VERIFY_CA,
+		        .host = res->host,
+		};
+
+		if (pcp_verify_chain(chain, g->root->store, &params, &v, &verr) < 0) {
+			pcp_verdict_cleanup(&v);
+			return -1;
+		}
+		cc.chain = &v;
+	}
+	pcp_client_decide(&cc, out);
+	pcp_verdict_cleanup(&v);
+	return 0;
+}
+
+static int audit_client(struct run *r, struct group *g, struct pcp_result *res,
+                        const struct pcp_chain *chain, enum pcp_status status)
+{
+	struct pcp_client *c;
+
+	if (!g->t.is_conninfo)
+		return 0;
+	c = res->client = calloc(1, sizeof *res->client);
+	if (!c)
+		return -1;
+	c->sslmode = g->t.client_sslmode;
+	if (g->rootcert && !(c->rootcert = strdup(g->rootcert)))
+		return -1;
+	c->rootcert_exists = g->root && g->root->store;
+	c->verifies = pcp_client_verifies(c->sslmode, c->rootcert_exists);
+	if (c->rootcert_exists) {
+		c->roots = calloc(g->root->n_roots ? g->root->n_roots : 1, sizeof *c->roots);
+		if (!c->roots)
+			return -1;
+		for (size_t i = 0; i < g->root->n_roots; i++, c->n_roots++) {
+			c->roots[i] = g->root->roots[i];
+			if (!(c->roots[i].subject = strdup(g->root->roots[i].subject)))
+				return -1;
+		}
+	}
+	if (client_verdict(r, g, res, chain, status, res->error, &c->now) < 0)
+		return -1;
+	if (r->future) {
+		c->has_after = true;
+		/* After the switch the server answers as now, but serves the future chain. */
+		if (client_verdict(r, g, res, r->future, status, res->error, &c->after) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Everything computed from a finished record: future verdicts and the client audit. */
+static int complete_record(struct run *r, struct group *g, struct pcp_result *res,
+                           const struct pcp_chain *chain)
+{
+	if (res->status == PCP_STATUS_INVALID_TARGET)
+		return 0;
+	if (r->future && verify_all(r, r->future, res, &res->future, &res->n_future) < 0)
+		return -1;
+	return audit_client(r, g, res, chain, res->status);
+}
+
+static void store_record(struct group *g, size_t i, struct pcp_result *res)
+{
+	g->results[i] = res;
+	g->n_done++;
 }
 
 static void tally(struct run *r, const struct pcp_result *res)
@@ -289,8 +291,8 @@ static void tally(struct run *r, const struct pcp_result *res)
 	for (size_t i = 0; i < res->n_verdicts; i++)
 		if (res->verdicts[i].ok)
 			t->verified[i]++;
-	for (size_t i = 0; i < r->cfg->n_require; i++) {
-		const struct pcp_verdict *v = &res->verdicts[r->cfg->require[i]];
+	for (size_t i = 0; i < r->n_require; i++) {
+		const struct pcp_verdict *v = &res->verdicts[r->require[i]];
 
 		if (v->ok)
 			continue;
@@ -298,57 +300,314 @@ static void tally(struct run *r, const struct pcp_result *res)
 		/* Gates read stderr: name each offender and why. */
 		pcp_log_error("%s %s port %u fails required store %s: %s",
 		              res->host ? res->host : "-", res->addr, res->port,
-		              r->cfg->stores->items[r->cfg->require[i]]->name, v->error);
+		              r->cfg->stores->items[r->require[i]]->name, v->error);
 	}
 	if (failed)
 		r->out->failed_required++;
 }
 
-/* Writes every record that is next in input order. */
+/* The anchor a record's path ends at under store i, or NULL. */
+static const char *anchor(const struct pcp_result *res, size_t i)
+{
+	const struct pcp_verdict *v = &res->verdicts[i];
+
+	return v->ok && v->path_len ? v->path[v->path_len - 1] : NULL;
+}
+
+/* Different leaves, different served tops, or different anchors under any store: what a
+ * half-finished rotation looks like from the clients' side. */
+static bool diverges(const struct pcp_result *a, const struct pcp_result *b)
+{
+	if (strcmp(a->chain[0].sha256, b->chain[0].sha256) != 0 ||
+	    strcmp(a->chain[a->chain_len - 1].sha256, b->chain[b->chain_len - 1].sha256) != 0)
+		return true;
+	for (size_t i = 0; i < a->n_verdicts && i < b->n_verdicts; i++) {
+		const char *x = anchor(a, i), *y = anchor(b, i);
+
+		if ((x == NULL) != (y == NULL) || (x && strcmp(x, y) != 0))
+			return true;
+	}
+	return false;
+}
+
+static void mark_divergence(struct group *g)
+{
+	const struct pcp_result *first = NULL;
+	bool divergent = false;
+
+	for (size_t i = 0; i < g->n_records; i++) {
+		const struct pcp_result *res = g->results[i];
+
+		if (res->status != PCP_STATUS_OK || !res->chain_len)
+			continue;
+		if (!first)
+			first = res;
+		else if (diverges(first, res))
+			divergent = true;
+	}
+	for (size_t i = 0; divergent && i < g->n_records; i++)
+		g->results[i]->divergent = true;
+}
+
+/* ---- groups ------------------------------------------------------------------- */
+
+static void group_free(struct group *g)
+{
+	if (g->results)
+		for (size_t i = 0; i < g->n_records; i++) {
+			pcp_result_cleanup(g->results[i]);
+			free(g->results[i]);
+		}
+	free(g->results);
+	free(g->addrs);
+	free(g->rootcert);
+	pcp_target_cleanup(&g->t);
+	free(g);
+}
+
+/* Writes every group at the head whose records are all done. */
 static void emit_ready(struct run *r)
 {
-	while (r->next_emit < r->n_jobs && r->done[r->next_emit]) {
-		struct pcp_result *res = r->done[r->next_emit];
+	while (r->head && r->head->n_records && r->head->n_done == r->head->n_records) {
+		struct group *g = r->head;
 
-		tally(r, res);
-		r->cfg->writer->ops->record(r->cfg->writer, res);
-		pcp_result_cleanup(res);
-		free(res);
-		r->done[r->next_emit++] = NULL;
+		mark_divergence(g);
+		for (size_t i = 0; i < g->n_records; i++) {
+			g->results[i]->seq = r->seq++;
+			tally(r, g->results[i]);
+			r->cfg->writer->ops->record(r->cfg->writer, g->results[i]);
+		}
+		r->head = g->next;
+		if (!r->head)
+			r->tail = NULL;
+		r->n_groups--;
+		group_free(g);
 	}
 }
 
-static void complete(struct run *r, size_t jobi, struct pcp_result *res)
+/* Makes the group a single record of a status that needs no probe. */
+static int group_conclude(struct run *r, struct group *g, enum pcp_status status, const char *error)
 {
-	r->done[jobi] = res;
-	emit_ready(r);
-}
+	struct pcp_result *res;
 
-/* A record for a job that is not probed (invalid, unresolved, or never started). */
-static int complete_unprobed(struct run *r, size_t jobi, enum pcp_status status, const char *error)
-{
-	struct pcp_result *res = new_result(r, jobi);
-
+	free(g->results);
+	g->n_records = 1;
+	g->n_done = 0;
+	g->results = calloc(1, sizeof *g->results);
+	res = g->results ? new_result(g, NULL) : NULL;
 	if (!res)
 		return -1;
 	res->status = status;
 	snprintf(res->error, sizeof res->error, "%s", error ? error : "");
-	complete(r, jobi, res);
+	if (complete_record(r, g, res, NULL) < 0) {
+		pcp_result_cleanup(res);
+		free(res);
+		return -1;
+	}
+	store_record(g, 0, res);
 	return 0;
 }
 
-static void fail_run(struct run *r, const char *what)
+static void make_runnable(struct run *r, struct group *g)
 {
-	if (r->fatal == PCP_OK)
-		r->fatal = pcp_error_set(r->err, PCP_ERR_SYSTEM, "%s: out of memory", what);
-	ev_break(r->loop, EVBREAK_ALL);
+	if (r->runnable_tail)
+		r->runnable_tail->next_runnable = g;
+	else
+		r->runnable = g;
+	r->runnable_tail = g;
 }
+
+static void on_resolved(void *arg, const struct pcp_resolved *res)
+{
+	struct group *g = arg;
+	struct run *r = g->run;
+
+	g->resolving = false;
+	if (res->cancelled || res->n == 0) {
+		if (group_conclude(r, g,
+		                   res->cancelled ? PCP_STATUS_CANCELLED : PCP_STATUS_DNS_FAILED,
+		                   res->cancelled ? "interrupted while resolving the name"
+		                                  : res->error) < 0)
+			fail_run(r, PCP_ERR_SYSTEM, "record");
+		return;
+	}
+	g->addrs = malloc(res->n * sizeof *g->addrs);
+	g->results = calloc(res->n, sizeof *g->results);
+	if (!g->addrs || !g->results) {
+		fail_run(r, PCP_ERR_SYSTEM, "addresses");
+		return;
+	}
+	memcpy(g->addrs, res->addrs, res->n * sizeof *g->addrs);
+	g->n_addrs = g->n_records = res->n;
+	make_runnable(r, g);
+}
+
+/* The audited client's root file: loaded once per path for the whole run. */
+static const struct client_root *client_root(struct run *r, const char *path)
+{
+	struct client_root *cr;
+
+	for (cr = r->roots; cr; cr = cr->next)
+		if (strcmp(cr->path, path) == 0)
+			return cr;
+	cr = calloc(1, sizeof *cr);
+	if (!cr || !(cr->path = strdup(path))) {
+		free(cr);
+		return NULL;
+	}
+	cr->store = pcp_client_load_rootcert(path, cr->error, sizeof cr->error);
+	if (cr->store && pcp_client_roots(cr->store, &cr->roots, &cr->n_roots) < 0)
+		cr->n_roots = 0;
+	cr->next = r->roots;
+	r->roots = cr;
+	return cr;
+}
+
+static struct group *group_add(struct run *r)
+{
+	struct group *g = calloc(1, sizeof *g);
+
+	if (!g)
+		return NULL;
+	g->run = r;
+	if (r->tail)
+		r->tail->next = g;
+	else
+		r->head = g;
+	r->tail = g;
+	r->n_groups++;
+	return g;
+}
+
+/* Takes ownership of t. Starts resolving it, or concludes it at once when invalid. */
+static int group_start(struct run *r, struct pcp_target *t, const char *invalid)
+{
+	struct group *g = group_add(r);
+	struct pcp_error err = {0};
+
+	if (!g) {
+		pcp_target_cleanup(t);
+		return -1;
+	}
+	g->t = *t;
+	memset(t, 0, sizeof *t);
+	if (g->t.is_conninfo) {
+		g->rootcert = pcp_client_rootcert_path(&g->t, r->cfg->settings->client_home);
+		if (g->rootcert && !(g->root = client_root(r, g->rootcert)))
+			return -1;
+	}
+	if (invalid) {
+		pcp_log_warn("invalid target \"%s\": %s", g->t.text ? g->t.text : "", invalid);
+		return group_conclude(r, g, PCP_STATUS_INVALID_TARGET, invalid);
+	}
+	if (r->out->signal)
+		return group_conclude(r, g, PCP_STATUS_CANCELLED,
+		                      "interrupted before the probe started");
+	g->resolving = true;
+	if (pcp_resolve_start(r->resolver, g->t.hostaddr ? g->t.hostaddr : g->t.host, g->t.port,
+	                      on_resolved, g, &err) < 0)
+		return -1;
+	return 0;
+}
+
+/* FNV-1a: stable across runs and machines, so shards of one list never overlap. */
+static uint64_t stable_hash(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
+	return h;
+}
+
+/* One input text: shard filter, expansion into targets, a group each. */
+static int take_text(struct run *r, const char *text, const char *bad, const char *where)
+{
+	const struct pcp_settings *s = r->cfg->settings;
+	struct pcp_target *targets = NULL;
+	struct pcp_error err = {0};
+	size_t n = 0;
+	int rc = 0;
+
+	if (s->shard_n && stable_hash(text) % s->shard_n != s->shard_k)
+		return 0;
+	if (bad) {
+		struct pcp_target t = {.text = strdup(text)};
+		char msg[512];
+
+		snprintf(msg, sizeof msg, "%s: %s", where, bad);
+		return t.text ? group_start(r, &t, msg) : -1;
+	}
+	if (pcp_target_expand(text, &r->tenv, &targets, &n, &err) != PCP_OK) {
+		char msg[512];
+
+		if (err.code == PCP_ERR_SYSTEM || n == 0) {
+			for (size_t i = 0; i < n; i++)
+				pcp_target_cleanup(&targets[i]);
+			free(targets);
+			return -1;
+		}
+		if (where)
+			snprintf(msg, sizeof msg, "%s: %s", where, err.msg);
+		else
+			snprintf(msg, sizeof msg, "%s", err.msg);
+		rc = group_start(r, &targets[0], msg);
+		for (size_t i = 1; i < n; i++)
+			pcp_target_cleanup(&targets[i]);
+		free(targets);
+		return rc;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (rc == 0)
+			rc = group_start(r, &targets[i], NULL);
+		else
+			pcp_target_cleanup(&targets[i]);
+	free(targets);
+	return rc;
+}
+
+/* Reads one more input text (argument or file line). 0: taken, 1: input exhausted. */
+static int read_one(struct run *r)
+{
+	const struct pcp_settings *s = r->cfg->settings;
+
+	if (r->next_arg < s->n_targets)
+		return take_text(r, s->targets[r->next_arg++], NULL, NULL) < 0 ? -1 : 0;
+	for (;;) {
+		const char *line, *bad;
+		int got;
+
+		if (!r->reader_open) {
+			if (r->next_file == s->n_target_files)
+				return 1;
+			if (pcp_target_reader_open(&r->reader, s->target_files[r->next_file++],
+			                           r->err))
+				return -2;
+			r->reader_open = true;
+		}
+		got = pcp_target_reader_next(&r->reader, &line, &bad, r->err);
+		if (got == 1) {
+			char where[300];
+
+			snprintf(where, sizeof where, "%s line %lu", r->reader.path,
+			         r->reader.lineno);
+			return take_text(r, line, bad, where) < 0 ? -1 : 0;
+		}
+		pcp_target_reader_close(&r->reader);
+		r->reader_open = false;
+		if (got < 0)
+			return -2;
+	}
+}
+
+/* ---- probes ------------------------------------------------------------------- */
 
 static void on_probe_done(struct pcp_probe *p, void *arg)
 {
 	struct run *r = arg;
 	struct slot *s = (struct slot *)p;
-	struct pcp_result *res = new_result(r, s->job);
+	struct group *g = s->group;
+	struct pcp_result *res = new_result(g, &g->addrs[s->index]);
 
 	if (s->prev)
 		s->prev->next = s->next;
@@ -361,7 +620,7 @@ static void on_probe_done(struct pcp_probe *p, void *arg)
 	r->finished = s;
 	r->in_flight--;
 	if (!res) {
-		fail_run(r, "record");
+		fail_run(r, PCP_ERR_SYSTEM, "record");
 		return;
 	}
 	res->status = p->status;
@@ -371,13 +630,13 @@ static void on_probe_done(struct pcp_probe *p, void *arg)
 		snprintf(res->error, sizeof res->error, "%s", p->err.msg);
 	snprintf(res->tls_version, sizeof res->tls_version, "%s", p->tls_version);
 	snprintf(res->tls_cipher, sizeof res->tls_cipher, "%s", p->tls_cipher);
-	if (p->chain && judge(r, res, p->chain) < 0) {
+	if ((p->chain && judge(r, res, p->chain) < 0) || complete_record(r, g, res, p->chain) < 0) {
 		pcp_result_cleanup(res);
 		free(res);
-		fail_run(r, "verification");
+		fail_run(r, PCP_ERR_SYSTEM, "verification");
 		return;
 	}
-	complete(r, s->job, res);
+	store_record(g, s->index, res);
 }
 
 static struct slot *take_slot(struct run *r)
@@ -404,40 +663,95 @@ static void free_finished(struct run *r)
 	}
 }
 
-/* Before the loop blocks: recycle finished probes, start new ones, stop when all is done. */
+static int start_probe(struct run *r, struct group *g)
+{
+	size_t i = g->next_addr++;
+	const char *host = g->t.host;
+	struct slot *s = take_slot(r);
+
+	if (!s)
+		return -1;
+	s->group = g;
+	s->index = i;
+	s->next = r->active;
+	if (r->active)
+		r->active->prev = s;
+	r->active = s;
+	r->in_flight++;
+	pcp_probe_start(&s->probe, &r->env, (const struct sockaddr *)&g->addrs[i],
+	                g->addrs[i].ss_family == AF_INET ? sizeof(struct sockaddr_in)
+	                                                 : sizeof(struct sockaddr_in6),
+	                host && !pcp_host_is_ip_literal(host) ? host : NULL);
+	return 0;
+}
+
+/* After a signal: everything not yet finished ends as cancelled, input included. */
+static void drain(struct run *r)
+{
+	int got;
+
+	pcp_resolver_cancel_all(r->resolver);
+	while (r->active)
+		pcp_probe_cancel(&r->active->probe);
+	for (struct group *g = r->runnable; g; g = g->next_runnable)
+		for (; g->next_addr < g->n_addrs; g->next_addr++) {
+			struct pcp_result *res = new_result(g, &g->addrs[g->next_addr]);
+
+			if (!res) {
+				fail_run(r, PCP_ERR_SYSTEM, "record");
+				return;
+			}
+			res->status = PCP_STATUS_CANCELLED;
+			snprintf(res->error, sizeof res->error,
+			         "interrupted before the probe started");
+			if (complete_record(r, g, res, NULL) < 0)
+				r->fatal = PCP_ERR_SYSTEM;
+			store_record(g, g->next_addr, res);
+		}
+	r->runnable = r->runnable_tail = NULL;
+	emit_ready(r);
+	/* The rest of the input is read only to give each target its record. */
+	while ((got = read_one(r)) == 0)
+		emit_ready(r);
+	if (got < -1)
+		r->fatal = r->err->code;
+	r->input_done = r->drained = true;
+}
+
+/* Before the loop blocks: recycle probes, read input, start probes, emit, stop when done. */
 static void on_refill(struct ev_loop *loop, ev_prepare *w, int revents)
 {
 	struct run *r = w->data;
 
 	(void)revents;
 	free_finished(r);
-	while (!r->out->signal && r->in_flight < r->window && r->next_job < r->n_jobs) {
-		size_t jobi = r->next_job++;
-		struct job *j = &r->jobs[jobi];
-		const struct pcp_target *t = &r->targets[j->target].t;
-		struct slot *s;
+	if (r->out->signal && !r->drained)
+		drain(r);
+	while (!r->input_done && r->n_groups < r->max_groups) {
+		int got = read_one(r);
 
-		if (j->preset != PCP_STATUS_OK) {
-			if (complete_unprobed(r, jobi, j->preset, j->preset_error) < 0) {
-				fail_run(r, "record");
-				return;
-			}
-			continue;
-		}
-		if (!(s = take_slot(r))) {
-			fail_run(r, "probe");
+		if (got == 1) {
+			r->input_done = true;
+		} else if (got < 0) {
+			fail_run(r, got == -2 ? r->err->code : PCP_ERR_SYSTEM, "targets");
 			return;
 		}
-		s->job = jobi;
-		s->next = r->active;
-		if (r->active)
-			r->active->prev = s;
-		r->active = s;
-		r->in_flight++;
-		pcp_probe_start(&s->probe, &r->env, (const struct sockaddr *)&j->addr, j->addrlen,
-		                t->host && !pcp_host_is_ip_literal(t->host) ? t->host : NULL);
 	}
-	if (r->in_flight == 0 && (r->next_job == r->n_jobs || r->out->signal))
+	while (r->runnable && r->in_flight < r->window) {
+		struct group *g = r->runnable;
+
+		if (start_probe(r, g) < 0) {
+			fail_run(r, PCP_ERR_SYSTEM, "probe");
+			return;
+		}
+		if (g->next_addr == g->n_addrs) {
+			r->runnable = g->next_runnable;
+			if (!r->runnable)
+				r->runnable_tail = NULL;
+		}
+	}
+	emit_ready(r);
+	if (r->input_done && !r->head && r->in_flight == 0)
 		ev_break(loop, EVBREAK_ALL);
 }
 
@@ -447,42 +761,48 @@ static void on_signal(struct ev_loop *loop, ev_signal *w, int revents)
 
 	(void)loop;
 	(void)revents;
-	if (r->out->signal)
-		return;
-	r->out->signal = w->signum;
-	r->out->totals.interrupted = true;
-	while (r->active)
-		pcp_probe_cancel(&r->active->probe);
-}
-
-static void free_slots(struct slot *s)
-{
-	while (s) {
-		struct slot *next = s->next;
-
-		pcp_probe_cleanup(&s->probe);
-		free(s);
-		s = next;
+	if (!r->out->signal) {
+		r->out->signal = w->signum;
+		r->out->totals.interrupted = true;
 	}
 }
+
+/* ---- the run ------------------------------------------------------------------ */
 
 static void run_cleanup(struct run *r)
 {
+	/* First: freeing the resolver calls back into pending groups. */
+	pcp_resolver_free(r->resolver);
+	r->resolver = NULL;
 	free_finished(r);
-	free_slots(r->spare);
-	if (r->done) {
-		for (size_t i = 0; i < r->n_jobs; i++) {
-			pcp_result_cleanup(r->done[i]);
-			free(r->done[i]);
-		}
-		free(r->done);
+	for (struct slot *s = r->spare; s;) {
+		struct slot *next = s->next;
+
+		free(s);
+		s = next;
 	}
-	for (size_t i = 0; i < r->n_jobs; i++)
-		free(r->jobs[i].preset_error);
-	free(r->jobs);
-	for (size_t i = 0; i < r->n_targets; i++)
-		pcp_target_cleanup(&r->targets[i].t);
-	free(r->targets);
+	while (r->head) {
+		struct group *g = r->head;
+
+		r->head = g->next;
+		group_free(g);
+	}
+	while (r->roots) {
+		struct client_root *cr = r->roots;
+
+		r->roots = cr->next;
+		pcp_store_free(cr->store);
+		for (size_t i = 0; i < cr->n_roots; i++)
+			free(cr->roots[i].subject);
+		free(cr->roots);
+		free(cr->path);
+		free(cr);
+	}
+	if (r->reader_open)
+		pcp_target_reader_close(&r->reader);
+	pcp_chain_free(r->future);
+	free(r->default_rootcert);
+	free(r->require);
 	if (r->env.ssl_ctx)
 		SSL_CTX_free(r->env.ssl_ctx);
 }
@@ -490,21 +810,51 @@ static void run_cleanup(struct run *r)
 static enum pcp_errc prepare_run(struct run *r, struct pcp_error *err)
 {
 	const struct pcp_settings *s = r->cfg->settings;
-	enum pcp_errc rc;
+	struct pcp_resolve_opts ropts = {
+	        .family = s->family, .dns_server = s->dns_server, .timeout = s->timeout};
 
-	if ((rc = read_targets(r, err)) || (rc = resolve_targets(r, err)))
-		return rc;
-	r->done = calloc(r->n_jobs ? r->n_jobs : 1, sizeof *r->done);
+	/* Unreadable target files stop the run before any probe (exit 66). */
+	for (size_t i = 0; i < s->n_target_files; i++) {
+		struct pcp_target_reader rd;
+
+		if (strcmp(s->target_files[i], "-") == 0)
+			continue;
+		if (pcp_target_reader_open(&rd, s->target_files[i], err))
+			return err->code;
+		pcp_target_reader_close(&rd);
+	}
 	r->out->totals.verified = calloc(r->cfg->stores->n ? r->cfg->stores->n : 1, sizeof(size_t));
-	if (!r->done || !r->out->totals.verified)
+	r->require = calloc(s->n_require ? s->n_require : 1, sizeof *r->require);
+	if (!r->out->totals.verified || !r->require)
 		return pcp_error_set(err, PCP_ERR_SYSTEM, "out of memory");
+	for (size_t i = 0; i < s->n_require; i++)
+		for (size_t j = 0; j < r->cfg->stores->n; j++)
+			if (strcmp(r->cfg->stores->items[j]->name, s->require[i]) == 0)
+				r->require[r->n_require++] = j;
+	r->default_rootcert = pcp_client_default_rootcert(s->client_home);
+	if (s->future_chain && !(r->future = pcp_chain_load_pem(s->future_chain, err))) {
+		char inner[sizeof err->msg];
+
+		snprintf(inner, sizeof inner, "%s", err->msg);
+		return pcp_error_set(err, PCP_ERR_INPUT, "--future-chain: %s", inner);
+	}
 	if (!(r->env.ssl_ctx = pcp_tls_ctx_new(err)))
 		return err->code;
+	if (!(r->resolver = pcp_resolver_new(r->loop, &ropts, err)))
+		return err->code;
+	for (size_t i = 0; i < s->n_pins; i++)
+		if (pcp_resolver_pin(r->resolver, s->pins[i], err))
+			return err->code;
 	r->window = pcp_net_fit_concurrency(s->concurrency);
 	if (r->window < s->concurrency)
 		pcp_log_warn("open-file limit allows only %u probes in flight: --concurrency %u "
 		             "lowered to %u",
 		             r->window, s->concurrency, r->window);
+	/* Targets held at once: enough to keep the window full while some names resolve. */
+	r->max_groups = 2 * (size_t)r->window + 64;
+	r->tenv.servicefile = getenv("PGSERVICEFILE");
+	r->tenv.sysconfdir = getenv("PGSYSCONFDIR");
+	r->tenv.home = getenv("HOME");
 	return PCP_OK;
 }
 
@@ -516,13 +866,11 @@ enum pcp_errc pcp_run(const struct pcp_run_config *cfg, struct pcp_run_outcome *
 
 	memset(out, 0, sizeof *out);
 	signal(SIGPIPE, SIG_IGN);
+	r.loop = ev_default_loop(EVFLAG_AUTO);
+	if (!r.loop)
+		return pcp_error_set(err, PCP_ERR_SYSTEM, "cannot start the event loop");
 	if ((rc = prepare_run(&r, err)))
 		goto out;
-	r.loop = ev_default_loop(EVFLAG_AUTO);
-	if (!r.loop) {
-		rc = pcp_error_set(err, PCP_ERR_SYSTEM, "cannot start the event loop");
-		goto out;
-	}
 	r.env = (struct pcp_probe_env){.loop = r.loop,
 	                               .ssl_ctx = r.env.ssl_ctx,
 	                               .timeout = cfg->settings->timeout,
@@ -542,17 +890,6 @@ enum pcp_errc pcp_run(const struct pcp_run_config *cfg, struct pcp_run_outcome *
 	ev_prepare_stop(r.loop, &r.refill);
 	ev_signal_stop(r.loop, &r.sigint);
 	ev_signal_stop(r.loop, &r.sigterm);
-	/* Jobs never started still get their record. */
-	while (r.fatal == PCP_OK && r.next_job < r.n_jobs) {
-		size_t jobi = r.next_job++;
-		const struct job *j = &r.jobs[jobi];
-
-		if (j->preset != PCP_STATUS_OK)
-			complete_unprobed(&r, jobi, j->preset, j->preset_error);
-		else
-			complete_unprobed(&r, jobi, PCP_STATUS_CANCELLED,
-			                  "interrupted before the probe started");
-	}
 	rc = r.fatal;
 	if (rc == PCP_OK)
 		cfg->writer->ops->end(cfg->writer, &out->totals);

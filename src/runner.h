@@ -18,8 +18,6 @@ struct pcp_run_config {
 	time_t at; /* resolved instant (now when --at was not given) */
 	int auth_level;
 	struct pcp_writer *writer;
-	const size_t *require; /* indexes into stores of --require'd stores */
-	size_t n_require;
 };
 
 struct pcp_run_outcome {

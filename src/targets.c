@@ -1,15 +1,36 @@
-/* Target parsing and target-file streaming. Connection strings and URIs go through libpq's
- * own PQconninfoParse so that what libpq rejects, we reject with libpq's words. */
+/* Target parsing, expansion and target-file streaming. Connection strings and URIs go through
+ * libpq's own PQconninfoParse (quoting, percent-decoding, keywords); what libpq 15 only does
+ * when it connects (service files, host/hostaddr/port lists, sslmode, ports, hostaddr) is
+ * redone here the same way and with libpq's words, without touching the network. */
 #include "targets.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <libpq-fe.h>
 #include <netdb.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "hostmatch.h"
+
+/* libpq 15 as Debian builds it: SYSCONFDIR (pg_config --sysconfdir), DEFAULT_PGSOCKET_DIR,
+ * DEF_PGPORT, MAXPGPATH, and parseServiceFile's line buffer (a line of 1023 bytes or more,
+ * newline included, is "too long"). */
+#define LIBPQ_SYSCONFDIR  "/etc/postgresql-common"
+#define LIBPQ_SOCKET_DIR  "/var/run/postgresql"
+#define LIBPQ_PORT        5432
+#define LIBPQ_PATH_MAX    1024
+#define LIBPQ_SERVICE_BUF 1024
+
+/* Our own bounds where libpq has none: a service file is read up to this many bytes (so
+ * /dev/zero cannot spin forever), and one string names at most this many hosts. */
+#define SERVICE_FILE_MAX (1024 * 1024)
+#define HOSTS_MAX        256
 
 static char *dup_or_null(const char *s)
 {
@@ -23,9 +44,16 @@ void pcp_target_cleanup(struct pcp_target *t)
 	free(t->text);
 	free(t->host);
 	free(t->hostaddr);
+	free(t->sslrootcert);
 	memset(t, 0, sizeof *t);
 }
 
+static bool is_space(char c)
+{
+	return isspace((unsigned char)c) != 0;
+}
+
+/* host:port forms (not libpq's syntax): a number 1..65535, white space after it allowed. */
 static enum pcp_errc parse_port(const char *s, uint16_t *port, struct pcp_error *err)
 {
 	char *end;
@@ -33,29 +61,105 @@ static enum pcp_errc parse_port(const char *s, uint16_t *port, struct pcp_error 
 
 	errno = 0;
 	v = strtol(s, &end, 10);
-	while (*end == ' ' || *end == '\t' || *end == '\n' || *end == '\r' || *end == '\f' ||
-	       *end == '\v')
-		end++; /* libpq's parse_int_param allows trailing white space */
+	while (is_space(*end))
+		end++;
 	if (errno || end == s || *end || v < 1 || v > 65535)
 		return pcp_error_set(err, PCP_ERR_TARGET, "invalid port number: \"%s\"", s);
 	*port = (uint16_t)v;
 	return PCP_OK;
 }
 
-/* libpq's sslmode values; only the two verifying modes change what we report. */
-static enum pcp_errc apply_sslmode(const char *v, struct pcp_target *t, struct pcp_error *err)
+/* A port as libpq's connection code reads it: empty means the default; otherwise an int with
+ * optional white space around it ("invalid integer value"), then the range check. */
+static enum pcp_errc libpq_port(const char *s, uint16_t *port, struct pcp_error *err)
 {
-	static const char *const valid[] = {"disable", "allow", "prefer", "require"};
+	char *end;
+	long v;
 
-	if (strcmp(v, "verify-ca") == 0 || strcmp(v, "verify-full") == 0) {
-		t->has_sslmode = true;
-		t->sslmode = v[7] == 'c' ? PCP_SSLMODE_VERIFY_CA : PCP_SSLMODE_VERIFY_FULL;
+	if (!s || !*s) {
+		*port = LIBPQ_PORT;
 		return PCP_OK;
 	}
-	for (size_t i = 0; i < sizeof valid / sizeof valid[0]; i++)
-		if (strcmp(v, valid[i]) == 0)
-			return PCP_OK;
-	return pcp_error_set(err, PCP_ERR_TARGET, "invalid sslmode value: \"%s\"", v);
+	errno = 0;
+	v = strtol(s, &end, 10);
+	while (end != s && is_space(*end))
+		end++;
+	if (end == s || errno || *end || v < INT32_MIN || v > INT32_MAX)
+		return pcp_error_set(err, PCP_ERR_TARGET,
+		                     "invalid integer value \"%s\" for connection option \"port\"",
+		                     s);
+	if (v < 1 || v > 65535)
+		return pcp_error_set(err, PCP_ERR_TARGET, "invalid port number: \"%s\"", s);
+	*port = (uint16_t)v;
+	return PCP_OK;
+}
+
+/* libpq connects to hostaddr with getaddrinfo(AI_NUMERICHOST): 127.1 and fe80::1%lo pass,
+ * names fail, and no DNS query is made. */
+static enum pcp_errc check_hostaddr(const char *hostaddr, struct pcp_error *err)
+{
+	struct addrinfo hints = {.ai_flags = AI_NUMERICHOST, .ai_socktype = SOCK_STREAM};
+	struct addrinfo *res = NULL;
+	int g = getaddrinfo(hostaddr, NULL, &hints, &res);
+
+	freeaddrinfo(res);
+	if (g != 0)
+		return pcp_error_set(err, PCP_ERR_TARGET,
+		                     "could not parse network address \"%s\": %s", hostaddr,
+		                     gai_strerror(g));
+	return PCP_OK;
+}
+
+/* libpq's is_unixsock_path: an absolute path, or '@' for an abstract socket (14+). */
+static bool is_unix_socket(const char *host)
+{
+	return host[0] == '/' || host[0] == '@';
+}
+
+static enum pcp_errc unix_socket_error(const char *host, struct pcp_error *err)
+{
+	return pcp_error_set(err, PCP_ERR_TARGET,
+	                     "host \"%s\" is a Unix-domain socket, which has no TLS", host);
+}
+
+static bool sslmode_from_name(const char *v, enum pcp_libpq_sslmode *mode)
+{
+	static const char *const names[] = {"disable", "allow",     "prefer",
+	                                    "require", "verify-ca", "verify-full"};
+
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (strcmp(v, names[i]) == 0) {
+			*mode = (enum pcp_libpq_sslmode)i;
+			return true;
+		}
+	return false;
+}
+
+/* The verdict columns follow a target's sslmode only when it is one of the verifying modes. */
+static void apply_client_sslmode(struct pcp_target *t, enum pcp_libpq_sslmode mode)
+{
+	t->client_sslmode = mode;
+	if (mode == PCP_LIBPQ_VERIFY_CA || mode == PCP_LIBPQ_VERIFY_FULL) {
+		t->has_sslmode = true;
+		t->sslmode = mode == PCP_LIBPQ_VERIFY_CA ? PCP_SSLMODE_VERIFY_CA
+		                                         : PCP_SSLMODE_VERIFY_FULL;
+	}
+}
+
+/* PQconninfoParse's message, first line only (libpq ends it with a newline). Without a
+ * message, PQconninfoParse ran out of memory. */
+static enum pcp_errc conninfo_parse_error(char *perr, struct pcp_error *err)
+{
+	char *nl;
+
+	if (!perr)
+		return pcp_error_set(err, PCP_ERR_SYSTEM, "out of memory");
+	pcp_error_set(err, PCP_ERR_TARGET, "%s", perr);
+	PQfreemem(perr);
+	nl = strchr(err->msg, '\n');
+	if (nl)
+		*nl = '\0';
+	return PCP_ERR_TARGET;
 }
 
 static enum pcp_errc parse_conninfo(const char *text, struct pcp_target *t, struct pcp_error *err)
@@ -65,27 +169,34 @@ static enum pcp_errc parse_conninfo(const char *text, struct pcp_target *t, stru
 	const char *host = NULL, *hostaddr = NULL, *port = NULL;
 	enum pcp_errc rc = PCP_OK;
 
-	if (!opts) {
-		char *nl;
-
-		pcp_error_set(err, PCP_ERR_TARGET, "%s", perr ? perr : "out of memory");
-		nl = strchr(err->msg, '\n');
-		if (nl)
-			*nl = '\0';
-		PQfreemem(perr);
-		return PCP_ERR_TARGET;
-	}
+	t->is_conninfo = true;
+	t->client_sslmode = PCP_LIBPQ_PREFER;
+	if (!opts)
+		return conninfo_parse_error(perr, err);
 	for (PQconninfoOption *o = opts; o->keyword; o++) {
+		enum pcp_libpq_sslmode mode;
+
 		if (!o->val || !*o->val)
 			continue;
-		if (strcmp(o->keyword, "host") == 0)
+		if (strcmp(o->keyword, "host") == 0) {
 			host = o->val;
-		else if (strcmp(o->keyword, "hostaddr") == 0)
+		} else if (strcmp(o->keyword, "hostaddr") == 0) {
 			hostaddr = o->val;
-		else if (strcmp(o->keyword, "port") == 0)
+		} else if (strcmp(o->keyword, "port") == 0) {
 			port = o->val;
-		else if (strcmp(o->keyword, "sslmode") == 0 && (rc = apply_sslmode(o->val, t, err)))
-			goto out;
+		} else if (strcmp(o->keyword, "sslrootcert") == 0) {
+			if (!(t->sslrootcert = strdup(o->val))) {
+				rc = pcp_error_set(err, PCP_ERR_SYSTEM, "out of memory");
+				goto out;
+			}
+		} else if (strcmp(o->keyword, "sslmode") == 0) {
+			if (!sslmode_from_name(o->val, &mode)) {
+				rc = pcp_error_set(err, PCP_ERR_TARGET,
+				                   "invalid sslmode value: \"%s\"", o->val);
+				goto out;
+			}
+			apply_client_sslmode(t, mode);
+		}
 	}
 	if ((host && strchr(host, ',')) || (hostaddr && strchr(hostaddr, ',')) ||
 	    (port && strchr(port, ','))) {
@@ -98,27 +209,13 @@ static enum pcp_errc parse_conninfo(const char *text, struct pcp_target *t, stru
 		rc = pcp_error_set(err, PCP_ERR_TARGET, "no host or hostaddr given");
 		goto out;
 	}
-	/* libpq's is_unixsock_path; with a hostaddr, libpq connects over TCP regardless. */
-	if (!hostaddr && (host[0] == '/' || host[0] == '@')) {
-		rc = pcp_error_set(err, PCP_ERR_TARGET,
-		                   "host \"%s\" is a Unix-domain socket, which has no TLS", host);
+	/* With a hostaddr, libpq connects over TCP whatever host says. */
+	if (!hostaddr && is_unix_socket(host)) {
+		rc = unix_socket_error(host, err);
 		goto out;
 	}
-	if (hostaddr) {
-		/* The same numeric-only parse libpq does (so 127.1 and fe80::1%lo pass); no DNS. */
-		struct addrinfo hints = {.ai_flags = AI_NUMERICHOST, .ai_socktype = SOCK_STREAM};
-		struct addrinfo *res = NULL;
-		int g = getaddrinfo(hostaddr, NULL, &hints, &res);
-
-		freeaddrinfo(res);
-		if (g != 0) {
-			rc = pcp_error_set(err, PCP_ERR_TARGET,
-			                   "could not parse network address \"%s\": %s", hostaddr,
-			                   gai_strerror(g));
-			goto out;
-		}
-	}
-	if (port && (rc = parse_port(port, &t->port, err)))
+	if ((rc = libpq_port(port, &t->port, err)) ||
+	    (hostaddr && (rc = check_hostaddr(hostaddr, err))))
 		goto out;
 	t->host = dup_or_null(host);
 	t->hostaddr = dup_or_null(hostaddr);
@@ -172,24 +269,586 @@ static enum pcp_errc parse_hostport(const char *text, struct pcp_target *t, stru
 	return PCP_OK;
 }
 
+/* libpq's recognized_connection_string: a URI prefix, or any '='. */
 static bool is_uri(const char *s)
 {
 	return strncmp(s, "postgresql://", 13) == 0 || strncmp(s, "postgres://", 11) == 0;
 }
 
+static bool is_conninfo_text(const char *s)
+{
+	return is_uri(s) || strchr(s, '=') != NULL;
+}
+
+static enum pcp_errc target_init(struct pcp_target *t, const char *text, struct pcp_error *err)
+{
+	memset(t, 0, sizeof *t);
+	t->port = LIBPQ_PORT;
+	t->sslmode = PCP_SSLMODE_VERIFY_FULL;
+	t->client_sslmode = PCP_LIBPQ_PREFER;
+	t->text = strdup(text);
+	if (!t->text)
+		return pcp_error_set(err, PCP_ERR_SYSTEM, "out of memory");
+	return PCP_OK;
+}
+
 enum pcp_errc pcp_target_parse(const char *text, struct pcp_target *out, struct pcp_error *err)
 {
-	memset(out, 0, sizeof *out);
-	out->port = 5432;
-	out->sslmode = PCP_SSLMODE_VERIFY_FULL;
-	out->text = strdup(text);
-	if (!out->text)
-		return pcp_error_set(err, PCP_ERR_SYSTEM, "out of memory");
+	if (target_init(out, text, err))
+		return PCP_ERR_SYSTEM;
 	if (!*text)
 		return pcp_error_set(err, PCP_ERR_TARGET, "empty target");
-	if (is_uri(text) || strchr(text, '='))
+	if (is_conninfo_text(text))
 		return parse_conninfo(text, out, err);
 	return parse_hostport(text, out, err);
+}
+
+/* ---- pcp_target_expand: what libpq 15 makes of one connection string ----
+ *
+ * The string is taken exactly as written. libpq would also fill options the string leaves
+ * out from the environment (PGHOST, PGHOSTADDR, PGPORT, PGSSLMODE, PGREQUIRESSL,
+ * PGSSLROOTCERT, PGSERVICE, ...), but that is the environment of each client, which runs
+ * elsewhere, not of the machine running the probe: none of those variables is read. Only
+ * where service definitions live (PGSERVICEFILE, PGSYSCONFDIR, the home directory) comes
+ * in, from the caller, through struct pcp_target_env. */
+
+/* The options we need, after the service file filled what the string left out. */
+enum opt {
+	OPT_HOST,
+	OPT_HOSTADDR,
+	OPT_PORT,
+	OPT_SSLMODE,
+	OPT_SSLROOTCERT,
+	OPT_SERVICE,
+	OPT_CHANNEL_BINDING,
+	OPT_SSL_MIN,
+	OPT_SSL_MAX,
+	OPT_GSSENCMODE,
+	OPT_SESSION_ATTRS,
+	OPT_N
+};
+
+static const char *const opt_names[OPT_N] = {"host",
+                                             "hostaddr",
+                                             "port",
+                                             "sslmode",
+                                             "sslrootcert",
+                                             "service",
+                                             "channel_binding",
+                                             "ssl_min_protocol_version",
+                                             "ssl_max_protocol_version",
+                                             "gssencmode",
+                                             "target_session_attrs"};
+
+struct conninfo {
+	PQconninfoOption *opts; /* PQconninfoParse's result; also libpq's list of keywords */
+	const char *val[OPT_N]; /* NULL: not given; "" is given (and means "default") */
+	char *owned[OPT_N];     /* values taken from the service file */
+};
+
+static void conninfo_cleanup(struct conninfo *ci)
+{
+	PQconninfoFree(ci->opts);
+	for (int i = 0; i < OPT_N; i++)
+		free(ci->owned[i]);
+	memset(ci, 0, sizeof *ci);
+}
+
+/* One service file line of the wanted group: like libpq, the key is every byte before the
+ * first '=' and the value every byte after it (no trimming, no quoting), any libpq keyword
+ * is allowed, and the first value for a keyword wins over later ones, the string over all. */
+static enum pcp_errc service_setting(struct conninfo *ci, char *line, const char *path, int lineno,
+                                     struct pcp_error *err)
+{
+	char *val = strchr(line, '=');
+	bool known = false;
+
+	if (!val)
+		return pcp_error_set(err, PCP_ERR_TARGET,
+		                     "syntax error in service file \"%s\", line %d", path, lineno);
+	*val++ = '\0';
+	if (strcmp(line, "service") == 0)
+		return pcp_error_set(err, PCP_ERR_TARGET,
+		                     "nested service specifications not supported in service file "
+		                     "\"%s\", line %d",
+		                     path, lineno);
+	for (const PQconninfoOption *o = ci->opts; o->keyword && !known; o++)
+		known = strcmp(o->keyword, line) == 0;
+	if (!known)
+		return pcp_error_set(err, PCP_ERR_TARGET,
+		                     "syntax error in service file \"%s\", line %d", path, lineno);
+	for (int i = 0; i < OPT_N; i++) {
+		if (strcmp(opt_names[i], line) != 0 || ci->val[i])
+			continue;
+		if (!(ci->owned[i] = strdup(val)))
+			return pcp_error_set(err, PCP_ERR_SYSTEM, "out of memory");
+		ci->val[i] = ci->owned[i];
+	}
+	return PCP_OK;
+}
+
+/* What fgets(buf, size) reads: up to size - 1 bytes, through a newline. Returns the bytes
+ * read (NUL bytes included), 0 at end of file or on a read error, as fgets's NULL. */
+static size_t read_chunk(FILE *f, char *buf, size_t size)
+{
+	size_t n = 0;
+	int c;
+
+	while (n + 1 < size && (c = getc(f)) != EOF) {
+		buf[n++] = (char)c;
+		if (c == '\n')
+			break;
+	}
+	buf[n] = '\0';
+	return n;
+}
+
+/* Reads the group [name] of one service file into ci. *found tells whether the group was
+ * there. Errors carry libpq's messages. */
+static enum pcp_errc read_service_file(const char *path, const char *name, struct conninfo *ci,
+                                       bool *found, struct pcp_error *err)
+{
+	char buf[LIBPQ_SERVICE_BUF];
+	size_t name_len = strlen(name), total = 0, got;
+	enum pcp_errc rc = PCP_OK;
+	FILE *f = NULL;
+	int lineno = 0;
+	/* Non-blocking: a FIFO or terminal given as service file reads as empty, not forever. */
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+
+	*found = false;
+	if (fd < 0 || !(f = fdopen(fd, "r"))) {
+		if (fd >= 0)
+			close(fd);
+		return pcp_error_set(err, PCP_ERR_TARGET, "service file \"%s\" not found", path);
+	}
+	while ((got = read_chunk(f, buf, sizeof buf)) > 0) {
+		char *line = buf;
+		size_t len = strlen(buf); /* like libpq, a NUL byte ends the line */
+
+		lineno++;
+		total += got;
+		if (len >= sizeof buf - 1) {
+			rc = pcp_error_set(err, PCP_ERR_TARGET,
+			                   "line %d too long in service file \"%s\"", lineno, path);
+			goto out;
+		}
+		if (total > SERVICE_FILE_MAX) {
+			rc = pcp_error_set(err, PCP_ERR_TARGET,
+			                   "service file \"%s\" is larger than %d bytes", path,
+			                   SERVICE_FILE_MAX);
+			goto out;
+		}
+		while (len > 0 && is_space(line[len - 1]))
+			line[--len] = '\0';
+		while (is_space(*line))
+			line++;
+		if (!*line || *line == '#')
+			continue;
+		if (*line == '[') {
+			if (*found)
+				break; /* the next group starts: ours is complete */
+			*found =
+			        strncmp(line + 1, name, name_len) == 0 && line[name_len + 1] == ']';
+			continue;
+		}
+		if (!*found)
+			continue;
+		/* libpq (built with LDAP on Debian) would query an LDAP server here. */
+		if (strncmp(line, "ldap", 4) == 0) {
+			rc = pcp_error_set(
+			        err, PCP_ERR_TARGET,
+			        "service file \"%s\", line %d: LDAP service lookups are not "
+			        "supported",
+			        path, lineno);
+			goto out;
+		}
+		if ((rc = service_setting(ci, line, path, lineno, err)))
+			goto out;
+	}
+out:
+	fclose(f);
+	return rc;
+}
+
+/* libpq's parseServiceInfo: PGSERVICEFILE, else ~/.pg_service.conf if it exists; then, unless
+ * the group was found, PGSYSCONFDIR/pg_service.conf if it exists. The home directory is the
+ * caller's (libpq 15 uses $HOME, else the passwd entry); without one, that file is skipped. */
+static enum pcp_errc apply_service(struct conninfo *ci, const struct pcp_target_env *env,
+                                   struct pcp_error *err)
+{
+	const char *name = ci->val[OPT_SERVICE];
+	char path[LIBPQ_PATH_MAX];
+	struct stat st;
+	bool found = false;
+	enum pcp_errc rc;
+
+	if (env->servicefile)
+		snprintf(path, sizeof path, "%s", env->servicefile);
+	else if (env->home && *env->home)
+		snprintf(path, sizeof path, "%s/.pg_service.conf", env->home);
+	/* PGSERVICEFILE is opened without a look first: if it is missing, that is an error. */
+	if (env->servicefile || (env->home && *env->home && stat(path, &st) == 0)) {
+		rc = read_service_file(path, name, ci, &found, err);
+		if (rc || found)
+			return rc;
+	}
+	snprintf(path, sizeof path, "%s/pg_service.conf",
+	         env->sysconfdir ? env->sysconfdir : LIBPQ_SYSCONFDIR);
+	if (stat(path, &st) == 0 && (rc = read_service_file(path, name, ci, &found, err)))
+		return rc;
+	if (!found)
+		return pcp_error_set(err, PCP_ERR_TARGET, "definition of service \"%s\" not found",
+		                     name);
+	return PCP_OK;
+}
+
+static bool one_of(const char *v, const char *const *names)
+{
+	for (; *names; names++)
+		if (strcmp(v, *names) == 0)
+			return true;
+	return false;
+}
+
+/* libpq's sslVerifyProtocolVersion: empty means "not set"; names compare without case. */
+static bool tls_version_ok(const char *v)
+{
+	static const char *const names[] = {"TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"};
+
+	if (!v || !*v)
+		return true;
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (strcasecmp(v, names[i]) == 0)
+			return true;
+	return false;
+}
+
+/* libpq's sslVerifyProtocolRange (both bounds already valid). */
+static bool tls_range_ok(const char *min, const char *max)
+{
+	if (!min || !max || !*min || !*max || strcasecmp(min, "TLSv1") == 0)
+		return true;
+	return strcasecmp(max, "TLSv1") != 0 && strcasecmp(min, max) <= 0;
+}
+
+static enum pcp_errc invalid_value(const char *name, const char *v, struct pcp_error *err)
+{
+	return pcp_error_set(err, PCP_ERR_TARGET, "invalid %s value: \"%s\"", name, v);
+}
+
+/* The rest of connectOptions2 that a string can fail, in libpq 15's order. A value given as
+ * "" is checked like any other (libpq rejects sslmode=''); an absent one takes libpq's
+ * compiled default (ssl_min_protocol_version: TLSv1.2). */
+static enum pcp_errc check_options(const struct conninfo *ci, enum pcp_libpq_sslmode *mode,
+                                   struct pcp_error *err)
+{
+	static const char *const dpr[] = {"disable", "prefer", "require", NULL};
+	static const char *const attrs[] = {"any",     "read-write",     "read-only", "primary",
+	                                    "standby", "prefer-standby", NULL};
+	const char *const *v = ci->val;
+	const char *min = v[OPT_SSL_MIN] ? v[OPT_SSL_MIN] : "TLSv1.2";
+
+	*mode = PCP_LIBPQ_PREFER;
+	if (v[OPT_CHANNEL_BINDING] && !one_of(v[OPT_CHANNEL_BINDING], dpr))
+		return invalid_value("channel_binding", v[OPT_CHANNEL_BINDING], err);
+	if (v[OPT_SSLMODE] && !sslmode_from_name(v[OPT_SSLMODE], mode))
+		return invalid_value("sslmode", v[OPT_SSLMODE], err);
+	if (!tls_version_ok(min))
+		return invalid_value("ssl_min_protocol_version", min, err);
+	if (!tls_version_ok(v[OPT_SSL_MAX]))
+		return invalid_value("ssl_max_protocol_version", v[OPT_SSL_MAX], err);
+	if (!tls_range_ok(min, v[OPT_SSL_MAX]))
+		return pcp_error_set(err, PCP_ERR_TARGET, "invalid SSL protocol version range");
+	if (v[OPT_GSSENCMODE] && !one_of(v[OPT_GSSENCMODE], dpr))
+		return invalid_value("gssencmode", v[OPT_GSSENCMODE], err);
+	if (v[OPT_SESSION_ATTRS] && !one_of(v[OPT_SESSION_ATTRS], attrs))
+		return invalid_value("target_session_attrs", v[OPT_SESSION_ATTRS], err);
+	return PCP_OK;
+}
+
+static size_t count_elems(const char *s)
+{
+	size_t n = 1;
+
+	for (; *s; s++)
+		n += *s == ',';
+	return n;
+}
+
+/* Splits a copy of s at commas into want elements (the caller checked the count); an empty
+ * or absent s gives want NULL elements. */
+static enum pcp_errc split_list(const char *s, size_t want, char **buf, char ***elems,
+                                struct pcp_error *err)
+{
+	char *p;
+
+	*buf = NULL;
+	*elems = calloc(want, sizeof **elems);
+	if (!*elems)
+		return pcp_error_set(err, PCP_ERR_SYSTEM, "out of memory");
+	if (!s || !*s)
+		return PCP_OK;
+	if (!(*buf = strdup(s)))
+		return pcp_error_set(err, PCP_ERR_SYSTEM, "out of memory");
+	p = *buf;
+	for (size_t i = 0; i < want; i++) {
+		char *comma = strchr(p, ',');
+
+		(*elems)[i] = p;
+		if (!comma)
+			break;
+		*comma = '\0';
+		p = comma + 1;
+	}
+	return PCP_OK;
+}
+
+/* One host of the list: where libpq would connect, checked as libpq checks it when it gets
+ * to that host (port first, then the address). */
+static enum pcp_errc fill_host(struct pcp_target *t, const char *host, const char *hostaddr,
+                               const char *port, struct pcp_error *err)
+{
+	enum pcp_errc rc;
+
+	if (!(host && *host) && !(hostaddr && *hostaddr))
+		return pcp_error_set(
+		        err, PCP_ERR_TARGET,
+		        "empty host in list: libpq would use the Unix-domain socket in "
+		        "%s, which has no TLS",
+		        LIBPQ_SOCKET_DIR);
+	if ((rc = libpq_port(port, &t->port, err)))
+		return rc;
+	if (hostaddr && *hostaddr) {
+		if ((rc = check_hostaddr(hostaddr, err)))
+			return rc;
+	} else if (is_unix_socket(host)) {
+		return unix_socket_error(host, err);
+	}
+	t->host = dup_or_null(host);
+	t->hostaddr = dup_or_null(hostaddr);
+	if ((host && *host && !t->host) || (hostaddr && *hostaddr && !t->hostaddr))
+		return pcp_error_set(err, PCP_ERR_SYSTEM, "out of memory");
+	return PCP_OK;
+}
+
+/* libpq's connectOptions2: one slot per hostaddr element if hostaddr is given, else per host
+ * element; host must then have as many elements; one port serves every host, otherwise
+ * there must be one per host; then the enumerated options. What libpq checks only when it
+ * gets to a host (its port, its hostaddr) fails the whole string here: a target list has
+ * no way to say "this host of the string is unusable, the others are fine". */
+static enum pcp_errc expand_conninfo(const char *text, const struct pcp_target_env *env,
+                                     struct pcp_target **out, size_t *n, struct pcp_error *err)
+{
+	static const struct pcp_target_env no_env;
+	struct conninfo ci = {0};
+	const char *host, *hostaddr, *port;
+	char *perr = NULL, *hbuf = NULL, *abuf = NULL, *pbuf = NULL;
+	char **hosts = NULL, **addrs = NULL, **ports = NULL;
+	enum pcp_libpq_sslmode mode = PCP_LIBPQ_PREFER;
+	struct pcp_target *ts = NULL;
+	size_t nhost = 1, nport, i;
+	enum pcp_errc rc;
+
+	if (!env)
+		env = &no_env;
+	if (!(ci.opts = PQconninfoParse(text, &perr)))
+		return conninfo_parse_error(perr, err);
+	for (const PQconninfoOption *o = ci.opts; o->keyword; o++)
+		for (int k = 0; k < OPT_N; k++)
+			if (strcmp(o->keyword, opt_names[k]) == 0)
+				ci.val[k] = o->val;
+	if (ci.val[OPT_SERVICE] && (rc = apply_service(&ci, env, err)))
+		goto out;
+	host = ci.val[OPT_HOST];
+	hostaddr = ci.val[OPT_HOSTADDR];
+	port = ci.val[OPT_PORT];
+	if (hostaddr && *hostaddr)
+		nhost = count_elems(hostaddr);
+	else if (host && *host)
+		nhost = count_elems(host);
+	else {
+		rc = pcp_error_set(err, PCP_ERR_TARGET, "no host or hostaddr given");
+		goto out;
+	}
+	if (hostaddr && *hostaddr && host && *host && count_elems(host) != nhost) {
+		rc = pcp_error_set(err, PCP_ERR_TARGET,
+		                   "could not match %zu host names to %zu hostaddr values",
+		                   count_elems(host), nhost);
+		goto out;
+	}
+	nport = port && *port ? count_elems(port) : 0;
+	if (nport > 1 && nport != nhost) {
+		rc = pcp_error_set(err, PCP_ERR_TARGET,
+		                   "could not match %zu port numbers to %zu hosts", nport, nhost);
+		goto out;
+	}
+	if ((rc = check_options(&ci, &mode, err)))
+		goto out;
+	if (nhost > HOSTS_MAX) {
+		rc = pcp_error_set(err, PCP_ERR_TARGET,
+		                   "%zu hosts in one connection string: at most %d are probed",
+		                   nhost, HOSTS_MAX);
+		goto out;
+	}
+	if ((rc = split_list(host, nhost, &hbuf, &hosts, err)) ||
+	    (rc = split_list(hostaddr, nhost, &abuf, &addrs, err)) ||
+	    (rc = split_list(port, nport > 1 ? nhost : 1, &pbuf, &ports, err)))
+		goto out;
+	if (!(ts = calloc(nhost, sizeof *ts))) {
+		rc = pcp_error_set(err, PCP_ERR_SYSTEM, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < nhost; i++) {
+		struct pcp_target *t = &ts[i];
+
+		if ((rc = target_init(t, text, err)))
+			goto out;
+		t->is_conninfo = true;
+		apply_client_sslmode(t, mode);
+		if (ci.val[OPT_SSLROOTCERT] && *ci.val[OPT_SSLROOTCERT] &&
+		    !(t->sslrootcert = strdup(ci.val[OPT_SSLROOTCERT]))) {
+			rc = pcp_error_set(err, PCP_ERR_SYSTEM, "out of memory");
+			goto out;
+		}
+		if ((rc = fill_host(t, hosts[i], addrs[i], ports[nport > 1 ? i : 0], err)))
+			goto out;
+	}
+	*out = ts;
+	*n = nhost;
+	ts = NULL;
+out:
+	if (ts) {
+		for (i = 0; i < nhost; i++) /* zeroed ones are harmless */
+			pcp_target_cleanup(&ts[i]);
+		free(ts);
+	}
+	free(hosts);
+	free(addrs);
+	free(ports);
+	free(hbuf);
+	free(abuf);
+	free(pbuf);
+	conninfo_cleanup(&ci);
+	return rc;
+}
+
+/* The text with any password replaced by "***": records, logs and metrics repeat the
+ * target text, and a connection string pasted from a config file may carry one. */
+static char *mask_password(const char *text)
+{
+	size_t len = strlen(text), o = 0;
+	char *out = malloc(len + 4 * 8 + 1);
+	const char *p = text, *end = text + len;
+	bool uri = strncmp(text, "postgresql://", 13) == 0 || strncmp(text, "postgres://", 11) == 0;
+
+	if (!out)
+		return NULL;
+	if (uri) {
+		const char *auth = strstr(text, "://") + 3;
+		const char *stop = auth + strcspn(auth, "/?");
+		const char *at = NULL, *colon;
+
+		for (const char *q = auth; q < stop; q++)
+			if (*q == '@')
+				at = q;
+		colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
+		if (colon) {
+			memcpy(out, text, (size_t)(colon + 1 - text));
+			o = (size_t)(colon + 1 - text);
+			memcpy(out + o, "***", 3);
+			o += 3;
+			p = at;
+		}
+	}
+	while (p < end) {
+		/* keyword form: password = value; URI query: password=value */
+		bool boundary = p == text || p[-1] == ' ' || p[-1] == '\t' ||
+		                (uri && (p[-1] == '?' || p[-1] == '&'));
+		const char *q = p + 8;
+
+		if (boundary && strncmp(p, "password", 8) == 0) {
+			while (!uri && (*q == ' ' || *q == '\t'))
+				q++;
+			if (*q == '=') {
+				memcpy(out + o, p, (size_t)(q + 1 - p));
+				o += (size_t)(q + 1 - p);
+				q++;
+				while (!uri && (*q == ' ' || *q == '\t'))
+					q++;
+				if (!uri && *q == '\'') {
+					for (q++; *q && *q != '\''; q++)
+						if (*q == '\\' && q[1])
+							q++;
+					if (*q)
+						q++;
+				} else {
+					while (*q && (uri ? *q != '&' : (*q != ' ' && *q != '\t')))
+						q++;
+				}
+				memcpy(out + o, "***", 3);
+				o += 3;
+				p = q;
+				continue;
+			}
+		}
+		out[o++] = *p++;
+	}
+	out[o] = '\0';
+	return out;
+}
+
+static enum pcp_errc mask_texts(struct pcp_target *t, size_t n, struct pcp_error *err)
+{
+	for (size_t i = 0; i < n; i++) {
+		char *masked = mask_password(t[i].text);
+
+		if (!masked)
+			return pcp_error_set(err, PCP_ERR_SYSTEM, "out of memory");
+		free(t[i].text);
+		t[i].text = masked;
+	}
+	return PCP_OK;
+}
+
+enum pcp_errc pcp_target_expand(const char *text, const struct pcp_target_env *env,
+                                struct pcp_target **out, size_t *n, struct pcp_error *err)
+{
+	struct pcp_target *t;
+	enum pcp_errc rc;
+
+	*out = NULL;
+	*n = 0;
+	if (!*text || !is_conninfo_text(text)) {
+		/* host[:port] forms: one target; pcp_target_parse keeps the text on failure */
+		if (!(t = calloc(1, sizeof *t)))
+			return pcp_error_set(err, PCP_ERR_SYSTEM, "out of memory");
+		rc = pcp_target_parse(text, t, err);
+		if (rc == PCP_OK || rc == PCP_ERR_TARGET) {
+			*out = t;
+			*n = 1;
+			return rc;
+		}
+		pcp_target_cleanup(t);
+		free(t);
+		return rc;
+	}
+	rc = expand_conninfo(text, env, out, n, err);
+	if (rc == PCP_OK)
+		return mask_texts(*out, *n, err);
+	if (rc != PCP_ERR_TARGET)
+		return rc;
+	/* One target that names the string, for the invalid_target record. */
+	if (!(t = calloc(1, sizeof *t)) || target_init(t, text, NULL)) {
+		free(t);
+		return pcp_error_set(err, PCP_ERR_SYSTEM, "out of memory");
+	}
+	t->is_conninfo = true;
+	*out = t;
+	*n = 1;
+	return mask_texts(t, 1, NULL) == PCP_OK
+	               ? PCP_ERR_TARGET
+	               : pcp_error_set(err, PCP_ERR_SYSTEM, "out of memory");
 }
 
 enum pcp_errc pcp_target_reader_open(struct pcp_target_reader *r, const char *path,

@@ -18,7 +18,30 @@ struct pcp_target {
 	uint16_t port;
 	bool has_sslmode; /* the target named verify-ca or verify-full itself */
 	enum pcp_sslmode sslmode;
+	/* The client the string describes (connection strings and URIs only). */
+	bool is_conninfo;
+	enum pcp_libpq_sslmode client_sslmode; /* PCP_LIBPQ_PREFER when the string names none */
+	char *sslrootcert;                     /* as written, owned; NULL when absent or empty */
 };
+
+/* Where service= definitions and the default root file are looked up (libpq's
+ * PGSERVICEFILE, PGSYSCONFDIR and the home directory). NULL members: not set. */
+struct pcp_target_env {
+	const char *servicefile;
+	const char *sysconfdir;
+	const char *home;
+};
+
+/* Expands one target text into the targets it names: a host list (host=a,b port=1,2, or a
+ * multi-host URI) is one target per host, each keeping the same text; service=NAME is
+ * expanded from the service file as libpq does. On PCP_ERR_TARGET, *out holds one target
+ * (text set) so the caller can emit one invalid_target record, and err says why in libpq's
+ * words. The caller frees each target (pcp_target_cleanup) and the array.
+ * The string is taken exactly as written: the probing machine's PGHOST, PGPORT, PGSSLMODE,
+ * PGSSLROOTCERT, PGSERVICE, ... are not applied (the clients run elsewhere); env (may be
+ * NULL) only says where service files are. Reads service files; never touches the network. */
+enum pcp_errc pcp_target_expand(const char *text, const struct pcp_target_env *env,
+                                struct pcp_target **out, size_t *n, struct pcp_error *err);
 
 /* Parses text. On failure returns PCP_ERR_TARGET with err naming what was wrong, and
  * out->text is still set (so the caller can emit an invalid_target record). */

@@ -227,3 +227,19 @@ void pcp_store_list_cleanup(struct pcp_store_list *list)
 	list->items = NULL;
 	list->n = 0;
 }
+
+enum pcp_errc pcp_store_list_load(struct pcp_store_list *list, const struct pcp_store_spec *specs,
+                                  size_t n, struct pcp_error *err)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct pcp_store *st = pcp_store_load(specs[i].name, specs[i].path, err);
+
+		if (!st)
+			return err->code ? err->code : PCP_ERR_CONFIG;
+		if (pcp_store_list_add(list, st, err)) {
+			pcp_store_free(st);
+			return err->code;
+		}
+	}
+	return PCP_OK;
+}

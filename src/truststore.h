@@ -32,4 +32,14 @@ enum pcp_errc pcp_store_list_add(struct pcp_store_list *list, struct pcp_store *
                                  struct pcp_error *err);
 void pcp_store_list_cleanup(struct pcp_store_list *list);
 
+/* A store as configured: a name and the PEM file or directory it is loaded from. */
+struct pcp_store_spec {
+	char *name; /* owned */
+	char *path; /* owned; resolved against the config file's directory when from a file */
+};
+
+/* Loads every spec in order into list (stores loaded so far stay in list on failure). */
+enum pcp_errc pcp_store_list_load(struct pcp_store_list *list, const struct pcp_store_spec *specs,
+                                  size_t n, struct pcp_error *err);
+
 #endif

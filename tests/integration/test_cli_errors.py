@@ -289,7 +289,8 @@ def test_bad_targets():
              ("sslmode verify-all", "host=127.0.0.1 port=1 sslmode=verify-all", "verify-all"),
              ("hostaddr not numeric", "host=a hostaddr=db.example.com port=1", "db.example.com"),
              ("Unix socket", "host=/var/run/postgresql", "/var/run/postgresql"),
-             ("multi-host list", "host=127.0.0.1,127.0.0.2 port=1", "host"),
+             ("host and port lists of different lengths", "host=127.0.0.1,127.0.0.2 port=1,2,3",
+              "could not match 3 port numbers to 2 hosts"),
              ("empty target", "", "empty"),
              ("unterminated quote", "host='127.0.0.1", "quoted")]
     for name, target, word in cases:
@@ -298,6 +299,11 @@ def test_bad_targets():
             check(f"{name}: invalid_target naming {word!r}",
                   recs[0].get("status") == "invalid_target" and word in (recs[0].get("error") or "")
                   and recs[0].get("target") == target, recs[0])
+
+    # a host list is one target per host, each its own record
+    r, recs = json_run("multi-host list", ["host=127.0.0.1,127.0.0.2 port=1"], 2, 2)
+    check("multi-host list: one record per host",
+          [x.get("addr") for x in recs] == ["127.0.0.1", "127.0.0.2"], recs)
 
     # every record has the fixed keys
     r, recs = json_run("mixed targets", [REFUSED, "db:0", "[::1]:1", "postgresql://[::1]:1/x"], 2, 4)

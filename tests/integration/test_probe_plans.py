@@ -62,6 +62,14 @@ def main():
                   failing)
             t.check("test PKI now: its reason", records[0]["verify"]["combined"]["reason"] ==
                   "root expired 2025-05-12", records[0]["verify"]["combined"])
+    # The Indexed Job: the shard count in the command equals completions and parallelism.
+    job = open(os.path.join(SOURCE, "probes", "k8s-indexed-job.yaml")).read()
+    shard = re.search(r'--shard "\$\{JOB_COMPLETION_INDEX\}/(\d+)"', job)
+    counts = {k: int(v) for k, v in re.findall(r"^  (completions|parallelism): (\d+)$", job, re.M)}
+    t.check("indexed job: shard N equals completions and parallelism",
+            shard and counts.get("completions") == int(shard.group(1)) ==
+            counts.get("parallelism"), (shard and shard.group(1), counts))
+    t.check("indexed job: Indexed completion mode", "completionMode: Indexed" in job)
     return t.finish()
 
 

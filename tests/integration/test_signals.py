@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 
 import time
 
@@ -27,13 +28,20 @@ def start_fixture():
     return proc, int(ports["silent"]), int(ports["ok"])
 
 
-def interrupted_run(sig, silent, ok, n_silent, concurrency):
+def interrupted_run(sig, silent, ok, n_silent, concurrency, tmpdir=None):
     # One fast target first (finishes), then silent ones (hang until the signal), some of
-    # which never start when concurrency is small.
+    # which never start when concurrency is small. With tmpdir, the silent ones come from a
+    # targets file that is still being streamed when the signal arrives.
     targets = [f"127.0.0.1:{ok}"] + [f"127.0.0.1:{silent}"] * n_silent
+    args = targets
+    if tmpdir:
+        path = os.path.join(tmpdir, "targets.txt")
+        with open(path, "w") as f:
+            f.write("\n".join(targets[1:]) + "\n")
+        args = [targets[0], "--targets", path]
     proc = subprocess.Popen([PROBER, "--format", "json", "--timeout", "60",
                              "--concurrency", str(concurrency), "--store", f"s={STORE}",
-                             *targets],
+                             *args],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     time.sleep(1.5)
     sent = time.monotonic()
@@ -50,9 +58,12 @@ def main():
     fixture, silent, ok = start_fixture()
     try:
         for sig, code in ((signal.SIGINT, 130), (signal.SIGTERM, 143)):
-            for n, conc in ((5, 16), (10, 3)):
-                name = f"{signal.Signals(sig).name} n={n} concurrency={conc}"
-                rc, records, took, targets, err = interrupted_run(sig, silent, ok, n, conc)
+            for n, conc, streamed in ((5, 16, False), (10, 3, False), (2000, 3, True)):
+                name = f"{signal.Signals(sig).name} n={n} concurrency={conc}" + \
+                    (" streamed" if streamed else "")
+                with tempfile.TemporaryDirectory() as tmp:
+                    rc, records, took, targets, err = interrupted_run(
+                        sig, silent, ok, n, conc, tmp if streamed else None)
                 t.check(f"{name}: exit {code}", rc == code, f"exit {rc}, stderr {err!r}")
                 t.check(f"{name}: one record per target", len(records) == len(targets),
                       f"{len(records)} records for {len(targets)} targets")

@@ -1,6 +1,7 @@
 /* Unit tests of the report writers: the JSON Lines writer's output parsed back with jansson
- * (every key, its type and value, key order, hostile bytes), and the text table (columns,
- * widths, ✓/✗ reasons, colour, sanitisation, streaming after the buffered rows, summary). */
+ * (every key, its type and value, key order, hostile bytes, client audit, divergence, future
+ * chain), and the text table (columns, widths, ✓/✗ reasons, colour, sanitisation, streaming
+ * after the buffered rows, summary with divergent names, clients and the future chain). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -145,6 +146,65 @@ static void make_json_ok(struct pcp_result *r)
 	make_verdict(&r->verdicts[1], false, 20, 1, "unable to get local issuer certificate",
 	             "unknown issuer", "ab", 0);
 	make_verdict(&r->verdicts[2], true, 0, -1, "", "", "abd", 1700000000);
+}
+
+/* An audited client: its fate now, and after the switch when after is non-NULL. */
+static struct pcp_client *make_client(enum pcp_libpq_sslmode mode, const char *rootcert,
+                                      bool exists, size_t n_roots, bool connects, bool encrypted,
+                                      const char *error, const struct pcp_client_verdict *after)
+{
+	static const char *const subjects[] = {"CN=Baltimore CyberTrust Root,OU=CyberTrust",
+	                                       "CN=DigiCert Global Root G2", "CN=Acme Root"};
+	static const char *const known[] = {"Baltimore CyberTrust Root", "DigiCert Global Root G2",
+	                                    NULL};
+	struct pcp_client *c = calloc(1, sizeof *c);
+
+	assert_non_null(c);
+	assert_true(n_roots <= 3);
+	c->sslmode = mode;
+	c->rootcert = rootcert ? xstrdup(rootcert) : NULL;
+	c->rootcert_exists = exists;
+	c->verifies = mode >= PCP_LIBPQ_VERIFY_CA || exists;
+	if (n_roots) {
+		c->roots = calloc(n_roots, sizeof *c->roots);
+		assert_non_null(c->roots);
+		for (size_t i = 0; i < n_roots; i++) {
+			c->roots[i].subject = xstrdup(subjects[i]);
+			fill_hex(c->roots[i].sha256, (char)('1' + i));
+			c->roots[i].known = known[i];
+		}
+		c->n_roots = n_roots;
+	}
+	c->now.connects = connects;
+	c->now.encrypted = encrypted;
+	set_str(c->now.error, sizeof c->now.error, error);
+	if (after) {
+		c->has_after = true;
+		c->after = *after;
+	}
+	return c;
+}
+
+static struct pcp_client_verdict client_verdict(bool connects, bool encrypted, const char *error)
+{
+	struct pcp_client_verdict v = {.connects = connects, .encrypted = encrypted};
+
+	set_str(v.error, sizeof v.error, error);
+	return v;
+}
+
+/* The future chain's three verdicts, given as reasons ("" when ok). */
+static void make_future(struct pcp_result *r, const char *reasons[3])
+{
+	r->future = calloc(3, sizeof *r->future);
+	assert_non_null(r->future);
+	r->n_future = 3;
+	for (size_t i = 0; i < 3; i++) {
+		bool ok = reasons[i][0] == '\0';
+		make_verdict(&r->future[i], ok, ok ? 0 : 20, ok ? -1 : 1,
+		             ok ? "" : "unable to get local issuer certificate", reasons[i],
+		             ok ? "fe" : "f", ok ? 1900000000 : 0);
+	}
 }
 
 /* Output captured in memory. */
@@ -295,6 +355,15 @@ static void assert_null_member(json_t *obj, const char *key)
 	assert_true(json_is_null(v));
 }
 
+static void assert_bool(json_t *obj, const char *key, bool want)
+{
+	json_t *v = json_object_get(obj, key);
+
+	if (!json_is_boolean(v))
+		fail_msg("%s is not a boolean", key);
+	assert_int_equal(json_is_true(v), want);
+}
+
 static void assert_path(json_t *v, const char *hex)
 {
 	json_t *path = json_object_get(v, "path");
@@ -309,8 +378,9 @@ static void assert_path(json_t *v, const char *hex)
 	}
 }
 
-static const char *const record_keys[] = {"target", "host", "addr",   "port",  "sslmode", "status",
-                                          "error",  "tls",  "timing", "chain", "verify",  "at"};
+static const char *const record_keys[] = {"target", "host",      "addr", "port",   "sslmode",
+                                          "status", "error",     "tls",  "timing", "chain",
+                                          "verify", "divergent", "at"};
 static const char *const cert_keys[] = {"subject", "issuer", "serial", "not_before", "not_after",
                                         "sha256",  "san",    "key",    "sig_alg"};
 static const char *const verdict_keys[] = {"ok",     "error", "code",          "depth",
@@ -338,6 +408,7 @@ static void test_json_ok_record(void **state)
 	assert_str(o, "sslmode", "verify-full");
 	assert_str(o, "status", "ok");
 	assert_null_member(o, "error");
+	assert_bool(o, "divergent", false); /* always present */
 	assert_str(o, "at", "2021-02-15T00:00:00Z");
 
 	json_t *tls = json_object_get(o, "tls");
@@ -534,6 +605,165 @@ static void test_json_hostile_bytes(void **state)
 	json_decref(o);
 	free(out);
 	pcp_result_cleanup(&r);
+}
+
+static const char *const client_keys[] = {"sslmode",   "rootcert", "rootcert_exists",
+                                          "verifies",  "roots",    "connects",
+                                          "encrypted", "error",    "after"};
+static const char *const root_keys[] = {"subject", "sha256", "known"};
+static const char *const after_keys[] = {"connects", "encrypted", "error"};
+
+/* "client", "future" and "divergent": each key, its type and value, and where it sits. */
+static void test_json_client_divergent_future(void **state)
+{
+	static const char *const keys_full[] = {
+	        "target", "host",  "addr",   "port",      "sslmode", "status", "error", "tls",
+	        "timing", "chain", "verify", "divergent", "client",  "future", "at"};
+	static const char *const keys_client[] = {
+	        "target", "host",   "addr",  "port",   "sslmode",   "status", "error",
+	        "tls",    "timing", "chain", "verify", "divergent", "client", "at"};
+	static const char *const keys_future[] = {
+	        "target", "host",   "addr",  "port",   "sslmode",   "status", "error",
+	        "tls",    "timing", "chain", "verify", "divergent", "future", "at"};
+	const char *future_reasons[3] = {"unknown issuer", "", ""};
+	struct pcp_run_info info = make_info(false);
+	struct pcp_result r[4];
+	json_t *objs[5];
+	char want[PCP_SHA256_HEX];
+
+	(void)state;
+	/* 0: divergent, a verify-full client that breaks after the switch, future verdicts. */
+	make_json_ok(&r[0]);
+	r[0].divergent = true;
+	struct pcp_client_verdict after =
+	        client_verdict(false, false,
+	                       "certificate verify failed: unable to get local "
+	                       "issuer certificate");
+	r[0].client = make_client(PCP_LIBPQ_VERIFY_FULL, "/etc/ssl/azure.pem", true, 2, true, true,
+	                          "", &after);
+	make_future(&r[0], future_reasons);
+	/* 1: not probed, a prefer client without a root file, no --future-chain. */
+	make_base(&r[1], "host=db2 port=5433", "db2", "10.0.0.2", 5433, PCP_STATUS_REFUSED,
+	          "connection refused");
+	r[1].client = make_client(PCP_LIBPQ_PREFER, NULL, false, 0, false, false,
+	                          "connection refused", NULL);
+	/* 2: a plain host:port target with future verdicts only. */
+	make_json_ok(&r[2]);
+	make_future(&r[2], future_reasons);
+	/* 3: hostile bytes in the client's fields; a require client that connects after. */
+	make_base(&r[3], "sslrootcert=x", "db4", "10.0.0.4", 5432, PCP_STATUS_OK, "");
+	struct pcp_client_verdict after3 = client_verdict(true, true, "");
+	r[3].client = make_client(PCP_LIBPQ_REQUIRE, "/tmp/\x1b[2Jroot\xff.crt", true, 3, false,
+	                          false, "bad\x01\"}\xff", &after3);
+
+	char *out = run_writer(PCP_FORMAT_JSON, &info, r, 4, NULL);
+	for (const char *p = out; *p; p++)
+		if (*p != '\n')
+			assert_true((unsigned char)*p >= 0x20 && *p != 0x7f);
+	assert_int_equal(load_lines(out, objs, 5), 4);
+
+	json_t *o = objs[0];
+	assert_keys(o, keys_full, sizeof keys_full / sizeof *keys_full);
+	assert_bool(o, "divergent", true);
+	json_t *c = json_object_get(o, "client");
+	assert_true(json_is_object(c));
+	assert_keys(c, client_keys, sizeof client_keys / sizeof *client_keys);
+	assert_str(c, "sslmode", "verify-full");
+	assert_str(c, "rootcert", "/etc/ssl/azure.pem");
+	assert_bool(c, "rootcert_exists", true);
+	assert_bool(c, "verifies", true);
+	json_t *roots = json_object_get(c, "roots");
+	assert_true(json_is_array(roots));
+	assert_int_equal(json_array_size(roots), 2);
+	json_t *root0 = json_array_get(roots, 0), *root1 = json_array_get(roots, 1);
+	assert_keys(root0, root_keys, 3);
+	assert_keys(root1, root_keys, 3);
+	assert_str(root0, "subject", "CN=Baltimore CyberTrust Root,OU=CyberTrust");
+	fill_hex(want, '1');
+	assert_str(root0, "sha256", want);
+	assert_str(root0, "known", "Baltimore CyberTrust Root");
+	assert_str(root1, "subject", "CN=DigiCert Global Root G2");
+	fill_hex(want, '2');
+	assert_str(root1, "sha256", want);
+	assert_str(root1, "known", "DigiCert Global Root G2");
+	assert_bool(c, "connects", true);
+	assert_bool(c, "encrypted", true);
+	assert_null_member(c, "error"); /* "" is null */
+	json_t *a = json_object_get(c, "after");
+	assert_true(json_is_object(a));
+	assert_keys(a, after_keys, 3);
+	assert_bool(a, "connects", false);
+	assert_bool(a, "encrypted", false);
+	assert_str(a, "error", "certificate verify failed: unable to get local issuer certificate");
+
+	json_t *future = json_object_get(o, "future");
+	assert_true(json_is_object(future));
+	assert_keys(future, store_names, 3); /* one per store, in the run's order */
+	json_t *f0 = json_object_get(future, "baltimore");
+	json_t *f1 = json_object_get(future, "digicert-g2");
+	assert_keys(f0, verdict_keys, sizeof verdict_keys / sizeof *verdict_keys);
+	assert_keys(f1, verdict_keys, sizeof verdict_keys / sizeof *verdict_keys);
+	assert_bool(f0, "ok", false);
+	assert_str(f0, "error", "unable to get local issuer certificate");
+	assert_true(json_is_integer(json_object_get(f0, "code")));
+	assert_int_equal(json_integer_value(json_object_get(f0, "code")), 20);
+	assert_int_equal(json_integer_value(json_object_get(f0, "depth")), 1);
+	assert_str(f0, "reason", "unknown issuer");
+	assert_path(f0, "f");
+	assert_null_member(f0, "path_not_after");
+	assert_bool(f1, "ok", true);
+	assert_null_member(f1, "error");
+	assert_int_equal(json_integer_value(json_object_get(f1, "code")), 0);
+	assert_int_equal(json_integer_value(json_object_get(f1, "depth")), -1);
+	assert_null_member(f1, "reason");
+	assert_path(f1, "fe");
+	assert_str(f1, "path_not_after", "2030-03-17T17:46:40Z");
+	/* The served chain's verdicts are untouched by the future ones. */
+	assert_bool(json_object_get(json_object_get(o, "verify"), "baltimore"), "ok", true);
+	assert_str(o, "at", "2021-02-15T00:00:00Z");
+
+	o = objs[1];
+	assert_keys(o, keys_client, sizeof keys_client / sizeof *keys_client);
+	assert_bool(o, "divergent", false);
+	c = json_object_get(o, "client");
+	/* No "after" without --future-chain. */
+	assert_keys(c, client_keys, sizeof client_keys / sizeof *client_keys - 1);
+	assert_str(c, "sslmode", "prefer");
+	assert_null_member(c, "rootcert");
+	assert_bool(c, "rootcert_exists", false);
+	assert_bool(c, "verifies", false);
+	assert_true(json_is_array(json_object_get(c, "roots")));
+	assert_int_equal(json_array_size(json_object_get(c, "roots")), 0);
+	assert_bool(c, "connects", false);
+	assert_bool(c, "encrypted", false);
+	assert_str(c, "error", "connection refused");
+
+	o = objs[2];
+	assert_keys(o, keys_future, sizeof keys_future / sizeof *keys_future);
+	assert_bool(o, "divergent", false);
+	assert_keys(json_object_get(o, "future"), store_names, 3);
+
+	o = objs[3];
+	assert_keys(o, keys_client, sizeof keys_client / sizeof *keys_client);
+	c = json_object_get(o, "client");
+	assert_keys(c, client_keys, sizeof client_keys / sizeof *client_keys);
+	assert_str(c, "sslmode", "require");
+	assert_str(c, "rootcert", "/tmp/\x1b[2Jroot\xef\xbf\xbd.crt");
+	assert_bool(c, "verifies", true); /* a root file makes require verify */
+	roots = json_object_get(c, "roots");
+	assert_int_equal(json_array_size(roots), 3);
+	assert_null_member(json_array_get(roots, 2), "known");
+	assert_str(c, "error", "bad\x01\"}\xef\xbf\xbd");
+	a = json_object_get(c, "after");
+	assert_bool(a, "connects", true);
+	assert_bool(a, "encrypted", true);
+	assert_null_member(a, "error");
+
+	for (size_t i = 0; i < 4; i++) {
+		json_decref(objs[i]);
+		pcp_result_cleanup(&r[i]);
+	}
+	free(out);
 }
 
 /* begin and end write nothing; each record is on the stream as soon as record returns. */
@@ -836,6 +1066,212 @@ static void test_text_streaming(void **state)
 	pcp_result_cleanup(&hugetarget);
 }
 
+/* A half-finished rotation behind one name and five audited clients, now and after the
+ * switch: the ≠ mark, the divergent names, the client counts and lines, the stores'
+ * verdicts on the future chain. */
+static void make_fleet_records(struct pcp_result r[5])
+{
+	const char *all_ok[3] = {"", "", ""};
+	const char *v1[3] = {"unknown issuer", "", ""};
+	const char *future_reasons[3] = {"unknown issuer", "", ""};
+	struct pcp_client_verdict bad =
+	        client_verdict(false, false, "certificate verify failed: unknown issuer");
+	struct pcp_client_verdict good = client_verdict(true, true, "");
+	struct pcp_client_verdict plain = client_verdict(true, false, "");
+	struct pcp_client_verdict nodns = client_verdict(
+	        false, false, "could not translate host name \"\x1b]0;x\x07\" to address");
+
+	make_ok(&r[0], "orders.example.com", "orders.example.com", "10.0.0.1", 5432, all_ok);
+	r[0].divergent = true;
+	r[0].client = make_client(PCP_LIBPQ_VERIFY_FULL, "/etc/ssl/azure.pem", true, 1, true, true,
+	                          "", &bad);
+	make_future(&r[0], future_reasons);
+	make_ok(&r[1], "orders.example.com", "orders.example.com", "10.0.0.2", 5432, v1);
+	r[1].divergent = true;
+	r[1].client = make_client(PCP_LIBPQ_VERIFY_FULL, "/etc/ssl/azure.pem", true, 1, false,
+	                          false, bad.error, &bad);
+	make_future(&r[1], future_reasons);
+	make_ok(&r[2], "postgresql://app@billing.example.com/db?sslmode=prefer",
+	        "billing.example.com", "10.0.0.3", 5432, all_ok);
+	r[2].client = make_client(PCP_LIBPQ_PREFER, NULL, false, 0, true, true, "", &good);
+	make_future(&r[2], future_reasons);
+	make_base(&r[3], "host=\x1b]0;x\x07 sslmode=verify-ca", "\x1b]0;x\x07", "", 5432,
+	          PCP_STATUS_DNS_FAILED, "could not translate host name");
+	r[3].client = make_client(PCP_LIBPQ_VERIFY_CA, "/root/.postgresql/root.crt", false, 0,
+	                          false, false, nodns.error, &nodns);
+	make_base(&r[4], "sslmode=prefer host=db5", "db5", "10.0.0.5", 5432, PCP_STATUS_NO_SSL,
+	          "server does not support SSL");
+	r[4].client = make_client(PCP_LIBPQ_PREFER, NULL, false, 0, true, false, "", &plain);
+}
+
+static void test_text_divergent_clients_future(void **state)
+{
+	struct pcp_run_info info = make_info(false);
+	struct pcp_result r[5];
+	static const size_t widths[4] = {34, 16, 12, 12};
+	static const char *const lines[6][4] = {
+	        {"address", "baltimore", "digicert-g2", "combined"},
+	        {"orders.example.com 10.0.0.1:5432 ≠", "✓", "✓", "✓"},
+	        {"orders.example.com 10.0.0.2:5432 ≠", "✗ unknown issuer", "✓", "✓"},
+	        {"billing.example.com 10.0.0.3:5432", "✓", "✓", "✓"},
+	        {"host=?]0;x? sslmode=verify-ca", "✗ DNS failed", "✗ DNS failed", "✗ DNS failed"},
+	        {"db5 10.0.0.5:5432", "✗ no SSL", "✗ no SSL", "✗ no SSL"},
+	};
+	char want[4096], line[512];
+	size_t len = 0;
+
+	(void)state;
+	make_fleet_records(r);
+	for (size_t i = 0; i < 6; i++) {
+		expect_line(line, sizeof line, lines[i], widths, 4);
+		len += (size_t)snprintf(want + len, sizeof want - len, "%s", line);
+	}
+	snprintf(want + len, sizeof want - len,
+	         "\n"
+	         "  host=?]0;x? sslmode=verify-ca: could not translate host name\n"
+	         "  db5 10.0.0.5:5432: server does not support SSL\n"
+	         "\n"
+	         "5 addresses: 2 verify under baltimore, 3 under digicert-g2, 3 under combined; "
+	         "2 could not be probed\n"
+	         "after the switch: baltimore verifies 0 of 3 chains\n"
+	         "after the switch: digicert-g2 verifies 3 of 3 chains\n"
+	         "after the switch: combined verifies 3 of 3 chains\n"
+	         "sslmode verify-full, as of 2021-02-15T00:00:00Z\n"
+	         "divergent names (≠, their addresses serve different chains): "
+	         "orders.example.com\n"
+	         "5 clients audited: 3 connect now (1 unencrypted), 2 fail\n"
+	         "after the switch: 2 connect (1 unencrypted), 3 fail\n"
+	         "  orders.example.com at 10.0.0.1:5432: after the switch: certificate verify "
+	         "failed: unknown issuer\n"
+	         "  orders.example.com at 10.0.0.2:5432: certificate verify failed: unknown "
+	         "issuer\n"
+	         "  host=?]0;x? sslmode=verify-ca: could not translate host name \"?]0;x?\" to "
+	         "address\n");
+
+	char *out = run_writer(PCP_FORMAT_TEXT, &info, r, 5, NULL);
+	assert_string_equal(out, want);
+	assert_null(strchr(out, '\033')); /* no colour when color is false */
+	free(out);
+
+	/* On a terminal the mark is yellow and failing counts red; columns still line up. */
+	info.color = true;
+	out = run_writer(PCP_FORMAT_TEXT, &info, r, 5, NULL);
+	assert_non_null(strstr(out, "\norders.example.com 10.0.0.1:5432\033[33m ≠\033[0m  "
+	                            "\033[32m✓\033[0m"));
+	assert_non_null(strstr(out, "\nbilling.example.com 10.0.0.3:5432   \033[32m✓"));
+	assert_non_null(strstr(out, "3 connect now (1 unencrypted), \033[31m2 fail\033[0m\n"));
+	assert_non_null(strstr(out, "2 connect (1 unencrypted), \033[31m3 fail\033[0m\n"));
+	free(out);
+	for (size_t i = 0; i < 5; i++)
+		pcp_result_cleanup(&r[i]);
+}
+
+/* Without clients, divergence or a future chain the summary is as before; with clients
+ * that all connect and no --future-chain, no "after" line and no client lines. */
+static void test_text_clients_all_connect(void **state)
+{
+	struct pcp_run_info info = make_info(false);
+	struct pcp_result r[2];
+	const char *v[3] = {"", "", ""};
+
+	(void)state;
+	make_ok(&r[0], "host=db1 sslmode=require", "db1", "10.0.0.1", 5432, v);
+	r[0].client = make_client(PCP_LIBPQ_REQUIRE, NULL, false, 0, true, true, "", NULL);
+	make_ok(&r[1], "db2", "db2", "10.0.0.2", 5432, v);
+	char *out = run_writer(PCP_FORMAT_TEXT, &info, r, 2, NULL);
+	assert_non_null(strstr(out, "sslmode verify-full, as of 2021-02-15T00:00:00Z\n"
+	                            "1 client audited: 1 connect now (0 unencrypted), 0 fail\n"));
+	assert_null(strstr(out, "after the switch"));
+	assert_null(strstr(out, "divergent"));
+	assert_null(strstr(out, "≠"));
+	assert_null(strstr(out, "  host=db1"));
+	free(out);
+
+	out = run_writer(PCP_FORMAT_TEXT, &info, &r[1], 1, NULL);
+	assert_null(strstr(out, "client"));
+	free(out);
+	for (size_t i = 0; i < 2; i++)
+		pcp_result_cleanup(&r[i]);
+}
+
+/* The lists stay bounded: 20 divergent names and 20 failing clients, the rest counted. The
+ * addresses of one name count once, and a name seen before is not listed twice. */
+static void test_text_summary_caps(void **state)
+{
+	struct pcp_run_info info = make_info(false);
+	enum { NAMES = 25, PER_NAME = 2, N = NAMES * PER_NAME + 1 };
+	struct pcp_result *r = calloc(N, sizeof *r);
+	const char *v[3] = {"", "", ""};
+	char host[32], target[64], addr[32];
+
+	(void)state;
+	assert_non_null(r);
+	for (size_t i = 0; i < N - 1; i++) {
+		size_t name = i / PER_NAME;
+		snprintf(host, sizeof host, "db%zu.example.com", name);
+		snprintf(target, sizeof target, "host=%s sslmode=verify-full", host);
+		snprintf(addr, sizeof addr, "10.0.%zu.%zu", name, i % PER_NAME + 1);
+		make_ok(&r[i], target, host, addr, 5432, v);
+		r[i].divergent = true;
+		r[i].client = make_client(PCP_LIBPQ_VERIFY_FULL, "/etc/root.crt", true, 0, false,
+		                          false, "certificate verify failed", NULL);
+	}
+	/* The first name again, later and alone: listed already. */
+	make_ok(&r[N - 1], "db0.example.com", "db0.example.com", "10.0.0.9", 5432, v);
+	r[N - 1].divergent = true;
+
+	char *out = run_writer(PCP_FORMAT_TEXT, &info, r, N, NULL);
+	const char *div = strstr(out, "\ndivergent names (≠, their addresses serve different "
+	                              "chains): db0.example.com, db1.example.com, ");
+	assert_non_null(div);
+	const char *eol = strchr(div + 1, '\n');
+	assert_non_null(eol);
+	assert_non_null(strstr(div, ", db19.example.com … and 5 more\n"));
+	assert_true(strstr(div, "db20.example.com") == NULL ||
+	            strstr(div, "db20.example.com") > eol);
+	assert_non_null(strstr(out, "\n50 clients audited: 0 connect now (0 unencrypted), 50 fail\n"
+	                            "  host=db0.example.com sslmode=verify-full at "
+	                            "10.0.0.1:5432: certificate verify failed\n"));
+	assert_non_null(strstr(out,
+	                       "  host=db9.example.com sslmode=verify-full at "
+	                       "10.0.9.2:5432: certificate verify failed\n"
+	                       "  … and 30 more failing clients (details with --format json)\n"));
+	assert_null(strstr(out, "db10.example.com sslmode=verify-full at"));
+	free(out);
+	for (size_t i = 0; i < N; i++)
+		pcp_result_cleanup(&r[i]);
+	free(r);
+}
+
+/* A streamed divergent row wider than its column loses text, never its mark. */
+static void test_text_divergent_streamed(void **state)
+{
+	struct pcp_run_info info = make_info(false);
+	struct pcp_result r, longr;
+	const char *v[3] = {"", "", ""};
+	struct capture c;
+
+	(void)state;
+	make_ok(&r, "10.0.0.1", NULL, "10.0.0.1", 5432, v);
+	make_ok(&longr, "x", "a-very-long-hostname.example.com", "10.0.0.2", 5432, v);
+	longr.divergent = true;
+	cap_open(&c);
+	struct pcp_writer *w = pcp_writer_new(PCP_FORMAT_TEXT, c.f, &info);
+	assert_non_null(w);
+	assert_int_equal(w->ops->begin(w), 0);
+	for (int i = 0; i < 1000; i++)
+		assert_int_equal(w->ops->record(w, &r), 0);
+	assert_int_equal(w->ops->record(w, &longr), 0);
+	assert_int_equal(w->ops->end(w, NULL), 0);
+	pcp_writer_free(w);
+	char *out = cap_close(&c);
+	assert_non_null(strstr(out, "\na-very-lon… ≠  ✓          ✓            ✓\n"));
+	assert_non_null(strstr(out, "): a-very-long-hostname.example.com\n"));
+	free(out);
+	pcp_result_cleanup(&r);
+	pcp_result_cleanup(&longr);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -846,12 +1282,17 @@ int main(void)
 	        cmocka_unit_test(test_json_failed_records),
 	        cmocka_unit_test(test_json_hostile_bytes),
 	        cmocka_unit_test(test_json_lines_and_flush),
+	        cmocka_unit_test(test_json_client_divergent_future),
 	        cmocka_unit_test(test_text_table),
 	        cmocka_unit_test(test_text_color),
 	        cmocka_unit_test(test_text_summary_variants),
 	        cmocka_unit_test(test_text_sanitises),
 	        cmocka_unit_test(test_text_display_width),
 	        cmocka_unit_test(test_text_streaming),
+	        cmocka_unit_test(test_text_divergent_clients_future),
+	        cmocka_unit_test(test_text_clients_all_connect),
+	        cmocka_unit_test(test_text_summary_caps),
+	        cmocka_unit_test(test_text_divergent_streamed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,7 +1,8 @@
-/* Unit tests of target parsing (host, host:port, [v6]:port, bare v6, conninfo, URIs) and of
- * the target-file reader (comments, CRLF, NUL and control bytes, over-long lines, stdin).
+/* Unit tests of target parsing (host, host:port, [v6]:port, bare v6, conninfo, URIs), of
+ * expansion (host lists, service files, the client's sslmode and root file) and of the
+ * target-file reader (comments, CRLF, NUL and control bytes, over-long lines, stdin).
  * Where libpq itself accepts or rejects a string, the expected outcome is libpq's (checked
- * against psql on this machine); error texts are compared with libpq's own words. */
+ * against libpq 15 on this machine); error texts are compared with libpq's own words. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -26,6 +27,8 @@
  * (which leaves the test through longjmp) still lets the teardown free it. */
 static struct pcp_target cur_t;
 static struct pcp_target_reader cur_r;
+static struct pcp_target *cur_ts;
+static size_t cur_n;
 static void *scratch[4];
 
 static void *scratch_alloc(size_t n)
@@ -44,6 +47,11 @@ static int teardown(void **state)
 {
 	(void)state;
 	pcp_target_cleanup(&cur_t);
+	for (size_t i = 0; i < cur_n; i++)
+		pcp_target_cleanup(&cur_ts[i]);
+	free(cur_ts);
+	cur_ts = NULL;
+	cur_n = 0;
 	if (cur_r.fp || cur_r.buf)
 		pcp_target_reader_close(&cur_r);
 	for (size_t i = 0; i < sizeof scratch / sizeof scratch[0]; i++) {
@@ -748,10 +756,736 @@ static void test_reader_lines_parse(void **state)
 	pcp_target_reader_close(r);
 }
 
+/* ---- expansion: host lists, service files, the client a string describes ---- */
+
+/* No service files unless a test names them: the user file is skipped, the system one is
+ * looked for in a directory that does not exist. */
+static struct pcp_target_env no_env = {NULL, "/nonexistent/pcp-sysconfdir", NULL};
+
+static void expand_free(void)
+{
+	for (size_t i = 0; i < cur_n; i++)
+		pcp_target_cleanup(&cur_ts[i]);
+	free(cur_ts);
+	cur_ts = NULL;
+	cur_n = 0;
+}
+
+/* Expands text, asserts success and n targets, each keeping the text and marked as a
+ * connection string or not. The targets stay in cur_ts for want_host(). */
+static void expand_ok_env(const char *text, const struct pcp_target_env *env, size_t n)
+{
+	struct pcp_error err = {0};
+	enum pcp_errc rc;
+
+	expand_free();
+	rc = pcp_target_expand(text, env, &cur_ts, &cur_n, &err);
+	if (rc != PCP_OK)
+		fail_msg("\"%s\" rejected (%d): %s", text, (int)rc, err.msg);
+	if (cur_n != n)
+		fail_msg("\"%s\": %zu targets, want %zu", text, cur_n, n);
+	assert_non_null(cur_ts);
+	for (size_t i = 0; i < n; i++) {
+		assert_non_null(cur_ts[i].text);
+		/* every target of one string keeps its text (passwords masked) */
+		assert_string_equal(cur_ts[i].text, cur_ts[0].text);
+		if (!strstr(text, "password") && !strstr(text, ":secret@") &&
+		    !strstr(text, ":s3cret@"))
+			assert_string_equal(cur_ts[i].text, text);
+	}
+}
+
+static void expand_ok(const char *text, size_t n)
+{
+	expand_ok_env(text, &no_env, n);
+}
+
+static void want_str(const char *what, size_t i, const char *got, const char *want)
+{
+	if (!want && got)
+		fail_msg("target %zu: %s \"%s\", want none", i, what, got);
+	if (want && !got)
+		fail_msg("target %zu: %s missing, want \"%s\"", i, what, want);
+	if (want && strcmp(got, want) != 0)
+		fail_msg("target %zu: %s \"%s\", want \"%s\"", i, what, got, want);
+}
+
+/* Target i of the last expansion goes to host/hostaddr (NULL: absent) and port. */
+static void want_host(size_t i, const char *host, const char *hostaddr, uint16_t port)
+{
+	assert_true(i < cur_n);
+	want_str("host", i, cur_ts[i].host, host);
+	want_str("hostaddr", i, cur_ts[i].hostaddr, hostaddr);
+	if (cur_ts[i].port != port)
+		fail_msg("target %zu (%s): port %u, want %u", i, cur_ts[i].text,
+		         (unsigned)cur_ts[i].port, (unsigned)port);
+}
+
+/* Every target of the last expansion describes this client. */
+static void want_client(enum pcp_libpq_sslmode mode, const char *rootcert)
+{
+	for (size_t i = 0; i < cur_n; i++) {
+		bool verifying = mode == PCP_LIBPQ_VERIFY_CA || mode == PCP_LIBPQ_VERIFY_FULL;
+
+		assert_true(cur_ts[i].is_conninfo);
+		if (cur_ts[i].client_sslmode != mode)
+			fail_msg("%s: client sslmode %d, want %d", cur_ts[i].text,
+			         (int)cur_ts[i].client_sslmode, (int)mode);
+		want_str("sslrootcert", i, cur_ts[i].sslrootcert, rootcert);
+		/* the verdict columns follow only a verifying mode */
+		assert_int_equal(cur_ts[i].has_sslmode, verifying);
+		assert_int_equal(cur_ts[i].sslmode, mode == PCP_LIBPQ_VERIFY_CA
+		                                            ? PCP_SSLMODE_VERIFY_CA
+		                                            : PCP_SSLMODE_VERIFY_FULL);
+	}
+}
+
+/* Expands text, asserts PCP_ERR_TARGET, one target keeping the text, and the message
+ * (exact, or containing want). */
+static void expand_bad_env(const char *text, const struct pcp_target_env *env, const char *want,
+                           bool exact)
+{
+	struct pcp_error err = {0};
+	enum pcp_errc rc;
+
+	expand_free();
+	rc = pcp_target_expand(text, env, &cur_ts, &cur_n, &err);
+	if (rc != PCP_ERR_TARGET)
+		fail_msg("\"%s\": rc %d, want PCP_ERR_TARGET (msg \"%s\", %zu targets)", text,
+		         (int)rc, err.msg, cur_n);
+	assert_int_equal(err.code, PCP_ERR_TARGET);
+	assert_int_equal(cur_n, 1);
+	assert_non_null(cur_ts);
+	assert_string_equal(cur_ts[0].text, text);
+	assert_null(strchr(err.msg, '\n'));
+	if (exact ? strcmp(err.msg, want) != 0 : strstr(err.msg, want) == NULL)
+		fail_msg("\"%s\": message \"%s\", want %s\"%s\"", text, err.msg,
+		         exact ? "" : "one containing ", want);
+}
+
+static void expand_bad(const char *text, const char *want)
+{
+	expand_bad_env(text, &no_env, want, true);
+}
+
+static void expand_bad_has(const char *text, const char *want)
+{
+	expand_bad_env(text, &no_env, want, false);
+}
+
+static void test_expand_plain_forms(void **state)
+{
+	(void)state;
+	expand_ok("db.example.com", 1);
+	want_host(0, "db.example.com", NULL, 5432);
+	assert_false(cur_ts[0].is_conninfo);
+	assert_null(cur_ts[0].sslrootcert);
+	expand_ok("[::1]:6432", 1);
+	want_host(0, "::1", NULL, 6432);
+	assert_false(cur_ts[0].is_conninfo);
+	/* the same rules and words as pcp_target_parse */
+	expand_bad("db:0", "invalid port number: \"0\"");
+	expand_bad("", "empty target");
+	assert_false(cur_ts[0].is_conninfo);
+	/* a NULL env is allowed */
+	expand_ok_env("db", NULL, 1);
+	expand_ok_env("host=db", NULL, 1);
+}
+
+/* Passwords never reach records, logs or metrics: the target text is masked. */
+static void test_expand_masks_passwords(void **state)
+{
+	(void)state;
+	expand_ok("postgresql://app:s3cret@db/x?password=two&sslmode=require", 1);
+	assert_string_equal(cur_ts[0].text,
+	                    "postgresql://app:***@db/x?password=***&sslmode=require");
+	expand_ok("host=db password='a b\\' c' port=1", 1);
+	assert_string_equal(cur_ts[0].text, "host=db password=*** port=1");
+	expand_ok("host=db password = x port=1", 1);
+	assert_string_equal(cur_ts[0].text, "host=db password =*** port=1");
+	expand_ok("postgresql://app@db/x", 1);
+	assert_string_equal(cur_ts[0].text, "postgresql://app@db/x");
+	{
+		struct pcp_error err = {0};
+
+		expand_free();
+		assert_int_equal(pcp_target_expand("host=db password=x port=0", &no_env, &cur_ts,
+		                                   &cur_n, &err),
+		                 PCP_ERR_TARGET);
+		assert_int_equal(cur_n, 1);
+		assert_string_equal(cur_ts[0].text, "host=db password=*** port=0");
+	}
+}
+
+/* libpq: host=a,b port=5432,6432 tries a:5432 then b:6432; one port serves every host. */
+static void test_expand_host_list_keyword(void **state)
+{
+	(void)state;
+	expand_ok("host=a,b port=5432,6432", 2);
+	want_host(0, "a", NULL, 5432);
+	want_host(1, "b", NULL, 6432);
+	want_client(PCP_LIBPQ_PREFER, NULL);
+	expand_ok("host=a,b,c port=6000", 3);
+	want_host(0, "a", NULL, 6000);
+	want_host(1, "b", NULL, 6000);
+	want_host(2, "c", NULL, 6000);
+	expand_ok("host=a,b", 2);
+	want_host(0, "a", NULL, 5432);
+	want_host(1, "b", NULL, 5432);
+	/* an empty port element is the default port */
+	expand_ok("host=a,b,c port=6001,,6003", 3);
+	want_host(0, "a", NULL, 6001);
+	want_host(1, "b", NULL, 5432);
+	want_host(2, "c", NULL, 6003);
+	expand_ok("host=a,b port=,", 2);
+	want_host(0, "a", NULL, 5432);
+	want_host(1, "b", NULL, 5432);
+	/* an empty port string is no port at all */
+	expand_ok("host=a,b port=''", 2);
+	want_host(1, "b", NULL, 5432);
+	/* a single host is a list of one */
+	expand_ok("host=db.example.com port=5433", 1);
+	want_host(0, "db.example.com", NULL, 5433);
+	want_client(PCP_LIBPQ_PREFER, NULL);
+}
+
+static void test_expand_host_list_counts(void **state)
+{
+	(void)state;
+	expand_bad("host=a,b port=1,2,3", "could not match 3 port numbers to 2 hosts");
+	expand_bad("host=a port=1,2", "could not match 2 port numbers to 1 hosts");
+	expand_bad("host=a,b,c port=1,2", "could not match 2 port numbers to 3 hosts");
+	expand_bad("host=a port=,", "could not match 2 port numbers to 1 hosts");
+	expand_bad("host=a,b hostaddr=10.0.0.1",
+	           "could not match 2 host names to 1 hostaddr values");
+	expand_bad("host=a hostaddr=10.0.0.1,10.0.0.2",
+	           "could not match 1 host names to 2 hostaddr values");
+	/* the port count is checked against the hostaddr count */
+	expand_bad("hostaddr=10.0.0.1,10.0.0.2 port=1,2,3",
+	           "could not match 3 port numbers to 2 hosts");
+	/* the host count is checked before the port count and sslmode */
+	expand_bad("host=a,b hostaddr=10.0.0.1 port=1,2,3 sslmode=bad",
+	           "could not match 2 host names to 1 hostaddr values");
+	expand_bad("host=a,b port=1,2,3 sslmode=bad", "could not match 3 port numbers to 2 hosts");
+}
+
+/* An empty host element without a hostaddr is libpq's default, the Unix-domain socket. */
+static void test_expand_host_list_empty_elements(void **state)
+{
+	(void)state;
+	expand_bad_has("host=a,,b", "Unix-domain socket in /var/run/postgresql");
+	expand_bad_has("host=a,", "Unix-domain socket");
+	expand_bad_has("hostaddr=10.0.0.1,,10.0.0.3", "Unix-domain socket");
+	expand_bad_has("host=a,/tmp", "host \"/tmp\" is a Unix-domain socket");
+	expand_bad_has("host=@abstract,b", "Unix-domain socket");
+	expand_bad("dbname=app", "no host or hostaddr given");
+	expand_bad("host='' hostaddr=''", "no host or hostaddr given");
+	/* with a hostaddr for that slot, the empty or path host does not matter */
+	expand_ok("host=a,,c hostaddr=10.0.0.1,10.0.0.2,10.0.0.3", 3);
+	want_host(0, "a", "10.0.0.1", 5432);
+	want_host(1, NULL, "10.0.0.2", 5432);
+	want_host(2, "c", "10.0.0.3", 5432);
+	expand_ok("host=/tmp,b hostaddr=10.0.0.1,", 2);
+	want_host(0, "/tmp", "10.0.0.1", 5432);
+	want_host(1, "b", NULL, 5432);
+}
+
+static void test_expand_hostaddr_lists(void **state)
+{
+	(void)state;
+	expand_ok("host=a,b hostaddr=10.0.0.1,10.0.0.2 port=5433,5434", 2);
+	want_host(0, "a", "10.0.0.1", 5433);
+	want_host(1, "b", "10.0.0.2", 5434);
+	expand_ok("hostaddr=10.0.0.1,::1 port=6432", 2);
+	want_host(0, NULL, "10.0.0.1", 6432);
+	want_host(1, NULL, "::1", 6432);
+	/* an empty hostaddr element: that host is looked up by name */
+	expand_ok("host=a,b hostaddr=10.0.0.1,", 2);
+	want_host(0, "a", "10.0.0.1", 5432);
+	want_host(1, "b", NULL, 5432);
+	/* the host string is ignored for the count when empty */
+	expand_ok("host='' hostaddr=10.0.0.1,10.0.0.2", 2);
+	want_host(0, NULL, "10.0.0.1", 5432);
+	/* libpq's numeric-only parse, per element */
+	expand_bad_has("hostaddr=10.0.0.1,db.example.com",
+	               "could not parse network address \"db.example.com\": ");
+	expand_ok("hostaddr=127.1,fe80::1%lo", 2);
+	want_host(0, NULL, "127.1", 5432);
+	want_host(1, NULL, "fe80::1%lo", 5432);
+}
+
+/* A port is read when libpq gets to its host: "invalid integer value" for what is not a
+ * number, "invalid port number" for one out of range. */
+static void test_expand_ports(void **state)
+{
+	(void)state;
+	expand_bad("host=a port=abc",
+	           "invalid integer value \"abc\" for connection option \"port\"");
+	expand_bad("host=a port=99999999999",
+	           "invalid integer value \"99999999999\" for connection option \"port\"");
+	expand_bad("host=a port=' '", "invalid integer value \" \" for connection option \"port\"");
+	expand_bad("host=a,b port=0,5432", "invalid port number: \"0\"");
+	expand_bad("host=a,b port=5432,65536", "invalid port number: \"65536\"");
+	expand_bad("host=a port=-5", "invalid port number: \"-5\"");
+	expand_ok("host=a port=' 6432 '", 1);
+	want_host(0, "a", NULL, 6432);
+	expand_ok("host=a port=65535", 1);
+	want_host(0, "a", NULL, 65535);
+}
+
+static void test_expand_uri_lists(void **state)
+{
+	(void)state;
+	expand_ok("postgresql://a:1,b:2/db", 2);
+	want_host(0, "a", NULL, 1);
+	want_host(1, "b", NULL, 2);
+	want_client(PCP_LIBPQ_PREFER, NULL);
+	/* a netloc without a port takes the default */
+	expand_ok("postgresql://a:6432,b/db", 2);
+	want_host(0, "a", NULL, 6432);
+	want_host(1, "b", NULL, 5432);
+	expand_ok("postgresql://a,b:6432/db", 2);
+	want_host(0, "a", NULL, 5432);
+	want_host(1, "b", NULL, 6432);
+	expand_ok("postgresql://[::1]:5433,[2001:db8::1]/db", 2);
+	want_host(0, "::1", NULL, 5433);
+	want_host(1, "2001:db8::1", NULL, 5432);
+	/* a port parameter replaces the netloc ports, and one port serves every host */
+	expand_ok("postgresql://a:1,b:2/db?port=7000", 2);
+	want_host(0, "a", NULL, 7000);
+	want_host(1, "b", NULL, 7000);
+	expand_ok("postgresql:///db?host=a,b&hostaddr=10.0.0.1,10.0.0.2&port=1,2", 2);
+	want_host(0, "a", "10.0.0.1", 1);
+	want_host(1, "b", "10.0.0.2", 2);
+	expand_ok("postgresql://alice:secret@a,b/db?sslmode=verify-full", 2);
+	assert_string_equal(cur_ts[1].text, "postgresql://alice:***@a,b/db?sslmode=verify-full");
+	want_client(PCP_LIBPQ_VERIFY_FULL, NULL);
+	expand_bad("postgresql://a:1,b:2,c:3/db?port=1,2",
+	           "could not match 2 port numbers to 3 hosts");
+	expand_bad_has("postgresql://a,[::1/db", "matching \"]\"");
+}
+
+/* PQconninfoParse's quoting and percent-decoding come first; the list is split after. */
+static void test_expand_quoting_and_percent(void **state)
+{
+	(void)state;
+	expand_ok("host = 'db one' port = '6432'", 1);
+	want_host(0, "db one", NULL, 6432);
+	expand_ok("host='a, b' hostaddr=10.0.0.1,10.0.0.2", 2);
+	want_host(0, "a", "10.0.0.1", 5432);
+	want_host(1, " b", "10.0.0.2", 5432);
+	/* a backslash does not protect a comma from the list split */
+	expand_ok("host=a\\,b", 2);
+	want_host(0, "a", NULL, 5432);
+	want_host(1, "b", NULL, 5432);
+	expand_ok("host='it\\'s' sslrootcert='/etc/ssl/my root.pem'", 1);
+	want_host(0, "it's", NULL, 5432);
+	want_client(PCP_LIBPQ_PREFER, "/etc/ssl/my root.pem");
+	expand_ok("postgresql://my%2Dhost.example.com:%36%34%33%32/db", 1);
+	want_host(0, "my-host.example.com", NULL, 6432);
+	expand_ok("postgresql://a%2Cb/db", 2);
+	want_host(0, "a", NULL, 5432);
+	want_host(1, "b", NULL, 5432);
+	expand_ok("postgresql://db/app?sslrootcert=%2Fetc%2Fssl%2Fazure%20root.pem", 1);
+	want_client(PCP_LIBPQ_PREFER, "/etc/ssl/azure root.pem");
+	expand_bad("postgresql://db%zz/app", "invalid percent-encoded token: \"db%zz\"");
+	expand_bad("postgresql://db/app?sslmode=%00", "forbidden value %00 in percent-encoded "
+	                                              "value: \"%00\"");
+	expand_bad("host='unterminated", "unterminated quoted string in connection info string");
+	expand_bad("host=db foo=bar", "invalid connection option \"foo\"");
+	expand_bad("postgresql://db/app?foo=bar", "invalid URI query parameter: \"foo\"");
+}
+
+static void test_expand_sslmode(void **state)
+{
+	static const struct {
+		const char *text;
+		enum pcp_libpq_sslmode mode;
+	} cases[] = {
+	        {"host=db", PCP_LIBPQ_PREFER},
+	        {"host=db sslmode=disable", PCP_LIBPQ_DISABLE},
+	        {"host=db sslmode=allow", PCP_LIBPQ_ALLOW},
+	        {"host=db sslmode=prefer", PCP_LIBPQ_PREFER},
+	        {"host=db sslmode=require", PCP_LIBPQ_REQUIRE},
+	        {"host=db sslmode=verify-ca", PCP_LIBPQ_VERIFY_CA},
+	        {"host=db sslmode=verify-full", PCP_LIBPQ_VERIFY_FULL},
+	        {"postgresql://db/app?sslmode=verify-ca", PCP_LIBPQ_VERIFY_CA},
+	        /* libpq's JDBC-style alias */
+	        {"postgresql://db/app?ssl=true", PCP_LIBPQ_REQUIRE},
+	        /* the last one written wins */
+	        {"host=db sslmode=verify-full sslmode=disable", PCP_LIBPQ_DISABLE},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		expand_ok(cases[i].text, 1);
+		want_client(cases[i].mode, NULL);
+	}
+	expand_ok("host=a,b sslmode=verify-ca", 2);
+	want_client(PCP_LIBPQ_VERIFY_CA, NULL);
+	/* libpq's words (Azure's docs once said verify-all) */
+	expand_bad("host=db sslmode=verify-all", "invalid sslmode value: \"verify-all\"");
+	expand_bad("postgresql://db.example.com/app?sslmode=verify-all",
+	           "invalid sslmode value: \"verify-all\"");
+	expand_bad("host=db sslmode=VERIFY-FULL", "invalid sslmode value: \"VERIFY-FULL\"");
+	/* given but empty is not absent: libpq rejects it */
+	expand_bad("host=db sslmode=''", "invalid sslmode value: \"\"");
+}
+
+/* The rest of what libpq checks before connecting, in its order. */
+static void test_expand_other_options(void **state)
+{
+	(void)state;
+	expand_bad("host=db channel_binding=x sslmode=verify-all",
+	           "invalid channel_binding value: \"x\"");
+	expand_bad("host=db channel_binding=''", "invalid channel_binding value: \"\"");
+	expand_ok("host=db channel_binding=require", 1);
+	expand_bad("host=db ssl_min_protocol_version=TLSv1.4",
+	           "invalid ssl_min_protocol_version value: \"TLSv1.4\"");
+	expand_bad("host=db ssl_max_protocol_version=SSLv3",
+	           "invalid ssl_max_protocol_version value: \"SSLv3\"");
+	/* versions compare without case; the minimum defaults to TLSv1.2 */
+	expand_ok("host=db ssl_min_protocol_version=tlsv1.3", 1);
+	expand_bad("host=db ssl_max_protocol_version=TLSv1.1",
+	           "invalid SSL protocol version range");
+	expand_bad("host=db ssl_min_protocol_version=TLSv1.3 ssl_max_protocol_version=TLSv1.2",
+	           "invalid SSL protocol version range");
+	expand_bad("host=db ssl_min_protocol_version=TLSv1.1 ssl_max_protocol_version=tlsv1",
+	           "invalid SSL protocol version range");
+	expand_ok("host=db ssl_min_protocol_version=TLSv1 ssl_max_protocol_version=tlsv1", 1);
+	expand_ok("host=db ssl_min_protocol_version='' ssl_max_protocol_version=TLSv1", 1);
+	expand_bad("host=db gssencmode=x", "invalid gssencmode value: \"x\"");
+	expand_bad("host=db gssencmode=x sslmode=x", "invalid sslmode value: \"x\"");
+	expand_bad("host=db target_session_attrs=master",
+	           "invalid target_session_attrs value: \"master\"");
+	expand_ok("host=a,b target_session_attrs=prefer-standby gssencmode=require", 2);
+}
+
+static void test_expand_sslrootcert(void **state)
+{
+	(void)state;
+	expand_ok("host=a,b sslmode=verify-full sslrootcert=/etc/ssl/azure.pem", 2);
+	want_client(PCP_LIBPQ_VERIFY_FULL, "/etc/ssl/azure.pem");
+	/* libpq 15: "system" is just a file name, and does not change the default sslmode */
+	expand_ok("host=db sslrootcert=system", 1);
+	want_client(PCP_LIBPQ_PREFER, "system");
+	/* empty: libpq's default file */
+	expand_ok("host=db sslrootcert=''", 1);
+	want_client(PCP_LIBPQ_PREFER, NULL);
+	expand_ok("host=db sslmode=require sslrootcert=relative/root.crt", 1);
+	want_client(PCP_LIBPQ_REQUIRE, "relative/root.crt");
+}
+
+/* Error targets keep the text and say they were connection strings. */
+static void test_expand_error_target(void **state)
+{
+	(void)state;
+	expand_bad("host=a,b port=1,2,3", "could not match 3 port numbers to 2 hosts");
+	assert_true(cur_ts[0].is_conninfo);
+	assert_null(cur_ts[0].host);
+	assert_null(cur_ts[0].hostaddr);
+	assert_null(cur_ts[0].sslrootcert);
+	assert_int_equal(cur_ts[0].client_sslmode, PCP_LIBPQ_PREFER);
+	assert_false(cur_ts[0].has_sslmode);
+}
+
+/* The probing machine's PG* variables describe no audited client. */
+static void test_expand_ignores_environment(void **state)
+{
+	static const char *const vars[][2] = {
+	        {"PGHOST", "env.example.com"},
+	        {"PGHOSTADDR", "10.9.9.9"},
+	        {"PGPORT", "7777"},
+	        {"PGSSLMODE", "verify-full"},
+	        {"PGREQUIRESSL", "1"},
+	        {"PGSSLROOTCERT", "/env/root.crt"},
+	        {"PGSERVICE", "envsvc"},
+	        {"PGSSLMINPROTOCOLVERSION", "TLSv1.3"},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++)
+		assert_int_equal(setenv(vars[i][0], vars[i][1], 1), 0);
+	expand_ok("host=db", 1);
+	want_host(0, "db", NULL, 5432);
+	want_client(PCP_LIBPQ_PREFER, NULL);
+	expand_ok("host=db ssl_max_protocol_version=TLSv1.2", 1);
+	expand_bad("dbname=app", "no host or hostaddr given");
+	for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++)
+		unsetenv(vars[i][0]);
+}
+
+static void test_expand_host_count_bound(void **state)
+{
+	size_t len = 6 + 2 * 256; /* "host=a", ",a" x 256 */
+	char *text = scratch_alloc(len + 1);
+
+	(void)state;
+	memcpy(text, "host=a", 6);
+	for (size_t i = 0; i < 256; i++)
+		memcpy(text + 6 + 2 * i, ",a", 2);
+	text[len - 2] = '\0'; /* 256 hosts */
+	expand_ok(text, 256);
+	want_host(255, "a", NULL, 5432);
+	text[len - 2] = ',';
+	text[len] = '\0'; /* 257 */
+	expand_bad_has(text, "257 hosts in one connection string");
+}
+
+/* ---- service files ---- */
+
+static char svc_user[512], svc_sysdir[512];
+
+/* A user file (PGSERVICEFILE) and a system file (PGSYSCONFDIR/pg_service.conf). */
+static void write_service_files(void)
+{
+	static const char user[] = "# user services\n"
+	                           "[app]\n"
+	                           "host=a.example.com,b.example.com\n"
+	                           "hostaddr=10.0.0.1,10.0.0.2\n"
+	                           "port=5433,5434\n"
+	                           "sslmode=verify-ca\n"
+	                           "sslrootcert=/etc/ssl/app-root.pem\n"
+	                           "\n"
+	                           "  [dup]  \n"
+	                           "  host=first.example.com  \n"
+	                           "host=second.example.com\n"
+	                           "port=6001\n"
+	                           "port=6002\n"
+	                           "[one]\n"
+	                           "host=one.example.com\n"
+	                           "[syntax]\n"
+	                           "host = spaced.example.com\n"
+	                           "[noeq]\n"
+	                           "host\n"
+	                           "[unknown]\n"
+	                           "foo=bar\n"
+	                           "[nested]\n"
+	                           "service=app\n"
+	                           "[ldap]\n"
+	                           "ldap://ldap.example.com/dc=example?connstr?sub?(cn=db)\n"
+	                           "[verifyall]\n"
+	                           "host=db.example.com\n"
+	                           "sslmode=verify-all\n"
+	                           "[bracket] and text\n"
+	                           "host=bracket.example.com\n"
+	                           "[spaces]\n"
+	                           "port= 6543\n"
+	                           "host=spaces.example.com\n"
+	                           "[empty]\n";
+	static const char sys[] = "[app]\n"
+	                          "host=sys-app.example.com\n"
+	                          "[sysonly]\n"
+	                          "host=sys.example.com\n"
+	                          "port=6432\n"
+	                          "sslmode=require\n";
+	char path[600];
+
+	snprintf(svc_user, sizeof svc_user, "%s", WRITE_LIT("user_service.conf", user));
+	snprintf(svc_sysdir, sizeof svc_sysdir, "%s/sys", tmpdir);
+	if (mkdir(svc_sysdir, 0700) != 0 && errno != EEXIST)
+		fail_msg("mkdir %s: %s", svc_sysdir, strerror(errno));
+	WRITE_LIT("sys/pg_service.conf", sys);
+	snprintf(path, sizeof path, "%s/pg_service.conf", svc_sysdir);
+	assert_int_equal(access(path, R_OK), 0);
+}
+
+static void test_service_lookup(void **state)
+{
+	struct pcp_target_env env;
+
+	(void)state;
+	write_service_files();
+	env = (struct pcp_target_env){svc_user, svc_sysdir, NULL};
+	/* the service gives hosts, hostaddrs, ports, sslmode and the root file */
+	expand_ok_env("service=app", &env, 2);
+	want_host(0, "a.example.com", "10.0.0.1", 5433);
+	want_host(1, "b.example.com", "10.0.0.2", 5434);
+	want_client(PCP_LIBPQ_VERIFY_CA, "/etc/ssl/app-root.pem");
+	/* PGSERVICEFILE wins over the system file for the same name */
+	expand_ok_env("service=app dbname=x", &env, 2);
+	want_host(0, "a.example.com", "10.0.0.1", 5433);
+	/* a name only the system file has */
+	expand_ok_env("service=sysonly", &env, 1);
+	want_host(0, "sys.example.com", NULL, 6432);
+	want_client(PCP_LIBPQ_REQUIRE, NULL);
+	/* URIs name services too */
+	expand_ok_env("postgresql:///db?service=app", &env, 2);
+	want_host(1, "b.example.com", "10.0.0.2", 5434);
+	/* libpq matches the group name, then ignores what follows ']' */
+	expand_ok_env("service=bracket", &env, 1);
+	want_host(0, "bracket.example.com", NULL, 5432);
+	/* values are not trimmed, but libpq's port reader skips leading blanks */
+	expand_ok_env("service=spaces", &env, 1);
+	want_host(0, "spaces.example.com", NULL, 6543);
+	/* the first value of a keyword in the group wins; leading/trailing blanks of a line go */
+	expand_ok_env("service=dup", &env, 1);
+	want_host(0, "first.example.com", NULL, 6001);
+	/* the group ends at the next '[': [one] does not get [syntax]'s bad line */
+	expand_ok_env("service=one", &env, 1);
+	want_host(0, "one.example.com", NULL, 5432);
+}
+
+/* Values in the string win over the service file; "" counts as given. */
+static void test_service_string_wins(void **state)
+{
+	struct pcp_target_env env;
+
+	(void)state;
+	write_service_files();
+	env = (struct pcp_target_env){svc_user, svc_sysdir, NULL};
+	expand_ok_env("service=app port=7000 sslmode=require", &env, 2);
+	want_host(0, "a.example.com", "10.0.0.1", 7000);
+	want_host(1, "b.example.com", "10.0.0.2", 7000);
+	want_client(PCP_LIBPQ_REQUIRE, "/etc/ssl/app-root.pem");
+	expand_ok_env("host=x.example.com,y.example.com service=app sslrootcert=/mine.pem", &env,
+	              2);
+	want_host(0, "x.example.com", "10.0.0.1", 5433);
+	want_host(1, "y.example.com", "10.0.0.2", 5434);
+	want_client(PCP_LIBPQ_VERIFY_CA, "/mine.pem");
+	expand_ok_env("service=app host=''", &env, 2);
+	want_host(0, NULL, "10.0.0.1", 5433);
+	expand_ok_env("service=app sslrootcert=''", &env, 2);
+	want_client(PCP_LIBPQ_VERIFY_CA, NULL);
+	expand_ok_env("postgresql://z.example.com:1/db?service=sysonly", &env, 1);
+	want_host(0, "z.example.com", NULL, 1);
+	want_client(PCP_LIBPQ_REQUIRE, NULL);
+	/* a service's list must still match the string's */
+	expand_bad_env("service=app port=1,2,3", &env, "could not match 3 port numbers to 2 hosts",
+	               true);
+	expand_bad_env("service=verifyall", &env, "invalid sslmode value: \"verify-all\"", true);
+	expand_ok_env("service=verifyall sslmode=verify-full", &env, 1);
+	want_client(PCP_LIBPQ_VERIFY_FULL, NULL);
+}
+
+static void test_service_errors(void **state)
+{
+	struct pcp_target_env env;
+	char want[800];
+
+	(void)state;
+	write_service_files();
+	env = (struct pcp_target_env){svc_user, svc_sysdir, NULL};
+	expand_bad_env("service=nope", &env, "definition of service \"nope\" not found", true);
+	expand_bad_env("service=", &env, "definition of service \"\" not found", true);
+	/* a group with no settings is found, and names no host */
+	expand_bad_env("service=empty", &env, "no host or hostaddr given", true);
+	snprintf(want, sizeof want, "syntax error in service file \"%s\", line 17", svc_user);
+	expand_bad_env("service=syntax", &env, want, true);
+	snprintf(want, sizeof want, "syntax error in service file \"%s\", line 19", svc_user);
+	expand_bad_env("service=noeq", &env, want, true);
+	snprintf(want, sizeof want, "syntax error in service file \"%s\", line 21", svc_user);
+	expand_bad_env("service=unknown", &env, want, true);
+	snprintf(want, sizeof want,
+	         "nested service specifications not supported in service file \"%s\", line 23",
+	         svc_user);
+	expand_bad_env("service=nested", &env, want, true);
+	expand_bad_env("service=ldap", &env, "LDAP service lookups are not supported", false);
+	/* a PGSERVICEFILE that does not exist is an error, not a fall-through */
+	snprintf(want, sizeof want, "%s/missing.conf", tmpdir);
+	env.servicefile = want;
+	expand_bad_env("service=sysonly", &env, "not found", false);
+	expand_bad_env("service=sysonly", &env, "service file \"", false);
+	env.servicefile = "";
+	expand_bad_env("service=sysonly", &env, "service file \"\" not found", true);
+}
+
+/* Without PGSERVICEFILE, ~/.pg_service.conf is read when it exists. */
+static void test_service_home_file(void **state)
+{
+	struct pcp_target_env env;
+	char home[512];
+
+	(void)state;
+	write_service_files();
+	snprintf(home, sizeof home, "%s/home", tmpdir);
+	assert_true(mkdir(home, 0700) == 0 || errno == EEXIST);
+	env = (struct pcp_target_env){NULL, svc_sysdir, home};
+	/* no file in home: the system file alone */
+	expand_ok_env("service=app", &env, 1);
+	want_host(0, "sys-app.example.com", NULL, 5432);
+	WRITE_LIT("home/.pg_service.conf", "[app]\nhost=home.example.com\n");
+	expand_ok_env("service=app", &env, 1);
+	want_host(0, "home.example.com", NULL, 5432);
+	/* not in the home file: the system file */
+	expand_ok_env("service=sysonly", &env, 1);
+	want_host(0, "sys.example.com", NULL, 6432);
+	/* PGSERVICEFILE replaces the home file */
+	env.servicefile = svc_user;
+	expand_ok_env("service=app", &env, 2);
+	want_host(0, "a.example.com", "10.0.0.1", 5433);
+	/* no home, no PGSERVICEFILE, no system file */
+	env = (struct pcp_target_env){NULL, "/nonexistent/pcp-sysconfdir", NULL};
+	expand_bad_env("service=app", &env, "definition of service \"app\" not found", true);
+}
+
+/* libpq's buffer is 1024 bytes: a line of 1023 bytes or more, newline included, is too
+ * long, even outside the wanted group; lines after the wanted group are not read. */
+static void test_service_line_length(void **state)
+{
+	struct pcp_target_env env = {NULL, "/nonexistent/pcp-sysconfdir", NULL};
+	static char xs[1200];
+	char data[1400], path[600], want[800];
+	int n;
+
+	(void)state;
+	memset(xs, 'x', sizeof xs);
+	snprintf(path, sizeof path, "%s/long.conf", tmpdir);
+	env.servicefile = path;
+	for (int content = 1021; content <= 1023; content++) {
+		for (int newline = 0; newline <= 1; newline++) {
+			n = snprintf(data, sizeof data, "[s]\nhost=db\n#%.*s%s", content - 1, xs,
+			             newline ? "\n" : "");
+			assert_true(n > 0 && (size_t)n < sizeof data);
+			write_file("long.conf", data, (size_t)n);
+			if (content + newline >= 1023) {
+				snprintf(want, sizeof want,
+				         "line 3 too long in service file \"%s\"", path);
+				expand_bad_env("service=s", &env, want, true);
+			} else {
+				expand_ok_env("service=s", &env, 1);
+			}
+		}
+	}
+	/* a long line before the group: an error; after it: never read */
+	n = snprintf(data, sizeof data, "#%.*s\n[s]\nhost=db\n", 1100, xs);
+	write_file("long.conf", data, (size_t)n);
+	snprintf(want, sizeof want, "line 1 too long in service file \"%s\"", path);
+	expand_bad_env("service=s", &env, want, true);
+	n = snprintf(data, sizeof data, "[s]\nhost=db\n[t]\n#%.*s\n", 1100, xs);
+	write_file("long.conf", data, (size_t)n);
+	expand_ok_env("service=s", &env, 1);
+	want_host(0, "db", NULL, 5432);
+	/* a NUL byte ends a line, as with libpq's fgets */
+	write_file("long.conf", "[s]\nhost=db\0junk\n", 17);
+	expand_ok_env("service=s", &env, 1);
+	want_host(0, "db", NULL, 5432);
+}
+
+/* Files that never end or never answer do not hang or grow the probe. */
+static void test_service_special_files(void **state)
+{
+	struct pcp_target_env env = {"/dev/zero", "/nonexistent/pcp-sysconfdir", NULL};
+	char fifo[600];
+
+	(void)state;
+	expand_bad_env("service=s", &env, "service file \"/dev/zero\" is larger than", false);
+	/* /dev/null and a directory read as empty files, as in libpq */
+	env.servicefile = "/dev/null";
+	expand_bad_env("service=s", &env, "definition of service \"s\" not found", true);
+	env.servicefile = tmpdir;
+	expand_bad_env("service=s", &env, "definition of service \"s\" not found", true);
+	snprintf(fifo, sizeof fifo, "%s/fifo", tmpdir);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	env.servicefile = fifo;
+	expand_bad_env("service=s", &env, "definition of service \"s\" not found", true);
+}
+
 int main(void)
 {
 	const struct CMUnitTest parse[] = {
 	        cmocka_unit_test_teardown(test_host_forms, teardown),
+	        cmocka_unit_test_teardown(test_expand_masks_passwords, teardown),
 	        cmocka_unit_test_teardown(test_host_forms_defaults, teardown),
 	        cmocka_unit_test_teardown(test_port_errors, teardown),
 	        cmocka_unit_test_teardown(test_host_errors, teardown),
@@ -782,8 +1516,32 @@ int main(void)
 	        cmocka_unit_test_teardown(test_reader_unreadable_file, teardown),
 	        cmocka_unit_test_teardown(test_reader_lines_parse, teardown),
 	};
+	const struct CMUnitTest expand[] = {
+	        cmocka_unit_test_teardown(test_expand_plain_forms, teardown),
+	        cmocka_unit_test_teardown(test_expand_host_list_keyword, teardown),
+	        cmocka_unit_test_teardown(test_expand_host_list_counts, teardown),
+	        cmocka_unit_test_teardown(test_expand_host_list_empty_elements, teardown),
+	        cmocka_unit_test_teardown(test_expand_hostaddr_lists, teardown),
+	        cmocka_unit_test_teardown(test_expand_ports, teardown),
+	        cmocka_unit_test_teardown(test_expand_uri_lists, teardown),
+	        cmocka_unit_test_teardown(test_expand_quoting_and_percent, teardown),
+	        cmocka_unit_test_teardown(test_expand_sslmode, teardown),
+	        cmocka_unit_test_teardown(test_expand_other_options, teardown),
+	        cmocka_unit_test_teardown(test_expand_sslrootcert, teardown),
+	        cmocka_unit_test_teardown(test_expand_error_target, teardown),
+	        cmocka_unit_test_teardown(test_expand_ignores_environment, teardown),
+	        cmocka_unit_test_teardown(test_expand_host_count_bound, teardown),
+	        cmocka_unit_test_teardown(test_service_lookup, teardown),
+	        cmocka_unit_test_teardown(test_service_string_wins, teardown),
+	        cmocka_unit_test_teardown(test_service_errors, teardown),
+	        cmocka_unit_test_teardown(test_service_home_file, teardown),
+	        cmocka_unit_test_teardown(test_service_line_length, teardown),
+	        cmocka_unit_test_teardown(test_service_special_files, teardown),
+	};
 	int failed = cmocka_run_group_tests_name("targets_parse", parse, NULL, NULL);
 
+	failed += cmocka_run_group_tests_name("targets_expand", expand, setup_tmpdir,
+	                                      teardown_tmpdir);
 	failed += cmocka_run_group_tests_name("targets_reader", reader, setup_tmpdir,
 	                                      teardown_tmpdir);
 	return failed ? 1 : 0;

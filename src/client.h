@@ -1,0 +1,56 @@
+/* The client audit: what libpq does with exactly the connection string a target was given
+ * as (its sslmode, its root file), against what the server serves. Decisions are pure;
+ * loading the root file is done once per path by the caller through truststore. */
+#ifndef PCP_CLIENT_H
+#define PCP_CLIENT_H
+
+#include <stdbool.h>
+
+#include "error.h"
+#include "result.h"
+#include "targets.h"
+#include "truststore.h"
+
+/* The root file libpq would load for t: sslrootcert as written (relative paths as libpq
+ * resolves them), or HOME/.postgresql/root.crt when the string names none, HOME being
+ * client_home when given, else the home directory libpq would use. Returns a malloc'd
+ * path, or NULL when no file would be loaded (the default file does not exist). */
+char *pcp_client_rootcert_path(const struct pcp_target *t, const char *client_home);
+
+/* HOME/.postgresql/root.crt (HOME as above) whether or not it exists: the path libpq names
+ * when it is missing. Returns a malloc'd path, or NULL when there is no home directory. */
+char *pcp_client_default_rootcert(const char *client_home);
+
+/* Loads a root file as libpq's initialize_SSL does: stat() decides whether there is one
+ * (NULL, error ""), and what is there must load as a certificate file (a directory or a
+ * file without certificates does not: NULL, error = OpenSSL's reason). */
+struct pcp_store *pcp_client_load_rootcert(const char *path, char *error, size_t errlen);
+
+/* True when libpq verifies the chain for this mode: verify-ca, verify-full, or any mode
+ * that sends SSLRequest with a root file present. */
+bool pcp_client_verifies(enum pcp_libpq_sslmode mode, bool rootcert_exists);
+
+/* The inputs of one decision. */
+struct pcp_client_case {
+	enum pcp_libpq_sslmode mode;
+	const char *rootcert;            /* path libpq opens (the default path when that file is
+	                                  * missing), NULL when there is no home directory */
+	bool rootcert_exists;            /* loaded and holds certificates */
+	const char *rootcert_error;      /* the file exists but does not load: OpenSSL's reason
+	                                  * (libpq: could not read root certificate file); NULL
+	                                  * when it loaded or does not exist */
+	enum pcp_status status;          /* what the probe saw */
+	const char *status_error;        /* the probe's error text */
+	const struct pcp_verdict *chain; /* the chain under the root file (verify-ca rules for
+	                                  * ca/require/prefer/allow, verify-full rules for
+	                                  * verify-full); NULL when not verified */
+};
+
+/* libpq's outcome for one case (connects, encrypted, error in libpq's words). */
+void pcp_client_decide(const struct pcp_client_case *c, struct pcp_client_verdict *out);
+
+/* The anchors in a loaded root file, marking the two roots of the Azure change by
+ * fingerprint. Returns 0, or -1 on allocation failure. */
+int pcp_client_roots(const struct pcp_store *store, struct pcp_client_root **out, size_t *n);
+
+#endif
