@@ -99,10 +99,58 @@ static enum pcp_errc set_sslmode(struct pcp_settings *s, const char *v, struct p
 
 static enum pcp_errc set_at(struct pcp_settings *s, const char *v, struct pcp_error *err)
 {
-	if (pcp_cli_parse_time(v, &s->at, err))
+	time_t t;
+
+	if (pcp_cli_parse_time(v, &t, err))
 		return PCP_ERR_USAGE;
+	if (s->n_ats == PCP_MAX_INSTANTS)
+		return pcp_error_set(err, PCP_ERR_USAGE, "--at %s: at most %d instants", v,
+				     PCP_MAX_INSTANTS);
+	s->ats[s->n_ats++] = t;
+	s->at = s->ats[0];
 	s->at_given = true;
 	return PCP_OK;
+}
+
+static enum pcp_errc set_forbid_class(struct pcp_settings *s, const char *v, struct pcp_error *err)
+{
+	static const char *const classes[] = {"old-only", "new-only", "both", "neither",
+					      "unreachable"};
+
+	for (size_t i = 0; i < sizeof classes / sizeof classes[0]; i++)
+		if (strcmp(v, classes[i]) == 0)
+			return add_string(&s->forbid, &s->n_forbid, v, err);
+	return pcp_error_set(err, PCP_ERR_USAGE,
+			     "--forbid-class %s: expected old-only, new-only, both, neither or "
+			     "unreachable",
+			     v);
+}
+
+static enum pcp_errc set_warn_days(struct pcp_settings *s, const char *v, struct pcp_error *err)
+{
+	char *end;
+	double d;
+
+	errno = 0;
+	d = strtod(v, &end);
+	if (errno || end == v || *end || !isfinite(d) || d < 0 || d > 36500)
+		return pcp_error_set(err, PCP_ERR_USAGE, "warn-days \"%s\": expected 0 to 36500", v);
+	s->warn_days = d;
+	return PCP_OK;
+}
+
+static enum pcp_errc set_old_store(struct pcp_settings *s, const char *v, struct pcp_error *err)
+{
+	free(s->old_store);
+	s->old_store = strdup(v);
+	return s->old_store ? PCP_OK : pcp_error_set(err, PCP_ERR_SYSTEM, "out of memory");
+}
+
+static enum pcp_errc set_new_store(struct pcp_settings *s, const char *v, struct pcp_error *err)
+{
+	free(s->new_store);
+	s->new_store = strdup(v);
+	return s->new_store ? PCP_OK : pcp_error_set(err, PCP_ERR_SYSTEM, "out of memory");
 }
 
 static enum pcp_errc set_format(struct pcp_settings *s, const char *v, struct pcp_error *err)
@@ -262,7 +310,8 @@ static const struct option_def options[] = {
         {"sslmode", 0, "MODE", "sslmode", set_sslmode,
          "verify-ca or verify-full (default verify-full): the libpq mode judged"},
         {"at", 0, "TIME", NULL, set_at,
-         "verify as of TIME: 2021-02-15T00:00:00Z, 2021-02-15, or @UNIXSECONDS (default now)"},
+         "verify as of TIME: 2021-02-15T00:00:00Z, 2021-02-15, or @UNIXSECONDS (default now;"
+         " repeatable: every verdict at every instant)"},
         {"format", 0, "FORMAT", "format", set_format,
          "text (default) or json (one object per line)"},
         {"timeout", 't', "SECONDS", "timeout", set_timeout,
@@ -288,6 +337,14 @@ static const struct option_def options[] = {
          "home of audited clients: DIR/.postgresql/root.crt is their default root file"},
         {"future-chain", 0, "FILE", "future_chain", set_future_chain,
          "PEM chain servers will serve after the switch: verified per store and client"},
+        {"forbid-class", 0, "CLASS", "forbid_class", set_forbid_class,
+         "exit 1 while any address is of CLASS (old-only, new-only, both, neither, unreachable)"},
+        {"warn-days", 0, "N", "warn_days", set_warn_days,
+         "mark verdicts whose path stops verifying within N days of the instant"},
+        {"old-store", 0, "STORE", "old_store", set_old_store,
+         "the store of the old root, for classes (default: baltimore)"},
+        {"new-store", 0, "STORE", "new_store", set_new_store,
+         "the store of the new root, for classes (default: digicert-g2)"},
         {"help", 'h', NULL, NULL, set_help, "show this help"},
         {"version", 'V', NULL, NULL, set_version, "show the version"},
 };
@@ -356,6 +413,58 @@ struct parsed_opt {
 	const struct option_def *def;
 	const char *value;
 };
+
+static bool store_known(const struct pcp_settings *s, const char *name)
+{
+	for (size_t j = 0; j < s->n_stores; j++)
+		if (strcmp(s->stores[j].name, name) == 0)
+			return true;
+	return false;
+}
+
+enum pcp_errc pcp_require_parse(const char *v, char *name, size_t namelen, time_t *at,
+				bool *has_at, struct pcp_error *err)
+{
+	const char *sep = strchr(v, '@');
+	size_t len = sep ? (size_t)(sep - v) : strlen(v);
+
+	*has_at = false;
+	if (len >= namelen)
+		return pcp_error_set(err, PCP_ERR_USAGE, "--require %s: store name too long", v);
+	memcpy(name, v, len);
+	name[len] = '\0';
+	if (sep) {
+		if (pcp_cli_parse_time(sep + 1, at, err))
+			return PCP_ERR_USAGE;
+		*has_at = true;
+	}
+	return PCP_OK;
+}
+
+size_t pcp_settings_instants(const struct pcp_settings *s, time_t now, time_t *out)
+{
+	size_t n = 0;
+
+	if (s->n_ats)
+		for (; n < s->n_ats; n++)
+			out[n] = s->ats[n];
+	else
+		out[n++] = now;
+	for (size_t i = 0; i < s->n_require && n < PCP_MAX_INSTANTS; i++) {
+		char name[128];
+		time_t at;
+		bool has_at, seen = false;
+
+		if (pcp_require_parse(s->require[i], name, sizeof name, &at, &has_at, NULL) ||
+		    !has_at)
+			continue;
+		for (size_t k = 0; k < n; k++)
+			seen = seen || out[k] == at;
+		if (!seen)
+			out[n++] = at;
+	}
+	return n;
+}
 
 enum pcp_errc pcp_cli_parse(int argc, char **argv, struct pcp_settings *s, struct pcp_error *err)
 {
@@ -465,14 +574,22 @@ enum pcp_errc pcp_cli_parse(int argc, char **argv, struct pcp_settings *s, struc
 			                   s->save_chains);
 	}
 	for (size_t i = 0; !rc && i < s->n_require; i++) {
-		bool known = false;
+		char name[128];
+		time_t at;
+		bool has_at;
 
-		for (size_t j = 0; j < s->n_stores; j++)
-			known = known || strcmp(s->stores[j].name, s->require[i]) == 0;
-		if (!known)
-			rc = pcp_error_set(err, PCP_ERR_USAGE,
-			                   "--require %s: no store of that name", s->require[i]);
+		if ((rc = pcp_require_parse(s->require[i], name, sizeof name, &at, &has_at, err)))
+			break;
+		if (!store_known(s, name))
+			rc = pcp_error_set(err, PCP_ERR_USAGE, "--require %s: no store of that name",
+					   s->require[i]);
 	}
+	if (!rc && s->old_store && !store_known(s, s->old_store))
+		rc = pcp_error_set(err, PCP_ERR_USAGE, "--old-store %s: no store of that name",
+				   s->old_store);
+	if (!rc && s->new_store && !store_known(s, s->new_store))
+		rc = pcp_error_set(err, PCP_ERR_USAGE, "--new-store %s: no store of that name",
+				   s->new_store);
 out:
 	free(seen);
 	return rc;

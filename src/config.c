@@ -20,6 +20,7 @@ void pcp_settings_init(struct pcp_settings *s)
 	s->concurrency = PCP_DEFAULT_CONCURRENCY;
 	s->format = PCP_FORMAT_TEXT;
 	s->color = PCP_COLOR_AUTO;
+	s->warn_days = -1;
 }
 
 void pcp_settings_clear_stores(struct pcp_settings *s)
@@ -49,6 +50,11 @@ void pcp_settings_cleanup(struct pcp_settings *s)
 	free(s->dns_server);
 	free(s->client_home);
 	free(s->future_chain);
+	for (size_t i = 0; i < s->n_forbid; i++)
+		free(s->forbid[i]);
+	free(s->forbid);
+	free(s->old_store);
+	free(s->new_store);
 	free(s->config_path);
 	memset(s, 0, sizeof *s);
 }

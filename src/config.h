@@ -14,6 +14,8 @@
 
 enum pcp_color { PCP_COLOR_AUTO, PCP_COLOR_ALWAYS, PCP_COLOR_NEVER };
 
+#define PCP_MAX_INSTANTS 16 /* --at and --require STORE@TIME instants */
+
 struct pcp_settings {
 	/* targets */
 	const char **targets; /* borrowed from argv */
@@ -26,8 +28,15 @@ struct pcp_settings {
 	bool stores_from_cli;
 	/* verification */
 	enum pcp_sslmode sslmode;
-	time_t at;
-	bool at_given;
+	time_t at;     /* the first --at (instants[0]) */
+	bool at_given; /* --at was given */
+	time_t ats[PCP_MAX_INSTANTS]; /* every --at, in order */
+	size_t n_ats;
+	char **forbid; /* --forbid-class names, owned */
+	size_t n_forbid;
+	double warn_days;  /* --warn-days, < 0 when not given */
+	char *old_store;   /* store whose pass means "old root works" (class), owned or NULL */
+	char *new_store;   /* likewise for the new root */
 	char **require; /* owned store names */
 	size_t n_require;
 	bool require_from_cli; /* the command line replaced the file's requirements */
@@ -59,6 +68,15 @@ void pcp_settings_cleanup(struct pcp_settings *s);
 /* Adds a store spec (name and path copied); rejects an empty name or path. */
 enum pcp_errc pcp_settings_add_store(struct pcp_settings *s, const char *name, const char *path,
                                      struct pcp_error *err);
+/* The instants a run verifies at: every --at (or now), then each --require STORE@TIME
+ * instant not among them. Returns how many were written to out (at most PCP_MAX_INSTANTS). */
+size_t pcp_settings_instants(const struct pcp_settings *s, time_t now, time_t *out);
+
+/* Splits a --require value "STORE" or "STORE@TIME": copies the store name into name and
+ * sets *at (and *has_at). PCP_ERR_USAGE for a bad time or an over-long name. */
+enum pcp_errc pcp_require_parse(const char *v, char *name, size_t namelen, time_t *at,
+				bool *has_at, struct pcp_error *err);
+
 /* Drops all store specs (when the command line replaces the file's). */
 void pcp_settings_clear_stores(struct pcp_settings *s);
 

@@ -57,16 +57,22 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < stores.n; i++)
 		names[i] = stores.items[i]->name;
 
+	time_t ats[PCP_MAX_INSTANTS];
+	size_t n_ats = pcp_settings_instants(&s, time(NULL), ats);
 	struct pcp_run_info info = {.store_names = names,
 	                            .n_stores = stores.n,
-	                            .at = s.at_given ? s.at : time(NULL),
+	                            .at = ats[0],
 	                            .at_given = s.at_given,
+	                            .ats = ats,
+	                            .n_ats = n_ats,
+	                            .warn_days = s.warn_days,
 	                            .sslmode = s.sslmode,
 	                            .color = use_color(s.color),
 	                            .version = PCP_VERSION};
 	struct pcp_run_config cfg = {.settings = &s,
 	                             .stores = &stores,
-	                             .at = info.at,
+	                             .ats = ats,
+	                             .n_ats = n_ats,
 	                             .auth_level = pcp_verify_default_auth_level()};
 	if (!(writer = cfg.writer = pcp_writer_new(s.format, stdout, &info)))
 		goto oom;

@@ -21,10 +21,14 @@ int pcp_format_parse(const char *s, enum pcp_format *out);
 
 /* What every writer may know about the run. Borrowed for the writer's lifetime. */
 struct pcp_run_info {
-	const char *const *store_names; /* verdict i of every record belongs to store i */
+	const char *const *store_names; /* verdict a * n_stores + i of every record belongs to
+					 * store i at instant a */
 	size_t n_stores;
-	time_t at;                /* verification instant */
+	time_t at;                /* the first verification instant (ats[0]) */
 	bool at_given;            /* --at was given (else: now) */
+	const time_t *ats;        /* every instant, in order; verdicts are per store per instant */
+	size_t n_ats;
+	double warn_days;         /* --warn-days, < 0 when not given */
 	enum pcp_sslmode sslmode; /* default mode */
 	bool color;               /* text: ANSI colour (only on a terminal) */
 	const char *version;

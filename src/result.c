@@ -54,6 +54,7 @@ void pcp_verdict_cleanup(struct pcp_verdict *v)
 	if (!v)
 		return;
 	free(v->path);
+	free(v->anchor);
 	memset(v, 0, sizeof *v);
 }
 
@@ -86,6 +87,13 @@ void pcp_result_cleanup(struct pcp_result *r)
 		pcp_verdict_cleanup(&r->future[i]);
 	free(r->future);
 	free(r->target);
+	free(r->anchor);
+	for (size_t i = 0; i < r->n_changes; i++) {
+		free(r->changes[i].store);
+		free(r->changes[i].from);
+		free(r->changes[i].to);
+	}
+	free(r->changes);
 	free(r->host);
 	for (size_t i = 0; i < r->chain_len; i++)
 		pcp_cert_facts_cleanup(&r->chain[i]);

@@ -15,6 +15,7 @@
 #include "chain.h"
 #include "client.h"
 #include "hostmatch.h"
+#include "json.h"
 #include "log.h"
 #include "net.h"
 #include "probe.h"
@@ -147,25 +148,75 @@ static void save_chain(struct run *r, const struct pcp_result *res, const struct
 		pcp_log_warn("cannot write chain to %s: %s", path, strerror(errno));
 }
 
+/* Verdicts of chain under every store at the first n_ats instants: [a * n_stores + i]. */
 static int verify_all(struct run *r, const struct pcp_chain *chain, const struct pcp_result *res,
-                      struct pcp_verdict **out, size_t *n)
+                      size_t n_ats, struct pcp_verdict **out, size_t *n)
 {
 	const struct pcp_store_list *stores = r->cfg->stores;
-	struct pcp_verify_params params = {
-	        .at = r->cfg->at,
-	        .auth_level = r->cfg->auth_level,
-	        .sslmode = res->sslmode,
-	        .host = res->host,
-	};
+	double warn = r->cfg->settings->warn_days;
 	struct pcp_error verr = {0};
 
-	*out = calloc(stores->n ? stores->n : 1, sizeof **out);
+	*out = calloc(stores->n * n_ats + 1, sizeof **out);
 	if (!*out)
 		return -1;
-	for (size_t i = 0; i < stores->n; i++, (*n)++)
-		if (pcp_verify_chain(chain, stores->items[i], &params, &(*out)[i], &verr) < 0)
-			return -1;
+	for (size_t a = 0; a < n_ats; a++) {
+		struct pcp_verify_params params = {
+		        .at = r->cfg->ats[a],
+		        .auth_level = r->cfg->auth_level,
+		        .sslmode = res->sslmode,
+		        .host = res->host,
+		};
+
+		for (size_t i = 0; i < stores->n; i++, (*n)++) {
+			struct pcp_verdict *v = &(*out)[a * stores->n + i];
+
+			if (pcp_verify_chain(chain, stores->items[i], &params, v, &verr) < 0)
+				return -1;
+			v->expiring = warn >= 0 && v->ok &&
+			              (double)(v->path_not_after - params.at) < warn * 86400.0;
+		}
+	}
 	return 0;
+}
+
+/* The store index of a name, or -1. */
+static long store_index(const struct run *r, const char *name)
+{
+	for (size_t j = 0; name && j < r->cfg->stores->n; j++)
+		if (strcmp(r->cfg->stores->items[j]->name, name) == 0)
+			return (long)j;
+	return -1;
+}
+
+/* Which of the old and new roots a client needs for this server, at the first instant. */
+static void classify(struct run *r, struct pcp_result *res)
+{
+	const struct pcp_settings *s = r->cfg->settings;
+	long o = store_index(r, s->old_store ? s->old_store : "baltimore");
+	long n = store_index(r, s->new_store ? s->new_store : "digicert-g2");
+	bool old_ok, new_ok;
+
+	if (res->status != PCP_STATUS_OK) {
+		res->class_name = "unreachable";
+		return;
+	}
+	old_ok = o >= 0 && res->verdicts[o].ok;
+	new_ok = n >= 0 && res->verdicts[n].ok;
+	res->class_name = old_ok && new_ok ? "both" : old_ok ? "old-only" : new_ok ? "new-only"
+	                                                                             : "neither";
+}
+
+/* Where the chain ends: the first verifying store's anchor, else the first store's. */
+static int find_anchor(struct pcp_result *res, size_t n_stores)
+{
+	const char *a = NULL;
+
+	for (size_t i = 0; i < n_stores && !a; i++)
+		if (res->verdicts[i].ok)
+			a = res->verdicts[i].anchor;
+	if (!a && n_stores)
+		a = res->verdicts[0].anchor;
+	return a && !(res->anchor = strdup(a)) ? -1 : 0;
 }
 
 /* Chain facts and one verdict per store; the chain itself is dropped afterwards. */
@@ -179,7 +230,8 @@ static int judge(struct run *r, struct pcp_result *res, const struct pcp_chain *
 	for (size_t i = 0; i < n; i++, res->chain_len++)
 		if (pcp_chain_facts(chain, i, &res->chain[i]) < 0)
 			return -1;
-	if (verify_all(r, chain, res, &res->verdicts, &res->n_verdicts) < 0)
+	if (verify_all(r, chain, res, r->cfg->n_ats, &res->verdicts, &res->n_verdicts) < 0 ||
+	    find_anchor(res, r->cfg->stores->n) < 0)
 		return -1;
 	if (r->cfg->settings->save_chains)
 		save_chain(r, res, chain);
@@ -206,7 +258,7 @@ static int client_verdict(struct run *r, const struct group *g, const struct pcp
 
 	if (chain && c->verifies && g->root && g->root->store) {
 		struct pcp_verify_params params = {
-		        .at = r->cfg->at,
+		        .at = r->cfg->ats[0],
 		        .auth_level = r->cfg->auth_level,
 		        .sslmode = c->sslmode == PCP_LIBPQ_VERIFY_FULL ? PCP_SSLMODE_VERIFY_FULL
 		                                                       : PCP_SSLMODE_VERIFY_CA,
@@ -266,7 +318,8 @@ static int complete_record(struct run *r, struct group *g, struct pcp_result *re
 {
 	if (res->status == PCP_STATUS_INVALID_TARGET)
 		return 0;
-	if (r->future && verify_all(r, r->future, res, &res->future, &res->n_future) < 0)
+	classify(r, res);
+	if (r->future && verify_all(r, r->future, res, 1, &res->future, &res->n_future) < 0)
 		return -1;
 	return audit_client(r, g, res, chain, res->status);
 }
@@ -277,30 +330,45 @@ static void store_record(struct group *g, size_t i, struct pcp_result *res)
 	g->n_done++;
 }
 
+/* Gates read stderr: each offender is named with the reason. */
 static void tally(struct run *r, const struct pcp_result *res)
 {
 	struct pcp_run_totals *t = &r->out->totals;
+	const struct pcp_settings *s = r->cfg->settings;
 	bool failed = false;
 
 	t->records++;
+	for (size_t i = 0; i < s->n_forbid; i++)
+		if (res->class_name && strcmp(res->class_name, s->forbid[i]) == 0) {
+			failed = true;
+			pcp_log_error("%s %s port %u is %s, forbidden by --forbid-class",
+			              res->host ? res->host : "-", res->addr, res->port, res->class_name);
+		}
 	if (res->status != PCP_STATUS_OK) {
 		t->not_probed++;
+		r->out->failed_required += failed;
 		return;
 	}
 	t->ok++;
-	for (size_t i = 0; i < res->n_verdicts; i++)
+	for (size_t i = 0; i < r->cfg->stores->n; i++)
 		if (res->verdicts[i].ok)
 			t->verified[i]++;
 	for (size_t i = 0; i < r->n_require; i++) {
 		const struct pcp_verdict *v = &res->verdicts[r->require[i]];
+		size_t store = r->require[i] % r->cfg->stores->n;
+		char when[32] = "";
 
 		if (v->ok)
 			continue;
 		failed = true;
-		/* Gates read stderr: name each offender and why. */
-		pcp_log_error("%s %s port %u fails required store %s: %s",
+		if (r->require[i] >= r->cfg->stores->n) {
+			when[0] = '@';
+			pcp_format_time(r->cfg->ats[r->require[i] / r->cfg->stores->n], when + 1,
+			                sizeof when - 1);
+		}
+		pcp_log_error("%s %s port %u fails required store %s%s: %s",
 		              res->host ? res->host : "-", res->addr, res->port,
-		              r->cfg->stores->items[r->require[i]]->name, v->error);
+		              r->cfg->stores->items[store]->name, when, v->error);
 	}
 	if (failed)
 		r->out->failed_required++;
@@ -827,10 +895,26 @@ static enum pcp_errc prepare_run(struct run *r, struct pcp_error *err)
 	r->require = calloc(s->n_require ? s->n_require : 1, sizeof *r->require);
 	if (!r->out->totals.verified || !r->require)
 		return pcp_error_set(err, PCP_ERR_SYSTEM, "out of memory");
-	for (size_t i = 0; i < s->n_require; i++)
-		for (size_t j = 0; j < r->cfg->stores->n; j++)
-			if (strcmp(r->cfg->stores->items[j]->name, s->require[i]) == 0)
-				r->require[r->n_require++] = j;
+	/* --require STORE[@TIME]: an index into the verdicts, [instant * n_stores + store]. */
+	for (size_t i = 0; i < s->n_require; i++) {
+		char name[128];
+		time_t at;
+		bool has_at;
+		long j;
+		size_t a = 0;
+
+		if (pcp_require_parse(s->require[i], name, sizeof name, &at, &has_at, err))
+			return err->code;
+		if ((j = store_index(r, name)) < 0)
+			return pcp_error_set(err, PCP_ERR_USAGE, "--require %s: no store of that name",
+			                     s->require[i]);
+		while (has_at && a < r->cfg->n_ats && r->cfg->ats[a] != at)
+			a++;
+		if (a == r->cfg->n_ats)
+			return pcp_error_set(err, PCP_ERR_USAGE, "--require %s: too many instants",
+			                     s->require[i]);
+		r->require[r->n_require++] = a * r->cfg->stores->n + (size_t)j;
+	}
 	r->default_rootcert = pcp_client_default_rootcert(s->client_home);
 	if (s->future_chain && !(r->future = pcp_chain_load_pem(s->future_chain, err))) {
 		char inner[sizeof err->msg];

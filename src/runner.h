@@ -15,7 +15,8 @@
 struct pcp_run_config {
 	const struct pcp_settings *settings;
 	const struct pcp_store_list *stores;
-	time_t at; /* resolved instant (now when --at was not given) */
+	const time_t *ats; /* the instants (pcp_settings_instants), at least one */
+	size_t n_ats;
 	int auth_level;
 	struct pcp_writer *writer;
 };

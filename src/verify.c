@@ -158,6 +158,9 @@ static int record_path(struct pcp_verdict *v, const STACK_OF(X509) * path)
 			v->path_not_after = na;
 	}
 	v->path_len = (size_t)n;
+	/* Where the path ends: the anchor when it verified, else as far as OpenSSL got. */
+	if (!(v->anchor = pcp_x509_name_text(X509_get_subject_name(sk_X509_value(path, n - 1)))))
+		return -1;
 	return 0;
 }
 
