@@ -23,7 +23,7 @@ void pcp_baseline_free(struct pcp_baseline *b);
  * entry seen; no entry: one new_address change. Sets res->has_baseline. Returns 0, or -1
  * on allocation failure. */
 int pcp_baseline_compare(struct pcp_baseline *b, struct pcp_result *res,
-			 const char *const *store_names, size_t n_stores);
+                         const char *const *store_names, size_t n_stores);
 
 /* After all records of one target were compared: adds an address_vanished change to rec
  * (the target's first record) for every baseline address of that target not seen. */
@@ -31,5 +31,11 @@ int pcp_baseline_vanished(struct pcp_baseline *b, const char *target, struct pcp
 
 /* Records in the file that were skipped as unreadable. */
 size_t pcp_baseline_skipped(const struct pcp_baseline *b);
+
+/* After the run: calls fn (may be NULL) for every baseline (target, addr) whose target this
+ * run never compared at all (a target that vanished entirely), in file order; addr is ""
+ * when the baseline record had none. Returns how many there were. */
+size_t pcp_baseline_unseen(const struct pcp_baseline *b,
+                           void (*fn)(void *arg, const char *target, const char *addr), void *arg);
 
 #endif

@@ -49,6 +49,13 @@ static void clear_strings(char ***list, size_t *n)
 	*n = 0;
 }
 
+static enum pcp_errc set_string(char **slot, const char *v, struct pcp_error *err)
+{
+	free(*slot);
+	*slot = strdup(v);
+	return *slot ? PCP_OK : pcp_error_set(err, PCP_ERR_SYSTEM, "out of memory");
+}
+
 static enum pcp_errc set_targets(struct pcp_settings *s, const char *v, struct pcp_error *err)
 {
 	return add_string(&s->target_files, &s->n_target_files, v, err);
@@ -105,7 +112,7 @@ static enum pcp_errc set_at(struct pcp_settings *s, const char *v, struct pcp_er
 		return PCP_ERR_USAGE;
 	if (s->n_ats == PCP_MAX_INSTANTS)
 		return pcp_error_set(err, PCP_ERR_USAGE, "--at %s: at most %d instants", v,
-				     PCP_MAX_INSTANTS);
+		                     PCP_MAX_INSTANTS);
 	s->ats[s->n_ats++] = t;
 	s->at = s->ats[0];
 	s->at_given = true;
@@ -115,15 +122,15 @@ static enum pcp_errc set_at(struct pcp_settings *s, const char *v, struct pcp_er
 static enum pcp_errc set_forbid_class(struct pcp_settings *s, const char *v, struct pcp_error *err)
 {
 	static const char *const classes[] = {"old-only", "new-only", "both", "neither",
-					      "unreachable"};
+	                                      "unreachable"};
 
 	for (size_t i = 0; i < sizeof classes / sizeof classes[0]; i++)
 		if (strcmp(v, classes[i]) == 0)
 			return add_string(&s->forbid, &s->n_forbid, v, err);
 	return pcp_error_set(err, PCP_ERR_USAGE,
-			     "--forbid-class %s: expected old-only, new-only, both, neither or "
-			     "unreachable",
-			     v);
+	                     "--forbid-class %s: expected old-only, new-only, both, neither or "
+	                     "unreachable",
+	                     v);
 }
 
 static enum pcp_errc set_warn_days(struct pcp_settings *s, const char *v, struct pcp_error *err)
@@ -134,30 +141,66 @@ static enum pcp_errc set_warn_days(struct pcp_settings *s, const char *v, struct
 	errno = 0;
 	d = strtod(v, &end);
 	if (errno || end == v || *end || !isfinite(d) || d < 0 || d > 36500)
-		return pcp_error_set(err, PCP_ERR_USAGE, "warn-days \"%s\": expected 0 to 36500", v);
+		return pcp_error_set(err, PCP_ERR_USAGE, "warn-days \"%s\": expected 0 to 36500",
+		                     v);
 	s->warn_days = d;
+	return PCP_OK;
+}
+
+static enum pcp_errc set_chain(struct pcp_settings *s, const char *v, struct pcp_error *err)
+{
+	return add_string(&s->chains, &s->n_chains, v, err);
+}
+
+static enum pcp_errc set_chain_host(struct pcp_settings *s, const char *v, struct pcp_error *err)
+{
+	return set_string(&s->chain_host, v, err);
+}
+
+static enum pcp_errc set_baseline(struct pcp_settings *s, const char *v, struct pcp_error *err)
+{
+	return set_string(&s->baseline, v, err);
+}
+
+static enum pcp_errc set_fail_on_change(struct pcp_settings *s, const char *v,
+                                        struct pcp_error *err)
+{
+	(void)v;
+	(void)err;
+	s->fail_on_change = true;
 	return PCP_OK;
 }
 
 static enum pcp_errc set_old_store(struct pcp_settings *s, const char *v, struct pcp_error *err)
 {
-	free(s->old_store);
-	s->old_store = strdup(v);
-	return s->old_store ? PCP_OK : pcp_error_set(err, PCP_ERR_SYSTEM, "out of memory");
+	return set_string(&s->old_store, v, err);
 }
 
 static enum pcp_errc set_new_store(struct pcp_settings *s, const char *v, struct pcp_error *err)
 {
-	free(s->new_store);
-	s->new_store = strdup(v);
-	return s->new_store ? PCP_OK : pcp_error_set(err, PCP_ERR_SYSTEM, "out of memory");
+	return set_string(&s->new_store, v, err);
 }
 
 static enum pcp_errc set_format(struct pcp_settings *s, const char *v, struct pcp_error *err)
 {
 	if (pcp_format_parse(v, &s->format) < 0)
-		return pcp_error_set(err, PCP_ERR_USAGE, "format \"%s\": expected text or json", v);
+		return pcp_error_set(
+		        err, PCP_ERR_USAGE,
+		        "format \"%s\": expected text, json, summary, prometheus or csv", v);
 	return PCP_OK;
+}
+
+/* "-" is standard output, as without --output. */
+static enum pcp_errc set_output(struct pcp_settings *s, const char *v, struct pcp_error *err)
+{
+	if (!*v)
+		return pcp_error_set(err, PCP_ERR_USAGE, "--output: empty file name");
+	free(s->output);
+	s->output = NULL;
+	if (strcmp(v, "-") == 0)
+		return PCP_OK;
+	s->output = strdup(v);
+	return s->output ? PCP_OK : pcp_error_set(err, PCP_ERR_SYSTEM, "out of memory");
 }
 
 static enum pcp_errc set_timeout(struct pcp_settings *s, const char *v, struct pcp_error *err)
@@ -191,9 +234,7 @@ static enum pcp_errc set_concurrency(struct pcp_settings *s, const char *v, stru
 
 static enum pcp_errc set_config(struct pcp_settings *s, const char *v, struct pcp_error *err)
 {
-	free(s->config_path);
-	s->config_path = strdup(v);
-	return s->config_path ? PCP_OK : pcp_error_set(err, PCP_ERR_SYSTEM, "out of memory");
+	return set_string(&s->config_path, v, err);
 }
 
 static enum pcp_errc set_require(struct pcp_settings *s, const char *v, struct pcp_error *err)
@@ -203,16 +244,7 @@ static enum pcp_errc set_require(struct pcp_settings *s, const char *v, struct p
 
 static enum pcp_errc set_save_chains(struct pcp_settings *s, const char *v, struct pcp_error *err)
 {
-	free(s->save_chains);
-	s->save_chains = strdup(v);
-	return s->save_chains ? PCP_OK : pcp_error_set(err, PCP_ERR_SYSTEM, "out of memory");
-}
-
-static enum pcp_errc set_string(char **slot, const char *v, struct pcp_error *err)
-{
-	free(*slot);
-	*slot = strdup(v);
-	return *slot ? PCP_OK : pcp_error_set(err, PCP_ERR_SYSTEM, "out of memory");
+	return set_string(&s->save_chains, v, err);
 }
 
 static enum pcp_errc set_ipv4(struct pcp_settings *s, const char *v, struct pcp_error *err)
@@ -286,6 +318,14 @@ static enum pcp_errc set_color(struct pcp_settings *s, const char *v, struct pcp
 	return PCP_OK;
 }
 
+static enum pcp_errc set_explain(struct pcp_settings *s, const char *v, struct pcp_error *err)
+{
+	(void)v;
+	(void)err;
+	s->explain = true;
+	return PCP_OK;
+}
+
 static enum pcp_errc set_help(struct pcp_settings *s, const char *v, struct pcp_error *err)
 {
 	(void)v;
@@ -313,7 +353,10 @@ static const struct option_def options[] = {
          "verify as of TIME: 2021-02-15T00:00:00Z, 2021-02-15, or @UNIXSECONDS (default now;"
          " repeatable: every verdict at every instant)"},
         {"format", 0, "FORMAT", "format", set_format,
-         "text (default) or json (one object per line)"},
+         "text (default), summary (the text without its table), json (one object per line),"
+         " prometheus or csv"},
+        {"output", 0, "FILE", NULL, set_output,
+         "write to FILE (atomically: a temporary file renamed when the run completes)"},
         {"timeout", 't', "SECONDS", "timeout", set_timeout,
          "deadline for each probe: connect, reply and handshake (default 10)"},
         {"concurrency", 'j', "N", "concurrency", set_concurrency,
@@ -345,6 +388,16 @@ static const struct option_def options[] = {
          "the store of the old root, for classes (default: baltimore)"},
         {"new-store", 0, "STORE", "new_store", set_new_store,
          "the store of the new root, for classes (default: digicert-g2)"},
+        {"chain", 0, "FILE", NULL, set_chain,
+         "verify a saved PEM chain (leaf first) offline, like a probed address (repeatable)"},
+        {"host", 0, "NAME", NULL, set_chain_host,
+         "the host name offline chains are checked against for verify-full"},
+        {"baseline", 0, "FILE", "baseline", set_baseline,
+         "an earlier --format json output: add the changes since then to every record"},
+        {"fail-on-change", 0, NULL, NULL, set_fail_on_change,
+         "with --baseline: exit 1 when anything changed"},
+        {"explain", 0, NULL, NULL, set_explain,
+         "text: after each failure, the openssl and psql commands that reproduce it"},
         {"help", 'h', NULL, NULL, set_help, "show this help"},
         {"version", 'V', NULL, NULL, set_version, "show the version"},
 };
@@ -422,8 +475,8 @@ static bool store_known(const struct pcp_settings *s, const char *name)
 	return false;
 }
 
-enum pcp_errc pcp_require_parse(const char *v, char *name, size_t namelen, time_t *at,
-				bool *has_at, struct pcp_error *err)
+enum pcp_errc pcp_require_parse(const char *v, char *name, size_t namelen, time_t *at, bool *has_at,
+                                struct pcp_error *err)
 {
 	const char *sep = strchr(v, '@');
 	size_t len = sep ? (size_t)(sep - v) : strlen(v);
@@ -557,9 +610,10 @@ enum pcp_errc pcp_cli_parse(int argc, char **argv, struct pcp_settings *s, struc
 		if ((rc = seen[i].def->set(s, seen[i].value, err)))
 			goto out;
 	}
-	if (s->n_targets == 0 && s->n_target_files == 0)
-		rc = pcp_error_set(err, PCP_ERR_USAGE,
-		                   "no targets: give TARGET arguments or --targets FILE");
+	if (s->n_targets == 0 && s->n_target_files == 0 && s->n_chains == 0)
+		rc = pcp_error_set(
+		        err, PCP_ERR_USAGE,
+		        "no targets: give TARGET arguments, --targets FILE or --chain FILE");
 	else if (s->n_stores == 0)
 		rc = pcp_error_set(err, PCP_ERR_CONFIG,
 		                   "no trust stores: give --store NAME=PATH or a configuration "
@@ -581,15 +635,15 @@ enum pcp_errc pcp_cli_parse(int argc, char **argv, struct pcp_settings *s, struc
 		if ((rc = pcp_require_parse(s->require[i], name, sizeof name, &at, &has_at, err)))
 			break;
 		if (!store_known(s, name))
-			rc = pcp_error_set(err, PCP_ERR_USAGE, "--require %s: no store of that name",
-					   s->require[i]);
+			rc = pcp_error_set(err, PCP_ERR_USAGE,
+			                   "--require %s: no store of that name", s->require[i]);
 	}
 	if (!rc && s->old_store && !store_known(s, s->old_store))
 		rc = pcp_error_set(err, PCP_ERR_USAGE, "--old-store %s: no store of that name",
-				   s->old_store);
+		                   s->old_store);
 	if (!rc && s->new_store && !store_known(s, s->new_store))
 		rc = pcp_error_set(err, PCP_ERR_USAGE, "--new-store %s: no store of that name",
-				   s->new_store);
+		                   s->new_store);
 out:
 	free(seen);
 	return rc;

@@ -44,6 +44,7 @@ void pcp_settings_cleanup(struct pcp_settings *s)
 		free(s->require[i]);
 	free(s->require);
 	free(s->save_chains);
+	free(s->output);
 	for (size_t i = 0; i < s->n_pins; i++)
 		free(s->pins[i]);
 	free(s->pins);
@@ -55,6 +56,11 @@ void pcp_settings_cleanup(struct pcp_settings *s)
 	free(s->forbid);
 	free(s->old_store);
 	free(s->new_store);
+	for (size_t i = 0; i < s->n_chains; i++)
+		free(s->chains[i]);
+	free(s->chains);
+	free(s->chain_host);
+	free(s->baseline);
 	free(s->config_path);
 	memset(s, 0, sizeof *s);
 }

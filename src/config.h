@@ -28,15 +28,20 @@ struct pcp_settings {
 	bool stores_from_cli;
 	/* verification */
 	enum pcp_sslmode sslmode;
-	time_t at;     /* the first --at (instants[0]) */
-	bool at_given; /* --at was given */
+	time_t at;                    /* the first --at (instants[0]) */
+	bool at_given;                /* --at was given */
 	time_t ats[PCP_MAX_INSTANTS]; /* every --at, in order */
 	size_t n_ats;
 	char **forbid; /* --forbid-class names, owned */
 	size_t n_forbid;
-	double warn_days;  /* --warn-days, < 0 when not given */
-	char *old_store;   /* store whose pass means "old root works" (class), owned or NULL */
-	char *new_store;   /* likewise for the new root */
+	double warn_days; /* --warn-days, < 0 when not given */
+	char *old_store;  /* store whose pass means "old root works" (class), owned or NULL */
+	char *new_store;  /* likewise for the new root */
+	char **chains;    /* --chain FILE: offline chains, owned */
+	size_t n_chains;
+	char *chain_host; /* --host NAME for offline chains, owned or NULL */
+	char *baseline;   /* --baseline FILE, owned or NULL */
+	bool fail_on_change;
 	char **require; /* owned store names */
 	size_t n_require;
 	bool require_from_cli; /* the command line replaced the file's requirements */
@@ -46,6 +51,7 @@ struct pcp_settings {
 	enum pcp_format format;
 	enum pcp_color color;
 	char *save_chains; /* owned directory or NULL */
+	char *output;      /* --output FILE, owned; NULL: standard output */
 	/* fleet inputs */
 	int family;  /* AF_UNSPEC, or AF_INET (-4) / AF_INET6 (-6) */
 	char **pins; /* --resolve HOST:PORT:ADDR specs, owned */
@@ -55,6 +61,7 @@ struct pcp_settings {
 	char *client_home;         /* owned or NULL: home for ~/.postgresql/root.crt */
 	char *future_chain;        /* owned or NULL: PEM chain served after the switch */
 	char *config_path;         /* owned: the file actually read, or NULL */
+	bool explain;              /* text: commands that reproduce each failure */
 	bool help, version;
 };
 
@@ -74,8 +81,8 @@ size_t pcp_settings_instants(const struct pcp_settings *s, time_t now, time_t *o
 
 /* Splits a --require value "STORE" or "STORE@TIME": copies the store name into name and
  * sets *at (and *has_at). PCP_ERR_USAGE for a bad time or an over-long name. */
-enum pcp_errc pcp_require_parse(const char *v, char *name, size_t namelen, time_t *at,
-				bool *has_at, struct pcp_error *err);
+enum pcp_errc pcp_require_parse(const char *v, char *name, size_t namelen, time_t *at, bool *has_at,
+                                struct pcp_error *err);
 
 /* Drops all store specs (when the command line replaces the file's). */
 void pcp_settings_clear_stores(struct pcp_settings *s);

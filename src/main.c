@@ -7,6 +7,7 @@
 
 #include "cli.h"
 #include "log.h"
+#include "output.h"
 #include "report.h"
 #include "runner.h"
 #include "truststore.h"
@@ -21,13 +22,14 @@ static void print_version(void)
 	free(conf);
 }
 
-static bool use_color(enum pcp_color c)
+/* auto: only when the output is a terminal (never an --output file). */
+static bool use_color(enum pcp_color c, FILE *out)
 {
 	const char *term = getenv("TERM");
 
 	if (c != PCP_COLOR_AUTO)
 		return c == PCP_COLOR_ALWAYS;
-	return isatty(STDOUT_FILENO) && !getenv("NO_COLOR") && term && strcmp(term, "dumb") != 0;
+	return isatty(fileno(out)) && !getenv("NO_COLOR") && term && strcmp(term, "dumb") != 0;
 }
 
 int main(int argc, char **argv)
@@ -37,29 +39,22 @@ int main(int argc, char **argv)
 	struct pcp_error err = {0};
 	struct pcp_run_outcome outcome = {0};
 	struct pcp_writer *writer = NULL;
-	const char **names = NULL;
+	struct pcp_output output = {0};
 	int code = 0;
 
 	pcp_settings_init(&s);
 	if (pcp_cli_parse(argc, argv, &s, &err) != PCP_OK)
 		goto fail;
 	if (s.help || s.version) {
-		if (s.help)
-			pcp_cli_usage(stdout);
-		else
-			print_version();
+		s.help ? pcp_cli_usage(stdout) : print_version();
 		goto out;
 	}
-	if (pcp_store_list_load(&stores, s.stores, s.n_stores, &err) != PCP_OK)
+	if (pcp_store_list_load(&stores, s.stores, s.n_stores, &err) != PCP_OK ||
+	    pcp_output_open(&output, s.output, &err) != PCP_OK)
 		goto fail;
-	if (!(names = calloc(stores.n + 1, sizeof *names)))
-		goto oom;
-	for (size_t i = 0; i < stores.n; i++)
-		names[i] = stores.items[i]->name;
-
 	time_t ats[PCP_MAX_INSTANTS];
 	size_t n_ats = pcp_settings_instants(&s, time(NULL), ats);
-	struct pcp_run_info info = {.store_names = names,
+	struct pcp_run_info info = {.store_names = stores.names,
 	                            .n_stores = stores.n,
 	                            .at = ats[0],
 	                            .at_given = s.at_given,
@@ -67,18 +62,21 @@ int main(int argc, char **argv)
 	                            .n_ats = n_ats,
 	                            .warn_days = s.warn_days,
 	                            .sslmode = s.sslmode,
-	                            .color = use_color(s.color),
-	                            .version = PCP_VERSION};
+	                            .color = use_color(s.color, output.f),
+	                            .version = PCP_VERSION,
+	                            .explain = s.explain,
+	                            .store_paths = stores.paths,
+	                            .old_store = s.old_store};
 	struct pcp_run_config cfg = {.settings = &s,
 	                             .stores = &stores,
 	                             .ats = ats,
 	                             .n_ats = n_ats,
 	                             .auth_level = pcp_verify_default_auth_level()};
-	if (!(writer = cfg.writer = pcp_writer_new(s.format, stdout, &info)))
+	if (!(writer = cfg.writer = pcp_writer_new(s.format, output.f, &info)))
 		goto oom;
-	if (pcp_run(&cfg, &outcome, &err) != PCP_OK)
+	if (pcp_run(&cfg, &outcome, &err) != PCP_OK ||
+	    (!outcome.signal && pcp_output_commit(&output, &err) != PCP_OK))
 		goto fail;
-	fflush(stdout);
 	code = pcp_run_exit_code(&outcome);
 	goto out;
 oom:
@@ -90,9 +88,9 @@ fail:
 	code = pcp_error_exit_code(err.code);
 out:
 	pcp_writer_free(writer);
+	pcp_output_abort(&output);
 	free(outcome.totals.verified);
 	pcp_store_list_cleanup(&stores);
-	free(names);
 	pcp_settings_cleanup(&s);
 	return code;
 }

@@ -7,16 +7,22 @@
 
 int pcp_format_parse(const char *s, enum pcp_format *out)
 {
-	if (!s)
-		return -1;
-	if (strcmp(s, "text") == 0) {
-		*out = PCP_FORMAT_TEXT;
-		return 0;
-	}
-	if (strcmp(s, "json") == 0) {
-		*out = PCP_FORMAT_JSON;
-		return 0;
-	}
+	static const struct {
+		const char *name;
+		enum pcp_format format;
+	} formats[] = {
+	        {"text", PCP_FORMAT_TEXT},
+	        {"json", PCP_FORMAT_JSON},
+	        {"prometheus", PCP_FORMAT_PROMETHEUS},
+	        {"csv", PCP_FORMAT_CSV},
+	        {"summary", PCP_FORMAT_SUMMARY},
+	};
+
+	for (size_t i = 0; s && i < sizeof formats / sizeof formats[0]; i++)
+		if (strcmp(s, formats[i].name) == 0) {
+			*out = formats[i].format;
+			return 0;
+		}
 	return -1;
 }
 
@@ -28,6 +34,12 @@ struct pcp_writer *pcp_writer_new(enum pcp_format format, FILE *out,
 		return pcp_report_text_new(out, info);
 	case PCP_FORMAT_JSON:
 		return pcp_report_json_new(out, info);
+	case PCP_FORMAT_PROMETHEUS:
+		return pcp_report_prometheus_new(out, info);
+	case PCP_FORMAT_CSV:
+		return pcp_report_csv_new(out, info);
+	case PCP_FORMAT_SUMMARY:
+		return pcp_report_summary_new(out, info);
 	}
 	return NULL;
 }
@@ -36,6 +48,16 @@ void pcp_writer_free(struct pcp_writer *w)
 {
 	if (w && w->ops && w->ops->free)
 		w->ops->free(w);
+}
+
+size_t pcp_run_n_instants(const struct pcp_run_info *info)
+{
+	return info->ats && info->n_ats > 1 ? info->n_ats : 1;
+}
+
+time_t pcp_run_instant(const struct pcp_run_info *info, size_t a)
+{
+	return info->ats && a < info->n_ats ? info->ats[a] : info->at;
 }
 
 const char *pcp_status_short(enum pcp_status status)

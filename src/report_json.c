@@ -1,6 +1,7 @@
 /* The JSON Lines writer: one object per record per line, flushed per record, keys in a
  * fixed order. begin and end write nothing, so the outputs of several runs concatenate.
- * Every string goes through pcp_json_string: record fields are untrusted bytes. */
+ * "verify" is the first instant's verdicts; with several instants "verify_at" holds every
+ * instant's. Every string goes through pcp_json_string: record fields are untrusted bytes. */
 #include "report.h"
 
 #include <math.h>
@@ -61,7 +62,7 @@ static void json_cert(FILE *out, const struct pcp_cert_facts *f)
 	putc('}', out);
 }
 
-static void json_verdict(FILE *out, const struct pcp_verdict *v)
+static void json_verdict(FILE *out, const struct pcp_run_info *info, const struct pcp_verdict *v)
 {
 	fprintf(out, "{\"ok\":%s,\"error\":", v->ok ? "true" : "false");
 	if (v->ok)
@@ -81,6 +82,11 @@ static void json_verdict(FILE *out, const struct pcp_verdict *v)
 		fputs("null", out);
 	else
 		pcp_json_time(out, v->path_not_after);
+	fputs(",\"anchor\":", out);
+	pcp_json_cstr(out, v->anchor);
+	/* Only with --warn-days: without a horizon "not expiring" would say nothing. */
+	if (info->warn_days >= 0)
+		fprintf(out, ",\"expiring\":%s", v->expiring ? "true" : "false");
 	putc('}', out);
 }
 
@@ -98,9 +104,62 @@ static void json_verdicts(FILE *out, const struct pcp_run_info *info,
 			putc(',', out);
 		pcp_json_cstr(out, info->store_names[i] ? info->store_names[i] : "");
 		putc(':', out);
-		json_verdict(out, &verdicts[i]);
+		json_verdict(out, info, &verdicts[i]);
 	}
 	putc('}', out);
+}
+
+/* "verify_at": every instant's per-store map, keyed by the instant. An instant given twice
+ * appears once: JSON object keys must be unique, and its verdicts are the same. */
+static void json_verify_at(FILE *out, const struct pcp_run_info *info, const struct pcp_result *r)
+{
+	fputs(",\"verify_at\":{", out);
+	for (size_t a = 0; a < info->n_ats; a++) {
+		bool seen = false;
+		size_t first = a * info->n_stores;
+
+		for (size_t b = 0; b < a; b++)
+			seen = seen || info->ats[b] == info->ats[a];
+		if (seen)
+			continue;
+		if (a)
+			putc(',', out);
+		pcp_json_time(out, info->ats[a]);
+		putc(':', out);
+		/* A record without verdicts (not probed) has an empty map at every instant. */
+		if (r->verdicts && r->n_verdicts > first)
+			json_verdicts(out, info, r->verdicts + first, r->n_verdicts - first);
+		else
+			fputs("{}", out);
+	}
+	fputs("},\"ats\":[", out);
+	for (size_t a = 0; a < info->n_ats; a++) {
+		if (a)
+			putc(',', out);
+		pcp_json_time(out, info->ats[a]);
+	}
+	putc(']', out);
+}
+
+static void json_changes(FILE *out, const struct pcp_result *r)
+{
+	fputs(",\"changes\":[", out);
+	for (size_t i = 0; r->changes && i < r->n_changes; i++) {
+		const struct pcp_change *c = &r->changes[i];
+
+		if (i)
+			putc(',', out);
+		fputs("{\"kind\":", out);
+		pcp_json_cstr(out, c->kind);
+		fputs(",\"store\":", out);
+		pcp_json_cstr(out, c->store);
+		fputs(",\"from\":", out);
+		pcp_json_cstr(out, c->from);
+		fputs(",\"to\":", out);
+		pcp_json_cstr(out, c->to);
+		putc('}', out);
+	}
+	putc(']', out);
 }
 
 static void json_client_verdict(FILE *out, const struct pcp_client_verdict *v)
@@ -198,9 +257,13 @@ static int json_record(struct pcp_writer *w, const struct pcp_result *r)
 	}
 	putc(']', out);
 
-	/* Verdict i belongs to store i. */
+	/* Verdict i belongs to store i (at the first instant). */
 	fputs(",\"verify\":", out);
 	json_verdicts(out, info, r->verdicts, r->n_verdicts);
+	fputs(",\"class\":", out);
+	pcp_json_cstr(out, r->class_name);
+	fputs(",\"anchor\":", out);
+	pcp_json_cstr(out, r->anchor);
 
 	fprintf(out, ",\"divergent\":%s", r->divergent ? "true" : "false");
 	if (r->client) {
@@ -211,6 +274,10 @@ static int json_record(struct pcp_writer *w, const struct pcp_result *r)
 		fputs(",\"future\":", out);
 		json_verdicts(out, info, r->future, r->n_future);
 	}
+	if (info->n_ats > 1 && info->ats)
+		json_verify_at(out, info, r);
+	if (r->has_baseline)
+		json_changes(out, r);
 
 	fputs(",\"at\":", out);
 	pcp_json_time(out, info->at);

@@ -1,34 +1,50 @@
-/* The human table: one row per address, one column per trust store (✓ or ✗ with a short
- * reason), then the failures' texts and a summary: divergent names, the client audit, and
- * the stores' verdicts on --future-chain. The first rows are buffered to size the columns,
- * later ones stream with the same widths; the summary keeps only counts and capped lists.
- * Every field is sanitised before it reaches the terminal: targets, hosts and server texts
- * are untrusted bytes. */
+/* The human table: one row per address, one column per trust store and instant (✓, or ✗
+ * with a short reason), then one line per failure in plain words (with --explain, the
+ * openssl and psql commands that reproduce it), then the fleet summary (report_summary.c).
+ * The first rows are buffered to size the columns, later ones stream with the same widths.
+ * Every field is sanitised before it reaches the terminal: targets, hosts, certificate
+ * names and server texts are untrusted bytes. */
 #include "report.h"
 
+#include <arpa/inet.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "json.h"
 #include "utf8.h"
 
 enum {
-	BUFFER_ROWS = 1000,   /* rows held back to compute column widths */
-	ADDR_MAX_COLS = 64,   /* widest address column */
-	CELL_MAX_COLS = 48,   /* widest store column */
-	NOTE_MAX_COLS = 200,  /* longest failure text after the table */
-	MAX_NOTES = 20,       /* failure lines after the table; the rest are counted */
-	NAME_MAX_COLS = 64,   /* one divergent name in the summary */
-	MAX_NAMES = 20,       /* divergent names listed; the rest are counted */
-	TARGET_MAX_COLS = 80, /* a failing client's target text */
+	BUFFER_ROWS = 1000,  /* rows held back to compute column widths */
+	ADDR_MAX_COLS = 64,  /* widest address column */
+	CELL_MAX_COLS = 48,  /* widest store column */
+	NOTE_MAX_COLS = 200, /* longest failure text after the table */
+	MAX_NOTES = 20,      /* lines of each kind after the table; the rest are counted */
+	NAME_MAX_COLS = 64,  /* a certificate name or host inside a reason line */
+	ARG_MAX_COLS = 1024, /* one argument of an --explain command */
+	MAX_LISTED_NAMES = 3 /* names of a mismatching certificate shown */
 };
 
-#define OK_MARK    "\xe2\x9c\x93" /* ✓ */
-#define FAIL_MARK  "\xe2\x9c\x97" /* ✗ */
-#define ELLIPSIS   "\xe2\x80\xa6" /* … */
-#define DIV_SYMBOL "\xe2\x89\xa0" /* ≠ */
-#define DIV_MARK   " " DIV_SYMBOL /* appended to the address of a divergent row */
+/* OpenSSL's X509_V_ERR_* numbers the reasons speak about: stable, and part of the JSON
+ * contract ("code"), so the writer needs no OpenSSL header. */
+enum {
+	V_ERR_UNABLE_TO_GET_ISSUER_CERT = 2,
+	V_ERR_CERT_NOT_YET_VALID = 9,
+	V_ERR_CERT_HAS_EXPIRED = 10,
+	V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT = 18,
+	V_ERR_SELF_SIGNED_CERT_IN_CHAIN = 19,
+	V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY = 20,
+	V_ERR_INVALID_PURPOSE = 26,
+	V_ERR_EE_KEY_TOO_SMALL = 66,
+	V_ERR_CA_KEY_TOO_SMALL = 67,
+	V_ERR_CA_MD_TOO_WEAK = 68,
+};
+
+#define OK_MARK   "\xe2\x9c\x93"  /* ✓ */
+#define FAIL_MARK "\xe2\x9c\x97"  /* ✗ */
+#define ELLIPSIS  "\xe2\x80\xa6"  /* … */
+#define DIV_MARK  " \xe2\x89\xa0" /* " ≠", appended to the address of a divergent row */
 
 #define COLOR_GREEN  "\033[32m"
 #define COLOR_RED    "\033[31m"
@@ -169,6 +185,11 @@ static void put_clean(struct sbuf *b, const char *s, size_t len, size_t max_cols
 		sb_cstr(b, ELLIPSIS);
 }
 
+static void put_clean_cstr(struct sbuf *b, const char *s, size_t max_cols)
+{
+	put_clean(b, s ? s : "", s ? strlen(s) : 0, max_cols);
+}
+
 static char *clean_dup(const char *s, size_t len, size_t max_cols)
 {
 	struct sbuf b = {0};
@@ -177,9 +198,29 @@ static char *clean_dup(const char *s, size_t len, size_t max_cols)
 	return sb_take(&b);
 }
 
+char *pcp_text_clean(const char *s, size_t len, size_t max_cols)
+{
+	return clean_dup(s, len, max_cols);
+}
+
+void pcp_text_instant(const struct pcp_run_info *info, size_t a, char *buf, size_t len)
+{
+	time_t t = pcp_run_instant(info, a);
+
+	if (a == 0 && !info->at_given) {
+		snprintf(buf, len, "now");
+		return;
+	}
+	pcp_format_time(t, buf, len);
+	/* Midnight UTC is how dates are given (--at 2021-02-15): show the date alone. */
+	if (len > 10 && strcmp(buf + 10, "T00:00:00Z") == 0)
+		buf[10] = '\0';
+}
+
 enum cell_kind {
 	CELL_PLAIN,
 	CELL_OK,
+	CELL_EXPIRING,
 	CELL_FAIL,
 	CELL_NOT_PROBED,
 };
@@ -191,12 +232,15 @@ struct cell {
 };
 
 struct row {
-	struct cell *cells; /* 1 + n_stores: the address, then one per store */
+	struct cell *cells; /* 1 + n_stores * n_ats: the address, then one per verdict */
 };
 
 struct text_writer {
 	struct pcp_writer base; /* first: the interface casts between the two */
+	size_t n_stores, n_ats;
 	size_t n_cols;
+	char **labels;    /* per verdict column: "STORE" or "STORE@INSTANT", sanitised */
+	bool *store_dirs; /* per store: a hashed directory (-CApath), for --explain */
 	struct row *rows; /* buffered rows until the widths are known */
 	size_t n_rows;
 	size_t *width;  /* per column, set when the table starts */
@@ -204,21 +248,10 @@ struct text_writer {
 	char **notes;   /* "ADDRESS: error" of records not probed, up to MAX_NOTES */
 	size_t n_notes;
 	size_t notes_dropped;
-	size_t records, not_probed; /* own counts, used when the runner passes no totals */
-	size_t *verified;
-	/* Divergent names, sanitised, up to MAX_NAMES; the rest counted. Addresses of one
-	 * target arrive together, so a run of records with one name is one name. */
-	char **div_names;
-	size_t n_div_names, div_dropped;
-	uint64_t div_last; /* hash of the last divergent record's name */
-	bool div_any;
-	/* The client audit: counts over records with a client, and the failing ones' lines. */
-	size_t clients, now_connect, now_plain, after_clients, after_connect, after_plain;
-	char **client_notes;
-	size_t n_client_notes, client_notes_dropped;
-	/* --future-chain: per store, records with a future verdict and how many verify. */
-	size_t *future_n, *future_ok;
-	bool any_future;
+	char **reasons; /* one line per failing verdict (plus commands), up to MAX_NOTES */
+	size_t n_reasons;
+	size_t reasons_dropped;
+	struct pcp_summary *summary;
 	bool failed; /* an allocation failed */
 };
 
@@ -250,7 +283,7 @@ static void put_addr_port(struct sbuf *b, const struct pcp_result *r)
 
 /* The address cell: "host addr:port", "[v6]:port", or the target text when there is no
  * address (invalid target, name that did not resolve). */
-static char *address_text(const struct pcp_result *r)
+char *pcp_text_address(const struct pcp_result *r)
 {
 	struct sbuf b = {0};
 	size_t addr_len = strnlen(r->addr, sizeof r->addr);
@@ -275,7 +308,16 @@ static char *address_text(const struct pcp_result *r)
 	return out;
 }
 
-static char *store_cell(const struct pcp_result *r, size_t i, enum cell_kind *kind)
+/* "YYYY-MM-DD" of t (UTC). */
+static void format_date(time_t t, char *buf, size_t len)
+{
+	pcp_format_time(t, buf, len);
+	if (len > 10)
+		buf[10] = '\0';
+}
+
+/* Cell k (= instant * n_stores + store) of a record. */
+static char *store_cell(const struct pcp_result *r, size_t k, enum cell_kind *kind)
 {
 	struct sbuf b = {0};
 
@@ -285,12 +327,21 @@ static char *store_cell(const struct pcp_result *r, size_t i, enum cell_kind *ki
 		sb_cstr(&b, pcp_status_short(r->status));
 		return sb_take(&b);
 	}
-	if (!r->verdicts || i >= r->n_verdicts) {
+	if (!r->verdicts || k >= r->n_verdicts) {
 		*kind = CELL_NOT_PROBED; /* no verdict for this store: say so, never guess */
 		sb_cstr(&b, "?");
 		return sb_take(&b);
 	}
-	const struct pcp_verdict *v = &r->verdicts[i];
+	const struct pcp_verdict *v = &r->verdicts[k];
+	if (v->ok && v->expiring) {
+		char date[32];
+
+		*kind = CELL_EXPIRING;
+		format_date(v->path_not_after, date, sizeof date);
+		sb_cstr(&b, OK_MARK " expires ");
+		sb_cstr(&b, date);
+		return sb_take(&b);
+	}
 	if (v->ok) {
 		*kind = CELL_OK;
 		sb_cstr(&b, OK_MARK);
@@ -313,6 +364,7 @@ static const char *kind_color(enum cell_kind kind)
 		return COLOR_GREEN;
 	case CELL_FAIL:
 		return COLOR_RED;
+	case CELL_EXPIRING:
 	case CELL_NOT_PROBED:
 		return COLOR_YELLOW;
 	case CELL_PLAIN:
@@ -372,6 +424,11 @@ static void print_cells(struct text_writer *tw, const struct cell *cells, bool h
 	putc('\n', out);
 }
 
+static const char *column_title(const struct text_writer *tw, size_t c)
+{
+	return c == 0 ? "address" : tw->labels[c - 1];
+}
+
 static void print_header(struct text_writer *tw)
 {
 	struct cell *hdr = calloc(tw->n_cols, sizeof *hdr);
@@ -380,15 +437,9 @@ static void print_header(struct text_writer *tw)
 		tw->failed = true;
 		return;
 	}
-	hdr[0].text = clean_dup("address", 7, ADDR_MAX_COLS);
-	for (size_t c = 1; c < tw->n_cols; c++) {
-		const char *name = tw->base.info->store_names[c - 1];
-		name = name ? name : "";
-		hdr[c].text = clean_dup(name, strlen(name), CELL_MAX_COLS);
-	}
-	print_cells(tw, hdr, true);
 	for (size_t c = 0; c < tw->n_cols; c++)
-		free(hdr[c].text);
+		hdr[c].text = (char *)column_title(tw, c); /* borrowed: not freed below */
+	print_cells(tw, hdr, true);
 	free(hdr);
 }
 
@@ -396,12 +447,10 @@ static void print_header(struct text_writer *tw)
  * streaming. */
 static void start_table(struct text_writer *tw)
 {
-	const struct pcp_run_info *info = tw->base.info;
-
 	for (size_t c = 0; c < tw->n_cols; c++) {
-		const char *name = c == 0 ? "address" : info->store_names[c - 1];
+		const char *name = column_title(tw, c);
 		size_t cap = c == 0 ? ADDR_MAX_COLS : CELL_MAX_COLS;
-		size_t w = name ? text_width(name, strlen(name)) : 0;
+		size_t w = text_width(name, strlen(name));
 		for (size_t i = 0; i < tw->n_rows; i++) {
 			const char *t = tw->rows[i].cells[c].text;
 			const char *m = tw->rows[i].cells[c].mark;
@@ -445,110 +494,396 @@ static void add_note(struct text_writer *tw, const struct pcp_result *r, const c
 	tw->notes[tw->n_notes++] = note;
 }
 
-/* FNV-1a: enough to tell one name's run of records from the next. */
-static uint64_t name_hash(const char *s)
-{
-	uint64_t h = 14695981039346656037u;
+/* ---- a failure in plain words ---- */
 
-	for (; *s; s++) {
-		h ^= (unsigned char)*s;
-		h *= 1099511628211u;
-	}
-	return h;
+/* The served certificate at depth of v's built path, found by fingerprint; NULL when the
+ * path took it from the store. The leaf is always the served one. */
+static const struct pcp_cert_facts *path_cert(const struct pcp_result *r,
+                                              const struct pcp_verdict *v, int depth)
+{
+	if (depth < 0 || !r->chain)
+		return NULL;
+	if (v->path && (size_t)depth < v->path_len)
+		for (size_t k = 0; k < r->chain_len; k++)
+			if (strncmp(r->chain[k].sha256, v->path[depth], PCP_SHA256_HEX) == 0)
+				return &r->chain[k];
+	return depth == 0 && r->chain_len ? &r->chain[0] : NULL;
 }
 
-/* Lists the name of a divergent record once. Past MAX_NAMES the count may take a name
- * twice when its targets are not adjacent in the input: exact only with a set we do not
- * keep. */
-static void note_divergent(struct text_writer *tw, const struct pcp_result *r)
+char *pcp_text_cn(const char *dn, size_t max_cols)
 {
-	const char *name = r->host && r->host[0] ? r->host : r->target ? r->target : "-";
-	uint64_t h = name_hash(name);
+	struct sbuf v = {0};
+	bool start = true;
 
-	if (tw->div_any && h == tw->div_last)
-		return; /* another address of the same name */
-	tw->div_any = true;
-	tw->div_last = h;
-	char *clean = clean_dup(name, strlen(name), NAME_MAX_COLS);
-	if (!clean) {
-		tw->failed = true;
-		return;
-	}
-	for (size_t i = 0; i < tw->n_div_names; i++) {
-		if (strcmp(tw->div_names[i], clean) == 0) {
-			free(clean);
-			return;
+	for (size_t i = 0; dn[i]; i++) {
+		if (dn[i] == '\\' && dn[i + 1]) {
+			i++;
+			start = false;
+			continue;
 		}
+		if (start && strncmp(dn + i, "CN=", 3) == 0) {
+			for (i += 3; dn[i] && dn[i] != ',' && dn[i] != '+'; i++) {
+				if (dn[i] == '\\' && dn[i + 1])
+					i++;
+				sb_put(&v, dn + i, 1);
+			}
+			break;
+		}
+		start = dn[i] == ',' || dn[i] == '+';
 	}
-	if (tw->n_div_names < MAX_NAMES) {
-		tw->div_names[tw->n_div_names++] = clean;
+	if (v.failed)
+		return sb_take(&v);
+	char *out = v.len ? clean_dup(v.p, v.len, max_cols) : clean_dup(dn, strlen(dn), max_cols);
+	free(v.p);
+	return out;
+}
+
+static void put_cn(struct sbuf *b, const char *dn)
+{
+	char *cn = pcp_text_cn(dn, NAME_MAX_COLS);
+
+	if (cn)
+		sb_cstr(b, cn);
+	else
+		b->failed = true;
+	free(cn);
+}
+
+/* "the server's certificate 'db1'", "the intermediate 'X'", "the root 'Y'": the certificate
+ * at depth of v's path. Certificates taken from the store are named from the path's end. */
+static void put_cert(struct sbuf *b, const struct pcp_verdict *v, int depth,
+                     const struct pcp_cert_facts *f)
+{
+	bool top = v->path_len && (size_t)depth == v->path_len - 1;
+	const char *name = f ? f->subject : top ? v->anchor : NULL;
+	char at[48];
+
+	if (depth == 0)
+		sb_cstr(b, "the server's certificate");
+	else if (top && (!f || f->self_issued))
+		sb_cstr(b, "the root");
+	else
+		sb_cstr(b, "the intermediate");
+	if (name) {
+		sb_cstr(b, " '");
+		put_cn(b, name);
+		sb_cstr(b, "'");
+	} else if (depth > 0) {
+		snprintf(at, sizeof at, " at depth %d", depth);
+		sb_cstr(b, at);
+	}
+}
+
+/* The date verify.c put at the end of the short reason ("root expired 2025-05-12"), else
+ * the certificate's own date. */
+static void failure_date(const struct pcp_verdict *v, time_t fallback, char *buf, size_t len)
+{
+	size_t n = strnlen(v->reason, sizeof v->reason);
+	const char *d = n >= 10 ? v->reason + n - 10 : NULL;
+
+	if (d && d[4] == '-' && d[7] == '-' && len > 10) {
+		memcpy(buf, d, 10);
+		buf[10] = '\0';
 		return;
+	}
+	if (fallback)
+		format_date(fallback, buf, len);
+	else
+		snprintf(buf, len, "?");
+}
+
+static bool is_ip_literal(const char *host)
+{
+	unsigned char buf[16];
+
+	return host && (inet_pton(AF_INET, host, buf) == 1 || inet_pton(AF_INET6, host, buf) == 1);
+}
+
+/* "names 'a.example.com', 'b.example.com'" from the leaf: the SANs of the host's type
+ * (iPAddress for an IP literal, else dNSName), or its CN when there are none of that type,
+ * as libpq compares them. */
+static void put_leaf_names(struct sbuf *b, const struct pcp_result *r)
+{
+	const struct pcp_cert_facts *leaf = r->chain && r->chain_len ? &r->chain[0] : NULL;
+	const char *prefix = is_ip_literal(r->host) ? "IP:" : "DNS:";
+	size_t listed = 0, more = 0;
+
+	for (size_t i = 0; leaf && leaf->san && i < leaf->n_san; i++) {
+		if (strncmp(leaf->san[i], prefix, strlen(prefix)) != 0)
+			continue;
+		if (listed == MAX_LISTED_NAMES) {
+			more++;
+			continue;
+		}
+		sb_cstr(b, listed++ ? ", '" : " names '");
+		put_clean_cstr(b, leaf->san[i] + strlen(prefix), NAME_MAX_COLS);
+		sb_cstr(b, "'");
+	}
+	if (more) {
+		char n[48];
+
+		snprintf(n, sizeof n, " and %zu more", more);
+		sb_cstr(b, n);
+	}
+	if (!listed && leaf) {
+		sb_cstr(b, " names '");
+		put_cn(b, leaf->subject ? leaf->subject : "");
+		sb_cstr(b, "'");
+	}
+}
+
+/* One failing verdict in plain words: which certificate, which date, which missing issuer. */
+static void put_reason(struct sbuf *b, const struct pcp_result *r, const struct pcp_verdict *v)
+{
+	const struct pcp_cert_facts *f = path_cert(r, v, v->depth);
+	size_t elen = strnlen(v->error, sizeof v->error);
+	const char *prefix = "certificate verify failed: ";
+	char date[32];
+
+	switch (v->code) {
+	case V_ERR_CERT_HAS_EXPIRED:
+		put_cert(b, v, v->depth, f);
+		failure_date(v, f ? f->not_after : 0, date, sizeof date);
+		sb_cstr(b, " expired on ");
+		sb_cstr(b, date);
+		return;
+	case V_ERR_CERT_NOT_YET_VALID:
+		put_cert(b, v, v->depth, f);
+		failure_date(v, f ? f->not_before : 0, date, sizeof date);
+		sb_cstr(b, " is not valid before ");
+		sb_cstr(b, date);
+		return;
+	case V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+	case V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+		if (f) {
+			sb_cstr(b, "no certificate in the store issued '");
+			put_clean_cstr(b, f->issuer, NOTE_MAX_COLS / 2);
+			sb_cstr(b, "' (the server did not send it, or the store lacks its root)");
+		} else {
+			sb_cstr(b, "no certificate in the store issued ");
+			put_cert(b, v, v->depth, f);
+			sb_cstr(b, " (the store lacks its issuer)");
+		}
+		return;
+	case V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+		put_cert(b, v, 0, f);
+		sb_cstr(b, " is self-signed and not in the store");
+		return;
+	case V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+		sb_cstr(b, "the server sent ");
+		put_cert(b, v, v->depth, f);
+		sb_cstr(b, ", which is not in the store");
+		return;
+	case V_ERR_CA_MD_TOO_WEAK:
+		put_cert(b, v, v->depth, f);
+		sb_cstr(b, " is signed with ");
+		put_clean_cstr(b, f && f->sig_alg ? f->sig_alg : "a weak digest", NAME_MAX_COLS);
+		sb_cstr(b, ", too weak for the client's security level");
+		return;
+	case V_ERR_EE_KEY_TOO_SMALL:
+	case V_ERR_CA_KEY_TOO_SMALL:
+		put_cert(b, v, v->depth, f);
+		sb_cstr(b, " has a key too small for the client's security level");
+		if (f && f->key) {
+			sb_cstr(b, " (");
+			put_clean_cstr(b, f->key, NAME_MAX_COLS);
+			sb_cstr(b, ")");
+		}
+		return;
+	case V_ERR_INVALID_PURPOSE:
+		put_cert(b, v, v->depth, f);
+		sb_cstr(b, " is not meant for TLS servers (its extended key usage)");
+		return;
+	case PCP_VERDICT_NAME_MISMATCH:
+		sb_cstr(b, "the server's certificate");
+		put_leaf_names(b, r);
+		sb_cstr(b, ", not '");
+		put_clean_cstr(b, r->host, NAME_MAX_COLS);
+		sb_cstr(b, "'");
+		return;
+	case PCP_VERDICT_NO_HOST:
+		sb_cstr(b, "verify-full needs a host name to compare, and the target gives only an "
+		           "address");
+		return;
+	default:
+		break;
+	}
+	if (v->depth >= 0) {
+		put_cert(b, v, v->depth, f);
+		sb_cstr(b, ": ");
+	}
+	/* OpenSSL's words without libpq's prefix. */
+	if (elen > strlen(prefix) && strncmp(v->error, prefix, strlen(prefix)) == 0)
+		put_clean(b, v->error + strlen(prefix), elen - strlen(prefix), NOTE_MAX_COLS / 2);
+	else if (elen)
+		put_clean(b, v->error, elen, NOTE_MAX_COLS / 2);
+	else
+		put_clean(b, v->reason, strnlen(v->reason, sizeof v->reason), NOTE_MAX_COLS / 2);
+}
+
+/* ---- --explain: commands that reproduce a verdict by hand ---- */
+
+/* Appends s as one shell word: bare when it holds only characters no shell treats
+ * specially, else in single quotes with each ' written as '\''. s is sanitised first, so
+ * the command on the terminal is exactly the one a reader can paste. */
+static void put_shell_word(struct sbuf *b, const char *s)
+{
+	static const char safe[] = "@%+=:,./_-";
+	char *clean = clean_dup(s, strlen(s), ARG_MAX_COLS);
+	bool bare = clean && clean[0];
+
+	if (!clean) {
+		b->failed = true;
+		return;
+	}
+	for (const char *p = clean; *p && bare; p++)
+		bare = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		       (*p >= '0' && *p <= '9') || strchr(safe, *p);
+	if (bare) {
+		sb_cstr(b, clean);
+	} else {
+		sb_put(b, "'", 1);
+		for (const char *p = clean; *p; p++)
+			if (*p == '\'')
+				sb_cstr(b, "'\\''");
+			else
+				sb_put(b, p, 1);
+		sb_put(b, "'", 1);
 	}
 	free(clean);
-	tw->div_dropped++;
 }
 
-/* Counts one audited client and keeps a line for it when it fails now or after the switch:
- * "  TARGET at ADDR: error" or "  TARGET at ADDR: after the switch: error". */
-static void note_client(struct text_writer *tw, const struct pcp_result *r)
+/* Appends " key=value" for a libpq connection string: value bare, or in single quotes
+ * with \ and ' escaped as libpq reads them (sanitised like every shown text). */
+static void put_conninfo(struct sbuf *b, const char *key, const char *value)
 {
-	const struct pcp_client *c = r->client;
-	const struct pcp_client_verdict *bad = NULL;
-	struct sbuf b = {0};
+	char *clean = clean_dup(value, strlen(value), ARG_MAX_COLS);
+	bool bare = clean && clean[0];
 
-	tw->clients++;
-	if (c->now.connects) {
-		tw->now_connect++;
-		if (!c->now.encrypted)
-			tw->now_plain++;
-	} else {
-		bad = &c->now;
-	}
-	if (c->has_after) {
-		tw->after_clients++;
-		if (c->after.connects) {
-			tw->after_connect++;
-			if (!c->after.encrypted)
-				tw->after_plain++;
-		} else if (!bad) {
-			bad = &c->after;
-		}
-	}
-	if (!bad)
-		return;
-	if (tw->n_client_notes >= MAX_NOTES) {
-		tw->client_notes_dropped++;
+	if (!clean) {
+		b->failed = true;
 		return;
 	}
-
-	const char *target = r->target ? r->target : r->host ? r->host : "-";
-	sb_cstr(&b, "  ");
-	put_clean(&b, target, strlen(target), TARGET_MAX_COLS);
-	if (r->addr[0] != '\0') {
-		struct sbuf a = {0};
-		put_addr_port(&a, r);
-		sb_cstr(&b, " at ");
-		if (a.failed)
-			b.failed = true;
-		else
-			put_clean(&b, a.p, a.len, ADDR_MAX_COLS);
-		free(a.p);
+	for (const char *p = clean; *p && bare; p++)
+		bare = *p != ' ' && *p != '\'' && *p != '\\';
+	if (b->len)
+		sb_put(b, " ", 1);
+	sb_cstr(b, key);
+	sb_put(b, "=", 1);
+	if (!bare)
+		sb_put(b, "'", 1);
+	for (const char *p = clean; *p; p++) {
+		if (!bare && (*p == '\'' || *p == '\\'))
+			sb_put(b, "\\", 1);
+		sb_put(b, p, 1);
 	}
-	sb_cstr(&b, ": ");
-	if (bad == &c->after)
-		sb_cstr(&b, "after the switch: ");
-	size_t elen = strnlen(bad->error, sizeof bad->error);
-	if (elen)
-		put_clean(&b, bad->error, elen, NOTE_MAX_COLS);
-	else
-		sb_cstr(&b, "would not connect");
-	char *note = sb_take(&b);
-	if (!note) {
-		tw->failed = true;
-		return;
-	}
-	tw->client_notes[tw->n_client_notes++] = note;
+	if (!bare)
+		sb_put(b, "'", 1);
+	free(clean);
 }
+
+/* The openssl s_client and psql lines for verdict column k of r, each on its own indented
+ * line: s_client shows the chain and OpenSSL's verdict, psql is libpq's own answer. */
+static void put_commands(struct sbuf *b, const struct text_writer *tw, const struct pcp_result *r,
+                         size_t k)
+{
+	const struct pcp_run_info *info = tw->base.info;
+	size_t store = k % tw->n_stores, a = k / tw->n_stores;
+	const char *name = info->store_names[store] ? info->store_names[store] : "";
+	const char *path =
+	        info->store_paths && info->store_paths[store] ? info->store_paths[store] : name;
+	bool dir = tw->store_dirs[store];
+	bool ip = is_ip_literal(r->host);
+	bool full = r->sslmode == PCP_SSLMODE_VERIFY_FULL;
+	const char *mode = pcp_sslmode_name(r->sslmode);
+	bool now = a == 0 && !info->at_given;
+	time_t at = pcp_run_instant(info, a);
+	struct sbuf w = {0}, ci = {0};
+	char num[32], when[32];
+
+	sb_cstr(b, "\n    openssl s_client -starttls postgres -connect ");
+	put_addr_port(&w, r);
+	if (w.failed)
+		b->failed = true;
+	else
+		put_shell_word(b, w.p);
+	free(w.p);
+	if (r->host && r->host[0] && !ip) {
+		sb_cstr(b, " -servername ");
+		put_shell_word(b, r->host);
+	}
+	sb_cstr(b, dir ? " -CApath " : " -CAfile ");
+	put_shell_word(b, path);
+	sb_cstr(b, " -verify_return_error");
+	if (full && r->host && r->host[0]) {
+		sb_cstr(b, ip ? " -verify_ip " : " -verify_hostname ");
+		put_shell_word(b, r->host);
+	}
+	snprintf(num, sizeof num, " -attime %lld", (long long)at);
+	sb_cstr(b, num);
+	sb_cstr(b, " -showcerts </dev/null");
+
+	if (r->host)
+		put_conninfo(&ci, "host", r->host);
+	put_conninfo(&ci, "hostaddr", r->addr);
+	snprintf(num, sizeof num, "%u", (unsigned)r->port);
+	put_conninfo(&ci, "port", num);
+	put_conninfo(&ci, "sslmode", mode);
+	put_conninfo(&ci, "sslrootcert", path);
+	put_conninfo(&ci, "dbname", "postgres");
+	sb_cstr(b, "\n    ");
+	if (!now) {
+		/* "UTC" spelled out: faketime reads the time in the local zone otherwise. */
+		pcp_format_time(at, when, sizeof when);
+		when[10] = ' ';
+		when[19] = '\0';
+		sb_cstr(b, "faketime '");
+		sb_cstr(b, when);
+		sb_cstr(b, " UTC' ");
+	}
+	sb_cstr(b, "psql ");
+	if (ci.failed)
+		b->failed = true;
+	else
+		put_shell_word(b, ci.p);
+	free(ci.p);
+	if (dir)
+		sb_cstr(b,
+		        "\n    # libpq reads one file: concatenate the directory's certificates");
+}
+
+/* "  ADDRESS under LABEL: reason in plain words" for every failing verdict of r, each
+ * followed by its commands with --explain. */
+static void add_reasons(struct text_writer *tw, const struct pcp_result *r, const char *addr)
+{
+	for (size_t k = 0; r->verdicts && k < r->n_verdicts && k < tw->n_cols - 1; k++) {
+		const struct pcp_verdict *v = &r->verdicts[k];
+		struct sbuf b = {0};
+
+		if (v->ok)
+			continue;
+		if (tw->n_reasons >= MAX_NOTES) {
+			tw->reasons_dropped++;
+			continue;
+		}
+		sb_cstr(&b, "  ");
+		sb_cstr(&b, addr ? addr : "?");
+		sb_cstr(&b, " under ");
+		sb_cstr(&b, tw->labels[k]);
+		sb_cstr(&b, ": ");
+		put_reason(&b, r, v);
+		if (tw->base.info->explain)
+			put_commands(&b, tw, r, k);
+		char *line = sb_take(&b);
+		if (!line) {
+			tw->failed = true;
+			return;
+		}
+		tw->reasons[tw->n_reasons++] = line;
+	}
+}
+
+/* ---- the writer ---- */
 
 static int text_begin(struct pcp_writer *w)
 {
@@ -561,30 +896,12 @@ static int text_record(struct pcp_writer *w, const struct pcp_result *r)
 	struct text_writer *tw = (struct text_writer *)w;
 	struct row row;
 
-	tw->records++;
-	if (r->status != PCP_STATUS_OK)
-		tw->not_probed++;
-	for (size_t i = 0; r->status == PCP_STATUS_OK && i < tw->n_cols - 1; i++)
-		if (r->verdicts && i < r->n_verdicts && r->verdicts[i].ok)
-			tw->verified[i]++;
-	/* The future chain's verdicts do not depend on what this address served. */
-	if (r->future) {
-		tw->any_future = true;
-		for (size_t i = 0; i < r->n_future && i < tw->n_cols - 1; i++) {
-			tw->future_n[i]++;
-			if (r->future[i].ok)
-				tw->future_ok[i]++;
-		}
-	}
-	if (r->divergent)
-		note_divergent(tw, r);
-	if (r->client)
-		note_client(tw, r);
-
+	if (pcp_summary_add(tw->summary, r) < 0)
+		return -1;
 	row.cells = calloc(tw->n_cols, sizeof *row.cells);
 	if (!row.cells)
 		return -1;
-	row.cells[0].text = address_text(r);
+	row.cells[0].text = pcp_text_address(r);
 	row.cells[0].kind = CELL_PLAIN;
 	row.cells[0].mark = r->divergent ? DIV_MARK : NULL;
 	bool ok = row.cells[0].text != NULL;
@@ -594,6 +911,8 @@ static int text_record(struct pcp_writer *w, const struct pcp_result *r)
 	}
 	if (ok && r->status != PCP_STATUS_OK)
 		add_note(tw, r, row.cells[0].text);
+	if (ok && r->status == PCP_STATUS_OK)
+		add_reasons(tw, r, row.cells[0].text);
 	if (!ok) {
 		row_free(&row, tw->n_cols);
 		return -1;
@@ -610,29 +929,15 @@ static int text_record(struct pcp_writer *w, const struct pcp_result *r)
 	return ferror(w->out) || tw->failed ? -1 : 0;
 }
 
-/* "N fail", red when N > 0 on a terminal. */
-static void print_fail_count(FILE *out, bool color, size_t n)
-{
-	if (color && n > 0)
-		fprintf(out, COLOR_RED "%zu fail" COLOR_RESET, n);
-	else
-		fprintf(out, "%zu fail", n);
-}
-
 static int text_end(struct pcp_writer *w, const struct pcp_run_totals *totals)
 {
 	struct text_writer *tw = (struct text_writer *)w;
-	const struct pcp_run_info *info = w->info;
 	FILE *out = w->out;
-	size_t records = totals ? totals->records : tw->records;
-	size_t not_probed = totals ? totals->not_probed : tw->not_probed;
-	bool color = info->color;
-	char when[32];
 
 	if (!tw->streaming && tw->n_rows > 0)
 		start_table(tw);
 
-	if (tw->n_notes > 0)
+	if (tw->n_notes > 0 || tw->n_reasons > 0)
 		putc('\n', out);
 	for (size_t i = 0; i < tw->n_notes; i++)
 		fprintf(out, "%s\n", tw->notes[i]);
@@ -640,66 +945,16 @@ static int text_end(struct pcp_writer *w, const struct pcp_run_totals *totals)
 		fprintf(out,
 		        "  " ELLIPSIS " and %zu more not probed (details with --format json)\n",
 		        tw->notes_dropped);
+	for (size_t i = 0; i < tw->n_reasons; i++)
+		fprintf(out, "%s\n", tw->reasons[i]);
+	if (tw->reasons_dropped > 0)
+		fprintf(out,
+		        "  " ELLIPSIS
+		        " and %zu more failing verdicts (details with --format json)\n",
+		        tw->reasons_dropped);
 
 	putc('\n', out);
-	fprintf(out, "%zu address%s", records, records == 1 ? "" : "es");
-	for (size_t i = 0; i < info->n_stores; i++) {
-		size_t n = totals && totals->verified ? totals->verified[i] : tw->verified[i];
-		const char *name = info->store_names[i] ? info->store_names[i] : "";
-		char *clean = clean_dup(name, strlen(name), CELL_MAX_COLS);
-		fprintf(out, "%s%zu %s %s", i == 0 ? ": " : ", ", n,
-		        i == 0 ? "verify under" : "under", clean ? clean : "?");
-		free(clean);
-	}
-	fprintf(out, "; %zu could not be probed\n", not_probed);
-	for (size_t i = 0; tw->any_future && i < info->n_stores; i++) {
-		const char *name = info->store_names[i] ? info->store_names[i] : "";
-		char *clean = clean_dup(name, strlen(name), CELL_MAX_COLS);
-		fprintf(out, "after the switch: %s verifies %zu of %zu chain%s\n",
-		        clean ? clean : "?", tw->future_ok[i], tw->future_n[i],
-		        tw->future_n[i] == 1 ? "" : "s");
-		free(clean);
-	}
-
-	fprintf(out, "sslmode %s", pcp_sslmode_name(info->sslmode));
-	if (info->at_given) {
-		pcp_format_time(info->at, when, sizeof when);
-		fprintf(out, ", as of %s", when);
-	}
-	putc('\n', out);
-
-	if (tw->n_div_names > 0) {
-		fputs("divergent names (" DIV_SYMBOL ", their addresses serve different chains): ",
-		      out);
-		for (size_t i = 0; i < tw->n_div_names; i++)
-			fprintf(out, "%s%s", i ? ", " : "", tw->div_names[i]);
-		if (tw->div_dropped > 0)
-			fprintf(out, " " ELLIPSIS " and %zu more", tw->div_dropped);
-		putc('\n', out);
-	}
-	if (tw->clients > 0) {
-		fprintf(out, "%zu client%s audited: %zu connect now (%zu unencrypted), ",
-		        tw->clients, tw->clients == 1 ? "" : "s", tw->now_connect, tw->now_plain);
-		print_fail_count(out, color, tw->clients - tw->now_connect);
-		putc('\n', out);
-		if (tw->after_clients > 0) {
-			fprintf(out, "after the switch: %zu connect (%zu unencrypted), ",
-			        tw->after_connect, tw->after_plain);
-			print_fail_count(out, color, tw->after_clients - tw->after_connect);
-			putc('\n', out);
-		}
-		for (size_t i = 0; i < tw->n_client_notes; i++)
-			fprintf(out, "%s\n", tw->client_notes[i]);
-		if (tw->client_notes_dropped > 0)
-			fprintf(out,
-			        "  " ELLIPSIS
-			        " and %zu more failing clients (details with --format json)\n",
-			        tw->client_notes_dropped);
-	}
-	if (totals && totals->interrupted)
-		fputs("(interrupted: not all targets were probed)\n", out);
-
-	if (fflush(out) != 0 || ferror(out) || tw->failed)
+	if (pcp_summary_print(tw->summary, out, totals) < 0 || tw->failed)
 		return -1;
 	return 0;
 }
@@ -711,19 +966,18 @@ static void text_free(struct pcp_writer *w)
 	for (size_t i = 0; i < tw->n_rows; i++)
 		row_free(&tw->rows[i], tw->n_cols);
 	free(tw->rows);
+	for (size_t i = 0; tw->labels && i + 1 < tw->n_cols; i++)
+		free(tw->labels[i]);
+	free(tw->labels);
+	free(tw->store_dirs);
 	for (size_t i = 0; i < tw->n_notes; i++)
 		free(tw->notes[i]);
 	free(tw->notes);
+	for (size_t i = 0; i < tw->n_reasons; i++)
+		free(tw->reasons[i]);
+	free(tw->reasons);
 	free(tw->width);
-	free(tw->verified);
-	for (size_t i = 0; i < tw->n_div_names; i++)
-		free(tw->div_names[i]);
-	free(tw->div_names);
-	for (size_t i = 0; i < tw->n_client_notes; i++)
-		free(tw->client_notes[i]);
-	free(tw->client_notes);
-	free(tw->future_n);
-	free(tw->future_ok);
+	pcp_summary_free(tw->summary);
 	free(tw);
 }
 
@@ -734,6 +988,23 @@ static const struct pcp_writer_ops text_ops = {
         .free = text_free,
 };
 
+/* Column k's title: the store's name, with "@INSTANT" when the run has several. */
+static char *column_label(const struct pcp_run_info *info, size_t k)
+{
+	size_t store = k % info->n_stores;
+	const char *name = info->store_names[store] ? info->store_names[store] : "";
+	struct sbuf b = {0};
+	char when[32];
+
+	put_clean_cstr(&b, name, CELL_MAX_COLS);
+	if (pcp_run_n_instants(info) > 1) {
+		pcp_text_instant(info, k / info->n_stores, when, sizeof when);
+		sb_cstr(&b, "@");
+		sb_cstr(&b, when);
+	}
+	return sb_take(&b);
+}
+
 struct pcp_writer *pcp_report_text_new(FILE *out, const struct pcp_run_info *info)
 {
 	struct text_writer *tw = calloc(1, sizeof *tw);
@@ -743,19 +1014,33 @@ struct pcp_writer *pcp_report_text_new(FILE *out, const struct pcp_run_info *inf
 	tw->base.ops = &text_ops;
 	tw->base.out = out;
 	tw->base.info = info;
-	tw->n_cols = info->n_stores + 1;
+	tw->n_stores = info->n_stores;
+	tw->n_ats = pcp_run_n_instants(info);
+	tw->n_cols = 1 + tw->n_stores * tw->n_ats;
+	tw->labels = calloc(tw->n_cols, sizeof *tw->labels);
+	tw->store_dirs = calloc(tw->n_stores + 1, sizeof *tw->store_dirs);
 	tw->rows = calloc(BUFFER_ROWS, sizeof *tw->rows);
 	tw->width = calloc(tw->n_cols, sizeof *tw->width);
 	tw->notes = calloc(MAX_NOTES, sizeof *tw->notes);
-	tw->verified = calloc(info->n_stores + 1, sizeof *tw->verified);
-	tw->div_names = calloc(MAX_NAMES, sizeof *tw->div_names);
-	tw->client_notes = calloc(MAX_NOTES, sizeof *tw->client_notes);
-	tw->future_n = calloc(info->n_stores + 1, sizeof *tw->future_n);
-	tw->future_ok = calloc(info->n_stores + 1, sizeof *tw->future_ok);
-	if (!tw->rows || !tw->width || !tw->notes || !tw->verified || !tw->div_names ||
-	    !tw->client_notes || !tw->future_n || !tw->future_ok) {
+	tw->reasons = calloc(MAX_NOTES, sizeof *tw->reasons);
+	tw->summary = pcp_summary_new(info);
+	if (!tw->labels || !tw->store_dirs || !tw->rows || !tw->width || !tw->notes ||
+	    !tw->reasons || !tw->summary) {
 		text_free(&tw->base);
 		return NULL;
+	}
+	for (size_t k = 0; k + 1 < tw->n_cols; k++)
+		if (!(tw->labels[k] = column_label(info, k))) {
+			text_free(&tw->base);
+			return NULL;
+		}
+	/* Stores were loaded before the run: asking whether a path is a directory is cheap
+	 * and happens once, outside the loop. */
+	for (size_t i = 0; info->explain && info->store_paths && i < tw->n_stores; i++) {
+		struct stat st;
+
+		tw->store_dirs[i] = info->store_paths[i] && stat(info->store_paths[i], &st) == 0 &&
+		                    S_ISDIR(st.st_mode);
 	}
 	return &tw->base;
 }

@@ -58,7 +58,7 @@ struct pcp_verdict {
 	char (*path)[PCP_SHA256_HEX]; /* built path, leaf to anchor (as far as built), owned */
 	size_t path_len;
 	time_t path_not_after; /* earliest notAfter along the built path; 0 when none */
-	char *anchor;  /* subject of the last certificate of the built path, owned; NULL when none */
+	char *anchor; /* subject of the last certificate of the built path, owned; NULL when none */
 	bool expiring; /* ok, but the path stops verifying within --warn-days of the instant */
 };
 
@@ -110,11 +110,11 @@ void pcp_client_cleanup(struct pcp_client *c);
 /* One difference from a baseline run (--baseline) for the same target and address. */
 struct pcp_change {
 	const char *kind; /* static: leaf_rotated, intermediate_changed, anchor_changed,
-			   * verdict_flipped, newly_unreachable, reachable_again, new_address,
-			   * address_vanished */
+	                   * verdict_flipped, newly_unreachable, reachable_again, new_address,
+	                   * address_vanished */
 	char *store;      /* for verdict_flipped: the store, owned; else NULL */
 	char *from;       /* the baseline's value (fingerprint, anchor, "ok"/"fail", status,
-			   * address), owned, may be NULL */
+	                   * address), owned, may be NULL */
 	char *to;         /* this run's value, owned, may be NULL */
 };
 
@@ -135,18 +135,18 @@ struct pcp_result {
 	size_t chain_len;
 	struct pcp_verdict *verdicts; /* per instant per store: [a * n_stores + i], owned */
 	size_t n_verdicts;
-	const char *class_name;       /* migration class: old-only, new-only, both, neither,
-				       * unreachable (static string) */
-	char *anchor;                 /* where the chain ends: the anchor of the first store that
-				       * verifies it, else where the first store's path ended;
-				       * owned, NULL when no chain */
+	const char *class_name;     /* migration class: old-only, new-only, both, neither,
+	                             * unreachable (static string) */
+	char *anchor;               /* where the chain ends: the anchor of the first store that
+	                             * verifies it, else where the first store's path ended;
+	                             * owned, NULL when no chain */
 	bool divergent;             /* the addresses of this target serve different chains */
 	struct pcp_client *client;  /* owned; NULL unless the target is a connection string */
 	struct pcp_verdict *future; /* --future-chain under each store, owned; NULL when none */
 	size_t n_future;
-	struct pcp_change *changes;   /* differences from --baseline, owned */
+	struct pcp_change *changes; /* differences from --baseline, owned */
 	size_t n_changes;
-	bool has_baseline;            /* --baseline given: changes is meaningful even when empty */
+	bool has_baseline; /* --baseline given: changes is meaningful even when empty */
 };
 
 /* Frees everything the record owns (not the record itself); safe on a zeroed record. */

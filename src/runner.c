@@ -11,7 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "baseline.h"
 #include "chain.h"
 #include "client.h"
 #include "hostmatch.h"
@@ -19,6 +21,7 @@
 #include "log.h"
 #include "net.h"
 #include "probe.h"
+#include "progress.h"
 #include "resolve.h"
 #include "targets.h"
 #include "tls.h"
@@ -70,6 +73,7 @@ struct run {
 	/* input */
 	size_t next_arg;
 	size_t next_file;
+	size_t next_chain;
 	struct pcp_target_reader reader;
 	bool reader_open;
 	bool input_done;
@@ -85,6 +89,11 @@ struct run {
 	struct client_root *roots;
 	char *default_rootcert; /* HOME/.postgresql/root.crt of audited clients */
 	struct pcp_chain *future;
+	struct pcp_baseline *baseline;
+	struct pcp_progress *progress;
+	ev_timer progress_tick; /* redraws the progress line while nothing completes */
+	size_t targets_seen, targets_done;
+	bool stdout_tty;
 	size_t *require; /* store indexes of --require */
 	size_t n_require;
 	ev_prepare refill;
@@ -202,8 +211,10 @@ static void classify(struct run *r, struct pcp_result *res)
 	}
 	old_ok = o >= 0 && res->verdicts[o].ok;
 	new_ok = n >= 0 && res->verdicts[n].ok;
-	res->class_name = old_ok && new_ok ? "both" : old_ok ? "old-only" : new_ok ? "new-only"
-	                                                                             : "neither";
+	res->class_name = old_ok && new_ok ? "both"
+	                  : old_ok         ? "old-only"
+	                  : new_ok         ? "new-only"
+	                                   : "neither";
 }
 
 /* Where the chain ends: the first verifying store's anchor, else the first store's. */
@@ -321,6 +332,9 @@ static int complete_record(struct run *r, struct group *g, struct pcp_result *re
 	classify(r, res);
 	if (r->future && verify_all(r, r->future, res, 1, &res->future, &res->n_future) < 0)
 		return -1;
+	if (r->baseline &&
+	    pcp_baseline_compare(r->baseline, res, r->cfg->stores->names, r->cfg->stores->n) < 0)
+		return -1;
 	return audit_client(r, g, res, chain, res->status);
 }
 
@@ -341,8 +355,10 @@ static void tally(struct run *r, const struct pcp_result *res)
 	for (size_t i = 0; i < s->n_forbid; i++)
 		if (res->class_name && strcmp(res->class_name, s->forbid[i]) == 0) {
 			failed = true;
+			pcp_progress_finish(r->progress);
 			pcp_log_error("%s %s port %u is %s, forbidden by --forbid-class",
-			              res->host ? res->host : "-", res->addr, res->port, res->class_name);
+			              res->host ? res->host : "-", res->addr, res->port,
+			              res->class_name);
 		}
 	if (res->status != PCP_STATUS_OK) {
 		t->not_probed++;
@@ -366,6 +382,7 @@ static void tally(struct run *r, const struct pcp_result *res)
 			pcp_format_time(r->cfg->ats[r->require[i] / r->cfg->stores->n], when + 1,
 			                sizeof when - 1);
 		}
+		pcp_progress_finish(r->progress);
 		pcp_log_error("%s %s port %u fails required store %s%s: %s",
 		              res->host ? res->host : "-", res->addr, res->port,
 		              r->cfg->stores->items[store]->name, when, v->error);
@@ -433,6 +450,21 @@ static void group_free(struct group *g)
 	free(g);
 }
 
+/* Targets, not addresses: only the number of targets is known once the input is read. */
+static void show_progress(struct run *r)
+{
+	pcp_progress_update(r->progress, r->targets_done,
+	                    r->out->totals.not_probed + r->out->failed_required,
+	                    r->input_done ? r->targets_seen : 0, ev_now(r->loop));
+}
+
+static void on_progress_tick(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	show_progress(w->data);
+}
+
 /* Writes every group at the head whose records are all done. */
 static void emit_ready(struct run *r)
 {
@@ -440,7 +472,15 @@ static void emit_ready(struct run *r)
 		struct group *g = r->head;
 
 		mark_divergence(g);
+		if (r->baseline && g->preset == PCP_STATUS_OK &&
+		    pcp_baseline_vanished(r->baseline, g->results[0]->target, g->results[0]) < 0) {
+			fail_run(r, PCP_ERR_SYSTEM, "baseline");
+			return;
+		}
+		if (r->stdout_tty)
+			pcp_progress_finish(r->progress); /* the line must not mix with records */
 		for (size_t i = 0; i < g->n_records; i++) {
+			r->out->changed += g->results[i]->n_changes > 0;
 			g->results[i]->seq = r->seq++;
 			tally(r, g->results[i]);
 			r->cfg->writer->ops->record(r->cfg->writer, g->results[i]);
@@ -449,7 +489,9 @@ static void emit_ready(struct run *r)
 		if (!r->head)
 			r->tail = NULL;
 		r->n_groups--;
+		r->targets_done++;
 		group_free(g);
+		show_progress(r);
 	}
 }
 
@@ -544,6 +586,7 @@ static struct group *group_add(struct run *r)
 		r->head = g;
 	r->tail = g;
 	r->n_groups++;
+	r->targets_seen++;
 	return g;
 }
 
@@ -565,6 +608,7 @@ static int group_start(struct run *r, struct pcp_target *t, const char *invalid)
 			return -1;
 	}
 	if (invalid) {
+		pcp_progress_finish(r->progress);
 		pcp_log_warn("invalid target \"%s\": %s", g->t.text ? g->t.text : "", invalid);
 		return group_conclude(r, g, PCP_STATUS_INVALID_TARGET, invalid);
 	}
@@ -634,6 +678,43 @@ static int take_text(struct run *r, const char *text, const char *bad, const cha
 	return rc;
 }
 
+/* --chain FILE: a saved chain judged like a probed address, without any network. */
+static int take_chain(struct run *r, const char *path)
+{
+	struct group *g = group_add(r);
+	struct pcp_error err = {0};
+	struct pcp_chain *chain;
+	struct pcp_result *res;
+	int rc = 0;
+
+	if (!g)
+		return -1;
+	g->t.text = strdup(path);
+	g->t.host = r->cfg->settings->chain_host ? strdup(r->cfg->settings->chain_host) : NULL;
+	g->t.sslmode = r->cfg->settings->sslmode;
+	if (!g->t.text || (r->cfg->settings->chain_host && !g->t.host))
+		return -1;
+	if (!(chain = pcp_chain_load_pem(path, &err)))
+		return group_conclude(r, g, PCP_STATUS_INVALID_TARGET, err.msg);
+	g->n_records = 1;
+	g->results = calloc(1, sizeof *g->results);
+	res = g->results ? new_result(g, NULL) : NULL;
+	if (!res) {
+		rc = -1;
+	} else {
+		res->status = PCP_STATUS_OK;
+		if (judge(r, res, chain) < 0 || complete_record(r, g, res, chain) < 0) {
+			pcp_result_cleanup(res);
+			free(res);
+			rc = -1;
+		} else {
+			store_record(g, 0, res);
+		}
+	}
+	pcp_chain_free(chain);
+	return rc;
+}
+
 /* Reads one more input text (argument or file line). 0: taken, 1: input exhausted. */
 static int read_one(struct run *r)
 {
@@ -641,6 +722,8 @@ static int read_one(struct run *r)
 
 	if (r->next_arg < s->n_targets)
 		return take_text(r, s->targets[r->next_arg++], NULL, NULL) < 0 ? -1 : 0;
+	if (r->next_chain < s->n_chains)
+		return take_chain(r, s->chains[r->next_chain++]) < 0 ? -1 : 0;
 	for (;;) {
 		const char *line, *bad;
 		int got;
@@ -871,6 +954,8 @@ static void run_cleanup(struct run *r)
 	pcp_chain_free(r->future);
 	free(r->default_rootcert);
 	free(r->require);
+	pcp_baseline_free(r->baseline);
+	pcp_progress_free(r->progress);
 	if (r->env.ssl_ctx)
 		SSL_CTX_free(r->env.ssl_ctx);
 }
@@ -906,8 +991,8 @@ static enum pcp_errc prepare_run(struct run *r, struct pcp_error *err)
 		if (pcp_require_parse(s->require[i], name, sizeof name, &at, &has_at, err))
 			return err->code;
 		if ((j = store_index(r, name)) < 0)
-			return pcp_error_set(err, PCP_ERR_USAGE, "--require %s: no store of that name",
-			                     s->require[i]);
+			return pcp_error_set(err, PCP_ERR_USAGE,
+			                     "--require %s: no store of that name", s->require[i]);
 		while (has_at && a < r->cfg->n_ats && r->cfg->ats[a] != at)
 			a++;
 		if (a == r->cfg->n_ats)
@@ -916,6 +1001,8 @@ static enum pcp_errc prepare_run(struct run *r, struct pcp_error *err)
 		r->require[r->n_require++] = a * r->cfg->stores->n + (size_t)j;
 	}
 	r->default_rootcert = pcp_client_default_rootcert(s->client_home);
+	if (s->baseline && !(r->baseline = pcp_baseline_load(s->baseline, err)))
+		return err->code;
 	if (s->future_chain && !(r->future = pcp_chain_load_pem(s->future_chain, err))) {
 		char inner[sizeof err->msg];
 
@@ -940,6 +1027,20 @@ static enum pcp_errc prepare_run(struct run *r, struct pcp_error *err)
 	r->tenv.sysconfdir = getenv("PGSYSCONFDIR");
 	r->tenv.home = getenv("HOME");
 	return PCP_OK;
+}
+
+/* Baseline addresses of targets this run did not probe at all (in this run's shard: a
+ * whole-fleet baseline must not count the other shards' targets). */
+static void report_unseen(void *arg, const char *target, const char *addr)
+{
+	struct run *r = arg;
+	const struct pcp_settings *s = r->cfg->settings;
+
+	if (s->shard_n && stable_hash(target) % s->shard_n != s->shard_k)
+		return;
+	r->out->changed++;
+	pcp_log_error("%s %s: in the baseline, not probed in this run", target,
+	              addr && *addr ? addr : "-");
 }
 
 enum pcp_errc pcp_run(const struct pcp_run_config *cfg, struct pcp_run_outcome *out,
@@ -969,14 +1070,28 @@ enum pcp_errc pcp_run(const struct pcp_run_config *cfg, struct pcp_run_outcome *
 	r.sigint.data = r.sigterm.data = &r;
 	ev_signal_start(r.loop, &r.sigint);
 	ev_signal_start(r.loop, &r.sigterm);
+	r.progress = pcp_progress_new(stderr, isatty(STDERR_FILENO) && !r.env.trace);
+	r.stdout_tty = isatty(STDOUT_FILENO);
+	pcp_progress_update(r.progress, 0, 0, 0, ev_now(r.loop));
+	ev_timer_init(&r.progress_tick, on_progress_tick, 0.25, 0.25);
+	r.progress_tick.data = &r;
+	if (r.progress)
+		ev_timer_start(r.loop, &r.progress_tick);
 	cfg->writer->ops->begin(cfg->writer);
 	ev_run(r.loop, 0);
+	ev_timer_stop(r.loop, &r.progress_tick);
+	pcp_progress_finish(r.progress);
 	ev_prepare_stop(r.loop, &r.refill);
 	ev_signal_stop(r.loop, &r.sigint);
 	ev_signal_stop(r.loop, &r.sigterm);
 	rc = r.fatal;
-	if (rc == PCP_OK)
-		cfg->writer->ops->end(cfg->writer, &out->totals);
+	out->fail_on_change = cfg->settings->fail_on_change;
+	if (rc == PCP_OK && r.baseline && !out->signal)
+		pcp_baseline_unseen(r.baseline, report_unseen, &r);
+	/* Buffering writers (Prometheus) write everything here: a failure is the run's. */
+	if (rc == PCP_OK && cfg->writer->ops->end(cfg->writer, &out->totals) < 0)
+		rc = pcp_error_set(err, PCP_ERR_SYSTEM, "cannot write the report: %s",
+		                   strerror(errno ? errno : EIO));
 out:
 	run_cleanup(&r);
 	return rc;
@@ -986,7 +1101,7 @@ int pcp_run_exit_code(const struct pcp_run_outcome *out)
 {
 	if (out->signal)
 		return 128 + out->signal;
-	if (out->failed_required)
+	if (out->failed_required || (out->fail_on_change && out->changed))
 		return 1;
 	if (out->totals.not_probed)
 		return 2;

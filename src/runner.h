@@ -24,6 +24,9 @@ struct pcp_run_config {
 struct pcp_run_outcome {
 	struct pcp_run_totals totals; /* totals.verified: allocated, n_stores long; caller frees */
 	size_t failed_required;       /* records that are ok but fail a required store */
+	size_t changed;               /* records with changes since --baseline, plus baseline
+	                               * addresses not probed again */
+	bool fail_on_change;          /* --fail-on-change: changes make the exit code 1 */
 	int signal;                   /* SIGINT/SIGTERM that interrupted the run, else 0 */
 };
 

@@ -205,15 +205,24 @@ enum pcp_errc pcp_store_list_add(struct pcp_store_list *list, struct pcp_store *
                                  struct pcp_error *err)
 {
 	struct pcp_store **grown;
+	const char **names, **paths;
 
 	for (size_t i = 0; i < list->n; i++)
 		if (strcmp(list->items[i]->name, store->name) == 0)
 			return pcp_error_set(err, PCP_ERR_USAGE, "duplicate store name %s",
 			                     store->name);
-	if (!(grown = realloc(list->items, (list->n + 1) * sizeof *grown)))
+	if ((grown = realloc(list->items, (list->n + 1) * sizeof *grown)))
+		list->items = grown;
+	if ((names = realloc(list->names, (list->n + 2) * sizeof *names)))
+		list->names = names;
+	if ((paths = realloc(list->paths, (list->n + 2) * sizeof *paths)))
+		list->paths = paths;
+	if (!grown || !names || !paths)
 		return pcp_error_set(err, PCP_ERR_SYSTEM, "store %s: out of memory", store->name);
-	list->items = grown;
+	list->names[list->n] = store->name;
+	list->paths[list->n] = store->path;
 	list->items[list->n++] = store;
+	list->names[list->n] = list->paths[list->n] = NULL;
 	return PCP_OK;
 }
 
@@ -224,8 +233,9 @@ void pcp_store_list_cleanup(struct pcp_store_list *list)
 	for (size_t i = 0; i < list->n; i++)
 		pcp_store_free(list->items[i]);
 	free(list->items);
-	list->items = NULL;
-	list->n = 0;
+	free(list->names);
+	free(list->paths);
+	memset(list, 0, sizeof *list);
 }
 
 enum pcp_errc pcp_store_list_load(struct pcp_store_list *list, const struct pcp_store_spec *specs,

@@ -24,6 +24,8 @@ void pcp_store_free(struct pcp_store *store);
 struct pcp_store_list {
 	struct pcp_store **items; /* owned */
 	size_t n;
+	const char **names; /* items[i]->name, NULL-terminated (for writers) */
+	const char **paths; /* items[i]->path, NULL-terminated */
 };
 
 /* Appends; rejects a duplicate name with PCP_ERR_USAGE. Takes ownership of store on

@@ -1,7 +1,9 @@
 /* Unit tests of the report writers: the JSON Lines writer's output parsed back with jansson
  * (every key, its type and value, key order, hostile bytes, client audit, divergence, future
- * chain), and the text table (columns, widths, ✓/✗ reasons, colour, sanitisation, streaming
- * after the buffered rows, summary with divergent names, clients and the future chain). */
+ * chain, several instants, class, anchors, expiry, changes), the text table (columns per
+ * store and instant, widths, ✓/✗ cells, reasons in plain words, --explain commands with
+ * hostile quoting, colour, sanitisation, streaming after the buffered rows) and the summary
+ * shared with --format summary (counts, classes, anchors, sentences, clients, changes). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -26,6 +28,7 @@ static struct pcp_run_info make_info(bool color)
 	        .n_stores = 3,
 	        .at = AT_2021_02_15,
 	        .at_given = true,
+	        .warn_days = -1, /* not given */
 	        .sslmode = PCP_SSLMODE_VERIFY_FULL,
 	        .color = color,
 	        .version = "0.1.0",
@@ -107,20 +110,53 @@ static void make_base(struct pcp_result *r, const char *target, const char *host
 	r->total_ms = 12.25;
 }
 
-/* Three verdicts given as ok flags and reasons ("" when ok). */
+#define BALTIMORE_DN "CN=Baltimore CyberTrust Root,OU=CyberTrust,O=Baltimore,C=IE"
+#define G2_DN        "CN=DigiCert Global Root G2,OU=www.digicert.com,O=DigiCert Inc,C=US"
+
+/* Three verdicts given as reasons ("" when ok) over a served leaf for other.example.com:
+ * "root expired …" fails at the Baltimore root from the store, "unknown issuer" at the
+ * leaf, anything else is a name mismatch. Verifying paths end at Baltimore under the first
+ * store and at G2 under the others. */
 static void make_ok(struct pcp_result *r, const char *target, const char *host, const char *addr,
                     uint16_t port, const char *reasons[3])
 {
+	static const char *const san[] = {"DNS:other.example.com"};
+
 	make_base(r, target, host, addr, port, PCP_STATUS_OK, "");
 	set_str(r->tls_version, sizeof r->tls_version, "TLSv1.3");
 	set_str(r->tls_cipher, sizeof r->tls_cipher, "TLS_AES_256_GCM_SHA384");
+	r->chain = calloc(1, sizeof *r->chain);
+	assert_non_null(r->chain);
+	r->chain_len = 1;
+	make_cert(&r->chain[0], "CN=other.example.com", "CN=Acme Intermediate,O=Acme", 'a', san, 1,
+	          "RSA 2048");
 	r->verdicts = calloc(3, sizeof *r->verdicts);
 	assert_non_null(r->verdicts);
 	r->n_verdicts = 3;
 	for (size_t i = 0; i < 3; i++) {
-		bool ok = reasons[i][0] == '\0';
-		make_verdict(&r->verdicts[i], ok, ok ? 0 : 20, ok ? -1 : 1,
-		             ok ? "" : "certificate verify failed", reasons[i], ok ? "ab" : "a", 0);
+		struct pcp_verdict *v = &r->verdicts[i];
+		const char *why = reasons[i];
+
+		if (why[0] == '\0') {
+			make_verdict(v, true, 0, -1, "", "", "ab", 1747094340);
+			v->anchor = xstrdup(i == 0 ? BALTIMORE_DN : G2_DN);
+		} else if (strncmp(why, "root expired", 12) == 0) {
+			make_verdict(v, false, 10, 1,
+			             "certificate verify failed: certificate has expired", why,
+			             "ab", 1747094340);
+			v->anchor = xstrdup(BALTIMORE_DN);
+		} else if (strcmp(why, "unknown issuer") == 0) {
+			make_verdict(
+			        v, false, 20, 0,
+			        "certificate verify failed: unable to get local issuer certificate",
+			        why, "a", 1700000000);
+			v->anchor = xstrdup("CN=other.example.com");
+		} else {
+			make_verdict(v, false, PCP_VERDICT_NAME_MISMATCH, 0,
+			             "server certificate does not match host name", why, "ab",
+			             1700000000);
+			v->anchor = xstrdup(G2_DN);
+		}
 	}
 }
 
@@ -257,7 +293,10 @@ static void test_format_parse(void **state)
 	assert_int_equal(f, PCP_FORMAT_TEXT);
 	assert_int_equal(pcp_format_parse("json", &f), 0);
 	assert_int_equal(f, PCP_FORMAT_JSON);
-	assert_int_equal(pcp_format_parse("csv", &f), -1);
+	assert_int_equal(pcp_format_parse("summary", &f), 0);
+	assert_int_equal(f, PCP_FORMAT_SUMMARY);
+	f = PCP_FORMAT_JSON;
+	assert_int_equal(pcp_format_parse("xml", &f), -1);
 	assert_int_equal(pcp_format_parse("", &f), -1);
 	assert_int_equal(pcp_format_parse("json ", &f), -1);
 	assert_int_equal(pcp_format_parse(NULL, &f), -1);
@@ -378,13 +417,13 @@ static void assert_path(json_t *v, const char *hex)
 	}
 }
 
-static const char *const record_keys[] = {"target", "host",      "addr", "port",   "sslmode",
-                                          "status", "error",     "tls",  "timing", "chain",
-                                          "verify", "divergent", "at"};
+static const char *const record_keys[] = {"target", "host",  "addr",   "port",      "sslmode",
+                                          "status", "error", "tls",    "timing",    "chain",
+                                          "verify", "class", "anchor", "divergent", "at"};
 static const char *const cert_keys[] = {"subject", "issuer", "serial", "not_before", "not_after",
                                         "sha256",  "san",    "key",    "sig_alg"};
-static const char *const verdict_keys[] = {"ok",     "error", "code",          "depth",
-                                           "reason", "path",  "path_not_after"};
+static const char *const verdict_keys[] = {"ok",     "error", "code",           "depth",
+                                           "reason", "path",  "path_not_after", "anchor"};
 
 static void test_json_ok_record(void **state)
 {
@@ -616,15 +655,16 @@ static const char *const after_keys[] = {"connects", "encrypted", "error"};
 /* "client", "future" and "divergent": each key, its type and value, and where it sits. */
 static void test_json_client_divergent_future(void **state)
 {
-	static const char *const keys_full[] = {
-	        "target", "host",  "addr",   "port",      "sslmode", "status", "error", "tls",
-	        "timing", "chain", "verify", "divergent", "client",  "future", "at"};
+	static const char *const keys_full[] = {"target", "host",  "addr",   "port",      "sslmode",
+	                                        "status", "error", "tls",    "timing",    "chain",
+	                                        "verify", "class", "anchor", "divergent", "client",
+	                                        "future", "at"};
 	static const char *const keys_client[] = {
-	        "target", "host",   "addr",  "port",   "sslmode",   "status", "error",
-	        "tls",    "timing", "chain", "verify", "divergent", "client", "at"};
+	        "target", "host",  "addr",   "port",  "sslmode", "status",    "error",  "tls",
+	        "timing", "chain", "verify", "class", "anchor",  "divergent", "client", "at"};
 	static const char *const keys_future[] = {
-	        "target", "host",   "addr",  "port",   "sslmode",   "status", "error",
-	        "tls",    "timing", "chain", "verify", "divergent", "future", "at"};
+	        "target", "host",  "addr",   "port",  "sslmode", "status",    "error",  "tls",
+	        "timing", "chain", "verify", "class", "anchor",  "divergent", "future", "at"};
 	const char *future_reasons[3] = {"unknown issuer", "", ""};
 	struct pcp_run_info info = make_info(false);
 	struct pcp_result r[4];
@@ -881,10 +921,19 @@ static void test_text_table(void **state)
 	         "\n"
 	         "  db2.example.com 10.0.0.2:6432: server does not support SSL\n"
 	         "  nxdomain.invalid:5432: could not resolve nxdomain.invalid\n"
+	         "  db1.example.com 10.0.0.1:5432 under digicert-g2: no certificate in the store "
+	         "issued 'CN=Acme Intermediate,O=Acme' (the server did not send it, or the store "
+	         "lacks its root)\n"
+	         "  db3.internal [2001:db8::1]:5433 under baltimore: the root 'Baltimore "
+	         "CyberTrust Root' expired on 2025-05-12\n"
 	         "\n"
 	         "5 addresses: 2 verify under baltimore, 2 under digicert-g2, 3 under combined; "
 	         "2 could not be probed\n"
-	         "sslmode verify-full, as of 2021-02-15T00:00:00Z\n");
+	         "sslmode verify-full, as of 2021-02-15T00:00:00Z\n"
+	         "not safe for clients with baltimore: 1 of 3 reachable servers fail\n"
+	         "not safe for clients with digicert-g2: 1 of 3 reachable servers fail\n"
+	         "safe for clients with combined: every reachable server verifies (2 could not "
+	         "be probed)\n");
 
 	char *out = run_writer(PCP_FORMAT_TEXT, &info, r, 5, &totals);
 	assert_string_equal(out, want);
@@ -939,6 +988,14 @@ static void test_text_summary_variants(void **state)
 	assert_non_null(strstr(out, "\n1 address: 1 verify under baltimore, 0 under digicert-g2, "
 	                            "0 under combined; 0 could not be probed\n"
 	                            "sslmode verify-ca\n"
+	                            "safe for clients with baltimore: every reachable server "
+	                            "verifies\n"
+	                            "not safe for clients with digicert-g2: 1 of 1 reachable "
+	                            "server fails\n"
+	                            "not safe for clients with combined: 1 of 1 reachable server "
+	                            "fails\n"
+	                            "1 server still serves a chain ending at 'Baltimore CyberTrust "
+	                            "Root'\n"
 	                            "(interrupted: not all targets were probed)\n"));
 	assert_null(strstr(out, "as of"));
 	free(out);
@@ -1130,6 +1187,9 @@ static void test_text_divergent_clients_future(void **state)
 	         "\n"
 	         "  host=?]0;x? sslmode=verify-ca: could not translate host name\n"
 	         "  db5 10.0.0.5:5432: server does not support SSL\n"
+	         "  orders.example.com 10.0.0.2:5432 under baltimore: no certificate in the store "
+	         "issued 'CN=Acme Intermediate,O=Acme' (the server did not send it, or the store "
+	         "lacks its root)\n"
 	         "\n"
 	         "5 addresses: 2 verify under baltimore, 3 under digicert-g2, 3 under combined; "
 	         "2 could not be probed\n"
@@ -1146,7 +1206,12 @@ static void test_text_divergent_clients_future(void **state)
 	         "  orders.example.com at 10.0.0.2:5432: certificate verify failed: unknown "
 	         "issuer\n"
 	         "  host=?]0;x? sslmode=verify-ca: could not translate host name \"?]0;x?\" to "
-	         "address\n");
+	         "address\n"
+	         "not safe for clients with baltimore: 1 of 3 reachable servers fail\n"
+	         "safe for clients with digicert-g2: every reachable server verifies (2 could not "
+	         "be probed)\n"
+	         "safe for clients with combined: every reachable server verifies (2 could not "
+	         "be probed)\n");
 
 	char *out = run_writer(PCP_FORMAT_TEXT, &info, r, 5, NULL);
 	assert_string_equal(out, want);
@@ -1188,7 +1253,7 @@ static void test_text_clients_all_connect(void **state)
 	free(out);
 
 	out = run_writer(PCP_FORMAT_TEXT, &info, &r[1], 1, NULL);
-	assert_null(strstr(out, "client"));
+	assert_null(strstr(out, "audited"));
 	free(out);
 	for (size_t i = 0; i < 2; i++)
 		pcp_result_cleanup(&r[i]);
@@ -1272,6 +1337,664 @@ static void test_text_divergent_streamed(void **state)
 	pcp_result_cleanup(&longr);
 }
 
+/* ---- several instants, classes, anchors, expiry, changes, explain, summary ---- */
+
+#define AT_2025_06_01_NOON ((time_t)1748779200) /* 2025-06-01T12:00:00Z */
+#define BALTIMORE_EXPIRY   ((time_t)1747094340) /* 2025-05-12T23:59:00Z */
+#define LEAF_EXPIRY        ((time_t)1750377600) /* 2025-06-20T00:00:00Z */
+#define OLD_INTER_DN       "CN=Baltimore-style Intermediate,O=Acme"
+#define NEW_INTER_DN       "CN=Acme G2 Intermediate,O=Acme"
+
+static const time_t two_ats[2] = {AT_2021_02_15, AT_2025_06_01_NOON};
+
+static struct pcp_run_info make_info2(void)
+{
+	struct pcp_run_info info = make_info(false);
+
+	info.ats = two_ats;
+	info.n_ats = 2;
+	info.warn_days = 30;
+	return info;
+}
+
+static void set_verdict(struct pcp_verdict *v, bool ok, int code, int depth, const char *reason,
+                        const char *path_hex, time_t not_after, const char *anchor)
+{
+	const char *error = ok             ? ""
+	                    : code == 10   ? "certificate verify failed: certificate has expired"
+	                    : code == 1000 ? "server certificate does not match host name"
+	                                   : "certificate verify failed: unable to get local "
+	                                     "issuer certificate";
+
+	make_verdict(v, ok, code, depth, error, reason, path_hex, not_after);
+	v->anchor = anchor ? xstrdup(anchor) : NULL;
+}
+
+/* A reachable record with a served leaf and intermediate (fingerprints leaf_hex and
+ * inter_hex) and 6 verdicts (3 stores x 2 instants) filled by the caller. */
+static void make_served(struct pcp_result *r, const char *host, const char *addr,
+                        const char *leaf_dn, const char *inter_dn, const char *root_dn,
+                        char leaf_hex, char inter_hex, const char *const *san, size_t n_san)
+{
+	make_base(r, host, host, addr, 5432, PCP_STATUS_OK, "");
+	set_str(r->tls_version, sizeof r->tls_version, "TLSv1.3");
+	r->chain = calloc(2, sizeof *r->chain);
+	assert_non_null(r->chain);
+	r->chain_len = 2;
+	make_cert(&r->chain[0], leaf_dn, inter_dn, leaf_hex, san, n_san, "EC P-256");
+	make_cert(&r->chain[1], inter_dn, root_dn, inter_hex, NULL, 0, "EC P-256");
+	r->verdicts = calloc(6, sizeof *r->verdicts);
+	assert_non_null(r->verdicts);
+	r->n_verdicts = 6;
+}
+
+/* The migration in five records, at 2021-02-15 and 2025-06-01 12:00 (old root expired):
+ * 0 old chain (old-only), 1 new chain (new-only), 2 new chain whose leaf expires
+ * 2025-06-20 (expiring at the second instant), 3 a name mismatch (neither), 4 refused. */
+static void make_migration(struct pcp_result r[5])
+{
+	static const char *const san_old[] = {"DNS:db-old.example.com"};
+	static const char *const san_new[] = {"DNS:db-new.example.com"};
+	static const char *const san_mm[] = {"DNS:a.example.com", "DNS:b.example.com",
+	                                     "IP:10.0.0.4"};
+
+	make_served(&r[0], "db-old.example.com", "10.0.0.1", "CN=db-old.example.com", OLD_INTER_DN,
+	            BALTIMORE_DN, 'l', 'i', san_old, 1);
+	for (size_t a = 0; a < 2; a++) {
+		struct pcp_verdict *v = &r[0].verdicts[a * 3];
+		if (a == 0) {
+			set_verdict(&v[0], true, 0, -1, "", "lir", BALTIMORE_EXPIRY, BALTIMORE_DN);
+			set_verdict(&v[2], true, 0, -1, "", "lir", BALTIMORE_EXPIRY, BALTIMORE_DN);
+		} else {
+			set_verdict(&v[0], false, 10, 2, "root expired 2025-05-12", "lir",
+			            BALTIMORE_EXPIRY, BALTIMORE_DN);
+			set_verdict(&v[2], false, 10, 2, "root expired 2025-05-12", "lir",
+			            BALTIMORE_EXPIRY, BALTIMORE_DN);
+		}
+		set_verdict(&v[1], false, 20, 1, "unknown issuer", "li", 1700000000, OLD_INTER_DN);
+	}
+	r[0].class_name = "old-only";
+	r[0].anchor = xstrdup(BALTIMORE_DN);
+
+	make_served(&r[1], "db-new.example.com", "10.0.0.2", "CN=db-new.example.com", NEW_INTER_DN,
+	            G2_DN, 'm', 'n', san_new, 1);
+	make_served(&r[2], "db-exp.example.com", "10.0.0.3", "CN=db-exp.example.com", NEW_INTER_DN,
+	            G2_DN, 'e', 'n', san_new, 1);
+	r[2].chain[0].not_after = LEAF_EXPIRY;
+	for (size_t a = 0; a < 2; a++) {
+		for (size_t k = 1; k <= 2; k++) {
+			struct pcp_verdict *v = &r[k].verdicts[a * 3];
+			bool exp = k == 2 && a == 1;
+			time_t na = k == 2 ? LEAF_EXPIRY : 1800000000;
+			const char *path = k == 2 ? "eng" : "mng";
+			set_verdict(&v[0], false, 20, 1, "unknown issuer", path, na, NEW_INTER_DN);
+			set_verdict(&v[1], true, 0, -1, "", path, na, G2_DN);
+			set_verdict(&v[2], true, 0, -1, "", path, na, G2_DN);
+			v[1].expiring = v[2].expiring = exp;
+		}
+		r[1].class_name = r[2].class_name = "new-only";
+	}
+	r[1].anchor = xstrdup(G2_DN);
+	r[2].anchor = xstrdup(G2_DN);
+
+	make_served(&r[3], "db-mm", "10.0.0.4", "CN=a.example.com", NEW_INTER_DN, G2_DN, 'x', 'n',
+	            san_mm, 3);
+	for (size_t a = 0; a < 2; a++) {
+		struct pcp_verdict *v = &r[3].verdicts[a * 3];
+		set_verdict(&v[0], false, 20, 1, "unknown issuer", "xn", 1800000000, NEW_INTER_DN);
+		set_verdict(&v[1], false, 1000, 0, "name mismatch", "xng", 1800000000, G2_DN);
+		set_verdict(&v[2], false, 1000, 0, "name mismatch", "xng", 1800000000, G2_DN);
+	}
+	r[3].class_name = "neither";
+	r[3].anchor = xstrdup(NEW_INTER_DN);
+
+	make_base(&r[4], "db-down.example.com", "db-down.example.com", "10.0.0.5", 5432,
+	          PCP_STATUS_REFUSED, "connection refused");
+	r[4].class_name = "unreachable";
+}
+
+static void add_change(struct pcp_result *r, const char *kind, const char *store, const char *from,
+                       const char *to)
+{
+	struct pcp_change *grown = realloc(r->changes, (r->n_changes + 1) * sizeof *grown);
+
+	assert_non_null(grown);
+	r->changes = grown;
+	grown[r->n_changes++] = (struct pcp_change){
+	        .kind = kind,
+	        .store = store ? xstrdup(store) : NULL,
+	        .from = from ? xstrdup(from) : NULL,
+	        .to = to ? xstrdup(to) : NULL,
+	};
+}
+
+static void assert_verdict_json(json_t *v, const struct pcp_verdict *want, bool with_expiring)
+{
+	static const char *const keys[] = {"ok",   "error",          "code",   "depth",   "reason",
+	                                   "path", "path_not_after", "anchor", "expiring"};
+
+	assert_keys(v, keys, with_expiring ? 9 : 8);
+	assert_bool(v, "ok", want->ok);
+	assert_int_equal(json_integer_value(json_object_get(v, "code")), want->code);
+	assert_int_equal(json_integer_value(json_object_get(v, "depth")), want->depth);
+	if (want->anchor)
+		assert_str(v, "anchor", want->anchor);
+	else
+		assert_null_member(v, "anchor");
+	if (with_expiring)
+		assert_bool(v, "expiring", want->expiring);
+}
+
+/* Two instants: "verify" keeps the first instant's shape, "verify_at" has both, keyed by
+ * instant, "ats" lists them; class, anchor, expiring and changes are where promised. */
+static void test_json_instants(void **state)
+{
+	static const char *const keys[] = {"target", "host",    "addr",   "port",      "sslmode",
+	                                   "status", "error",   "tls",    "timing",    "chain",
+	                                   "verify", "class",   "anchor", "divergent", "verify_at",
+	                                   "ats",    "changes", "at"};
+	static const char *const change_keys[] = {"kind", "store", "from", "to"};
+	static const char *const at_keys[] = {"2021-02-15T00:00:00Z", "2025-06-01T12:00:00Z"};
+	struct pcp_run_info info = make_info2();
+	struct pcp_result r[5];
+	json_t *objs[6];
+
+	(void)state;
+	make_migration(r);
+	for (size_t i = 0; i < 5; i++)
+		r[i].has_baseline = true;
+	add_change(&r[0], "leaf_rotated", NULL, "aaaa", "bbbb");
+	add_change(&r[0], "verdict_flipped", "combined", "ok", "fail");
+	add_change(&r[4], "newly_unreachable", NULL, "ok", "refused");
+	char *out = run_writer(PCP_FORMAT_JSON, &info, r, 5, NULL);
+	assert_int_equal(load_lines(out, objs, 6), 5);
+
+	for (size_t i = 0; i < 5; i++) {
+		json_t *o = objs[i];
+		assert_keys(o, keys, sizeof keys / sizeof *keys);
+		assert_str(o, "class", r[i].class_name);
+		if (r[i].anchor)
+			assert_str(o, "anchor", r[i].anchor);
+		else
+			assert_null_member(o, "anchor");
+		assert_str(o, "at", "2021-02-15T00:00:00Z"); /* the first instant */
+		json_t *ats = json_object_get(o, "ats");
+		assert_int_equal(json_array_size(ats), 2);
+		assert_string_equal(json_string_value(json_array_get(ats, 0)), at_keys[0]);
+		assert_string_equal(json_string_value(json_array_get(ats, 1)), at_keys[1]);
+		json_t *va = json_object_get(o, "verify_at");
+		assert_keys(va, at_keys, 2);
+		/* verify is exactly the first instant's member of verify_at. */
+		assert_true(
+		        json_equal(json_object_get(o, "verify"), json_object_get(va, at_keys[0])));
+		for (size_t a = 0; a < 2; a++) {
+			json_t *m = json_object_get(va, at_keys[a]);
+			if (r[i].status != PCP_STATUS_OK) {
+				assert_int_equal(json_object_size(m), 0);
+				continue;
+			}
+			assert_keys(m, store_names, 3);
+			for (size_t s = 0; s < 3; s++)
+				assert_verdict_json(json_object_get(m, store_names[s]),
+				                    &r[i].verdicts[a * 3 + s], true);
+		}
+	}
+	/* The expiring verdicts: db-exp under digicert-g2 and combined at the second instant. */
+	json_t *late = json_object_get(json_object_get(objs[2], "verify_at"), at_keys[1]);
+	assert_bool(json_object_get(late, "digicert-g2"), "expiring", true);
+	assert_str(json_object_get(late, "digicert-g2"), "path_not_after", "2025-06-20T00:00:00Z");
+	assert_bool(json_object_get(json_object_get(objs[2], "verify"), "digicert-g2"), "expiring",
+	            false);
+	/* The root expired at the second instant only. */
+	late = json_object_get(json_object_get(objs[0], "verify_at"), at_keys[1]);
+	assert_str(json_object_get(late, "baltimore"), "reason", "root expired 2025-05-12");
+	assert_bool(json_object_get(json_object_get(objs[0], "verify"), "baltimore"), "ok", true);
+
+	json_t *ch = json_object_get(objs[0], "changes");
+	assert_int_equal(json_array_size(ch), 2);
+	assert_keys(json_array_get(ch, 0), change_keys, 4);
+	assert_str(json_array_get(ch, 0), "kind", "leaf_rotated");
+	assert_null_member(json_array_get(ch, 0), "store");
+	assert_str(json_array_get(ch, 0), "from", "aaaa");
+	assert_str(json_array_get(ch, 1), "store", "combined");
+	assert_str(json_array_get(ch, 1), "to", "fail");
+	assert_int_equal(json_array_size(json_object_get(objs[1], "changes")), 0); /* [] */
+	assert_str(json_array_get(json_object_get(objs[4], "changes"), 0), "to", "refused");
+
+	for (size_t i = 0; i < 5; i++) {
+		json_decref(objs[i]);
+		pcp_result_cleanup(&r[i]);
+	}
+	free(out);
+}
+
+/* One instant keeps the old shape (no verify_at, ats or changes without a baseline); with
+ * --warn-days "expiring" joins each verdict. An instant given twice is one verify_at key. */
+static void test_json_single_instant_and_duplicates(void **state)
+{
+	struct pcp_run_info info = make_info(false);
+	struct pcp_result r;
+	json_t *objs[2];
+
+	(void)state;
+	make_json_ok(&r);
+	r.class_name = "both";
+	info.warn_days = 30;
+	char *out = run_writer(PCP_FORMAT_JSON, &info, &r, 1, NULL);
+	assert_int_equal(load_lines(out, objs, 2), 1);
+	assert_keys(objs[0], record_keys, sizeof record_keys / sizeof *record_keys);
+	assert_str(objs[0], "class", "both");
+	assert_null_member(objs[0], "anchor");
+	json_t *v0 = json_object_get(json_object_get(objs[0], "verify"), "baltimore");
+	assert_bool(v0, "expiring", false);
+	json_decref(objs[0]);
+	free(out);
+
+	static const time_t same[3] = {AT_2021_02_15, AT_2021_02_15, AT_2025_06_01_NOON};
+	info.ats = same;
+	info.n_ats = 3;
+	info.warn_days = -1;
+	struct pcp_verdict *nine = calloc(9, sizeof *nine);
+	assert_non_null(nine);
+	for (size_t i = 0; i < 9; i++)
+		set_verdict(&nine[i], i >= 6, i >= 6 ? 0 : 20, i >= 6 ? -1 : 0,
+		            i >= 6 ? "" : "unknown issuer", "a", 0, NULL);
+	for (size_t i = 0; i < r.n_verdicts; i++)
+		pcp_verdict_cleanup(&r.verdicts[i]);
+	free(r.verdicts);
+	r.verdicts = nine;
+	r.n_verdicts = 9;
+	out = run_writer(PCP_FORMAT_JSON, &info, &r, 1, NULL);
+	assert_int_equal(load_lines(out, objs, 2), 1);
+	json_t *va = json_object_get(objs[0], "verify_at");
+	static const char *const at_keys[] = {"2021-02-15T00:00:00Z", "2025-06-01T12:00:00Z"};
+	assert_keys(va, at_keys, 2);
+	assert_bool(json_object_get(json_object_get(va, at_keys[1]), "combined"), "ok", true);
+	assert_int_equal(json_array_size(json_object_get(objs[0], "ats")), 3);
+	assert_null(json_object_get(
+	        v0 = json_object_get(json_object_get(objs[0], "verify"), "baltimore"), "expiring"));
+	json_decref(objs[0]);
+	free(out);
+	pcp_result_cleanup(&r);
+}
+
+/* Runs the text writer and returns its output; also checks that --format summary prints
+ * exactly the text's summary block (everything after the table's last blank line). */
+static char *run_text_and_summary(const struct pcp_run_info *info, const struct pcp_result *r,
+                                  size_t n)
+{
+	char *text = run_writer(PCP_FORMAT_TEXT, info, r, n, NULL);
+	char *summary = run_writer(PCP_FORMAT_SUMMARY, info, r, n, NULL);
+	size_t tl = strlen(text), sl = strlen(summary);
+
+	assert_true(sl > 0 && tl > sl + 2);
+	assert_string_equal(text + tl - sl, summary);
+	assert_memory_equal(text + tl - sl - 2, "\n\n", 2); /* a blank line before it */
+	assert_true(strncmp(summary, "address ", 8) != 0);  /* no table */
+	assert_null(strstr(summary, " under baltimore@"));  /* no reason lines */
+	free(summary);
+	return text;
+}
+
+/* Two instants: one column per store and instant, "✓ expires" cells, one reason line per
+ * ✗ cell, per-instant counts, classes, anchors and the sentences. */
+static void test_text_two_instants(void **state)
+{
+	struct pcp_run_info info = make_info2();
+	struct pcp_result r[5];
+
+	(void)state;
+	make_migration(r);
+	char *out = run_text_and_summary(&info, r, 5);
+
+	static const size_t widths[7] = {33, 20, 22, 19, 30, 32, 29};
+	static const char *const rows[3][7] = {
+	        {"address", "baltimore@2021-02-15", "digicert-g2@2021-02-15", "combined@2021-02-15",
+	         "baltimore@2025-06-01T12:00:00Z", "digicert-g2@2025-06-01T12:00:00Z",
+	         "combined@2025-06-01T12:00:00Z"},
+	        {"db-old.example.com 10.0.0.1:5432", "✓", "✗ unknown issuer", "✓",
+	         "✗ root expired 2025-05-12", "✗ unknown issuer", "✗ root expired 2025-05-12"},
+	        {"db-exp.example.com 10.0.0.3:5432", "✗ unknown issuer", "✓", "✓",
+	         "✗ unknown issuer", "✓ expires 2025-06-20", "✓ expires 2025-06-20"},
+	};
+	char line[1024];
+	expect_line(line, sizeof line, rows[0], widths, 7);
+	assert_memory_equal(out, line, strlen(line));
+	for (size_t i = 1; i < 3; i++) {
+		expect_line(line, sizeof line, rows[i], widths, 7);
+		assert_non_null(strstr(out, line));
+	}
+	assert_non_null(strstr(out, "\ndb-down.example.com 10.0.0.5:5432  ✗ refused"));
+
+	/* One line per ✗ cell, in plain words, labelled like its column. */
+	assert_non_null(strstr(
+	        out,
+	        "\n  db-down.example.com 10.0.0.5:5432: connection refused\n"
+	        "  db-old.example.com 10.0.0.1:5432 under digicert-g2@2021-02-15: no certificate "
+	        "in the store issued 'CN=Baltimore CyberTrust Root,OU=CyberTrust,O=Baltimore,"
+	        "C=IE' (the server did not send it, or the store lacks its root)\n"
+	        "  db-old.example.com 10.0.0.1:5432 under baltimore@2025-06-01T12:00:00Z: the "
+	        "root 'Baltimore CyberTrust Root' expired on 2025-05-12\n"));
+	assert_non_null(strstr(out,
+	                       "  db-new.example.com 10.0.0.2:5432 under baltimore@2021-02-15: "
+	                       "no certificate in the store issued 'CN=DigiCert Global Root "
+	                       "G2,OU=www.digicert.com,O=DigiCert Inc,C=US' (the server did "
+	                       "not send it, or the store lacks its root)\n"));
+	assert_non_null(strstr(out, "  db-mm 10.0.0.4:5432 under digicert-g2@2021-02-15: the "
+	                            "server's certificate names 'a.example.com', 'b.example.com', "
+	                            "not 'db-mm'\n"));
+	/* 4 + 2 + 2 + 6 ✗ cells on reachable rows: 14 reason lines, no more. */
+	size_t lines = 0;
+	for (const char *p = out; (p = strstr(p, ":5432 under ")); p++)
+		lines++;
+	assert_int_equal(lines, 14);
+
+	assert_non_null(strstr(
+	        out,
+	        "\n\n5 addresses, 1 could not be probed\n"
+	        "as of 2021-02-15: 1 verify under baltimore, 2 under digicert-g2, 3 under "
+	        "combined\n"
+	        "as of 2025-06-01T12:00:00Z: 0 verify under baltimore, 2 under digicert-g2, 2 "
+	        "under combined\n"
+	        "sslmode verify-full\n"
+	        "classes: 1 old-only, 2 new-only, 1 neither, 1 unreachable\n"
+	        "chains end at: 1 'Baltimore CyberTrust Root', 2 'DigiCert Global Root G2', 1 "
+	        "'Acme G2 Intermediate'\n"
+	        "not safe for clients with baltimore as of 2021-02-15: 3 of 4 reachable servers "
+	        "fail\n"
+	        "not safe for clients with digicert-g2 as of 2021-02-15: 2 of 4 reachable "
+	        "servers fail\n"
+	        "not safe for clients with combined as of 2021-02-15: 1 of 4 reachable servers "
+	        "fail\n"
+	        "not safe for clients with baltimore as of 2025-06-01T12:00:00Z: 4 of 4 "
+	        "reachable servers fail\n"
+	        "not safe for clients with digicert-g2 as of 2025-06-01T12:00:00Z: 2 of 4 "
+	        "reachable servers fail\n"
+	        "1 chain under digicert-g2 as of 2025-06-01T12:00:00Z stops verifying within 30 "
+	        "days (first on 2025-06-20)\n"
+	        "not safe for clients with combined as of 2025-06-01T12:00:00Z: 2 of 4 "
+	        "reachable servers fail\n"
+	        "1 chain under combined as of 2025-06-01T12:00:00Z stops verifying within 30 "
+	        "days (first on 2025-06-20)\n"
+	        "1 server still serves a chain ending at 'Baltimore CyberTrust Root'\n"
+	        "1 server fails under every store as of 2021-02-15\n"
+	        "2 servers fail under every store as of 2025-06-01T12:00:00Z\n"));
+	free(out);
+
+	/* Without the mismatch and the old server, the new-root stores are safe; the default
+	 * instant is "now" in headers and sentences. */
+	info.at_given = false;
+	out = run_text_and_summary(&info, &r[1], 2);
+	assert_non_null(strstr(out, "address                           baltimore@now     "
+	                            "digicert-g2@now  combined@now  "
+	                            "baltimore@2025-06-01T12:00:00Z"));
+	assert_non_null(strstr(out, "\nas of now (2021-02-15T00:00:00Z): 0 verify under "
+	                            "baltimore, 2 under digicert-g2, 2 under combined\n"));
+	assert_non_null(strstr(out, "\nsafe for clients with digicert-g2 as of now: every "
+	                            "reachable server verifies\n"));
+	assert_non_null(strstr(out, "\nsafe for clients with combined as of 2025-06-01T12:00:00Z: "
+	                            "every reachable server verifies\n"));
+	assert_null(strstr(out, "still serve"));
+	assert_null(strstr(out, "under every store"));
+	free(out);
+	for (size_t i = 0; i < 5; i++)
+		pcp_result_cleanup(&r[i]);
+}
+
+/* Reason lines are capped like the failure lines; the rest are counted. */
+static void test_text_reasons_capped(void **state)
+{
+	struct pcp_run_info info = make_info(false);
+	struct pcp_result r[8];
+	const char *v[3] = {"unknown issuer", "name mismatch", "root expired 2025-05-12"};
+
+	(void)state;
+	for (size_t i = 0; i < 8; i++)
+		make_ok(&r[i], "db", "db", "10.0.0.1", (uint16_t)(5432 + i), v);
+	char *out = run_writer(PCP_FORMAT_TEXT, &info, r, 8, NULL);
+	size_t lines = 0;
+	for (const char *p = out; (p = strstr(p, "\n  db 10.0.0.1:54")); p++)
+		lines++;
+	assert_int_equal(lines, 20);
+	assert_non_null(strstr(out,
+	                       "\n  db 10.0.0.1:5438 under digicert-g2: the server's "
+	                       "certificate names 'other.example.com', not 'db'\n"
+	                       "  … and 4 more failing verdicts (details with --format json)\n"));
+	free(out);
+	for (size_t i = 0; i < 8; i++)
+		pcp_result_cleanup(&r[i]);
+}
+
+/* --explain: the openssl and psql lines under each reason, shell-quoted so that hostile
+ * hosts and paths stay one inert argument; IP hosts get no SNI and -verify_ip; verify-ca
+ * no name check; faketime only for instants other than now. */
+static void test_text_explain(void **state)
+{
+	static const char *const paths[] = {"/etc/stores/o'ld.pem", "/etc/stores/new store.pem",
+	                                    "/etc/combined.pem"};
+	struct pcp_run_info info = make_info(false);
+	struct pcp_result r[4];
+	const char *v[3] = {"unknown issuer", "", ""};
+	const char *vall[3] = {"", "", "unknown issuer"};
+
+	(void)state;
+	info.explain = true;
+	info.store_paths = paths;
+	info.at_given = false; /* now: no faketime */
+	make_ok(&r[0], "x", "it's $(reboot)\x1b[2J", "10.0.0.7", 5432, v);
+	make_ok(&r[1], "10.0.0.8", "10.0.0.8", "10.0.0.8", 5433, v);
+	make_ok(&r[2], "x", "2001:db8::5", "2001:db8::5", 5432, vall);
+	r[2].sslmode = PCP_SSLMODE_VERIFY_CA;
+	make_ok(&r[3], "hostaddr=10.0.0.9", NULL, "10.0.0.9", 5432, v);
+	char *out = run_writer(PCP_FORMAT_TEXT, &info, r, 4, NULL);
+
+	assert_non_null(strstr(
+	        out,
+	        "\n  it's $(reboot)?[2J 10.0.0.7:5432 under baltimore: no certificate in the "
+	        "store issued 'CN=Acme Intermediate,O=Acme' (the server did not send it, or the "
+	        "store lacks its root)\n"
+	        "    openssl s_client -starttls postgres -connect 10.0.0.7:5432 -servername "
+	        "'it'\\''s $(reboot)?[2J' -CAfile '/etc/stores/o'\\''ld.pem' "
+	        "-verify_return_error -verify_hostname 'it'\\''s $(reboot)?[2J' -attime "
+	        "1613347200 -showcerts </dev/null\n"
+	        "    psql 'host='\\''it\\'\\''s $(reboot)?[2J'\\'' hostaddr=10.0.0.7 port=5432 "
+	        "sslmode=verify-full sslrootcert='\\''/etc/stores/o\\'\\''ld.pem'\\'' "
+	        "dbname=postgres'\n"));
+	assert_non_null(strstr(
+	        out,
+	        "\n  10.0.0.8:5433 under baltimore: no certificate in the store issued 'CN=Acme "
+	        "Intermediate,O=Acme' (the server did not send it, or the store lacks its "
+	        "root)\n"
+	        "    openssl s_client -starttls postgres -connect 10.0.0.8:5433 -CAfile "
+	        "'/etc/stores/o'\\''ld.pem' -verify_return_error -verify_ip 10.0.0.8 -attime "
+	        "1613347200 -showcerts </dev/null\n"
+	        "    psql 'host=10.0.0.8 hostaddr=10.0.0.8 port=5433 sslmode=verify-full "
+	        "sslrootcert='\\''/etc/stores/o\\'\\''ld.pem'\\'' dbname=postgres'\n"));
+	assert_non_null(strstr(
+	        out, "\n    openssl s_client -starttls postgres -connect '[2001:db8::5]:5432' "
+	             "-CAfile /etc/combined.pem -verify_return_error -attime 1613347200 -showcerts "
+	             "</dev/null\n"
+	             "    psql 'host=2001:db8::5 hostaddr=2001:db8::5 port=5432 sslmode=verify-ca "
+	             "sslrootcert=/etc/combined.pem dbname=postgres'\n"));
+	/* No host: no SNI, no name to verify; libpq is asked without host= and refuses. */
+	assert_non_null(strstr(
+	        out, "\n    openssl s_client -starttls postgres -connect 10.0.0.9:5432 -CAfile "
+	             "'/etc/stores/o'\\''ld.pem' -verify_return_error -attime 1613347200 "
+	             "-showcerts </dev/null\n"
+	             "    psql 'hostaddr=10.0.0.9 port=5432 sslmode=verify-full "
+	             "sslrootcert='\\''/etc/stores/o\\'\\''ld.pem'\\'' dbname=postgres'\n"));
+	for (const char *p = out; *p; p++)
+		if (*p != '\n')
+			assert_true((unsigned char)*p >= 0x20 && *p != 0x7f);
+	assert_null(strstr(out, "faketime"));
+	free(out);
+
+	/* An instant that is not now: psql under faketime, in UTC whatever the local zone. */
+	info.at_given = true;
+	info.ats = two_ats;
+	info.n_ats = 2;
+	struct pcp_result two;
+	make_served(&two, "db-old.example.com", "10.0.0.1", "CN=db-old.example.com", OLD_INTER_DN,
+	            BALTIMORE_DN, 'l', 'i', NULL, 0);
+	for (size_t i = 0; i < 6; i++)
+		set_verdict(&two.verdicts[i], i != 3, i == 3 ? 10 : 0, i == 3 ? 2 : -1,
+		            i == 3 ? "root expired 2025-05-12" : "", "lir", BALTIMORE_EXPIRY,
+		            BALTIMORE_DN);
+	out = run_writer(PCP_FORMAT_TEXT, &info, &two, 1, NULL);
+	assert_non_null(strstr(
+	        out,
+	        "\n  db-old.example.com 10.0.0.1:5432 under baltimore@2025-06-01T12:00:00Z: the "
+	        "root 'Baltimore CyberTrust Root' expired on 2025-05-12\n"
+	        "    openssl s_client -starttls postgres -connect 10.0.0.1:5432 -servername "
+	        "db-old.example.com -CAfile '/etc/stores/o'\\''ld.pem' -verify_return_error "
+	        "-verify_hostname db-old.example.com -attime 1748779200 -showcerts "
+	        "</dev/null\n"
+	        "    faketime '2025-06-01 12:00:00 UTC' psql 'host=db-old.example.com "
+	        "hostaddr=10.0.0.1 port=5432 sslmode=verify-full "
+	        "sslrootcert='\\''/etc/stores/o\\'\\''ld.pem'\\'' dbname=postgres'\n\n"));
+	free(out);
+
+	/* Without --explain: the reason lines only. */
+	info.explain = false;
+	out = run_writer(PCP_FORMAT_TEXT, &info, &two, 1, NULL);
+	assert_null(strstr(out, "openssl"));
+	assert_null(strstr(out, "psql"));
+	assert_non_null(strstr(out, "expired on 2025-05-12\n\n"));
+	free(out);
+	pcp_result_cleanup(&two);
+	for (size_t i = 0; i < 4; i++)
+		pcp_result_cleanup(&r[i]);
+}
+
+/* Each kind of failure in plain words: which certificate, which date, which issuer. */
+static void test_text_reason_words(void **state)
+{
+	static const char *const store1[] = {"s"};
+	static const struct {
+		int code, depth;
+		const char *reason, *path, *anchor, *want;
+	} cases[] = {
+	        {9, 0, "not yet valid until 2030-01-01", "li", NULL,
+	         "the server's certificate 'db1' is not valid before 2030-01-01"},
+	        {10, 1, "intermediate expired 2023-11-14", "lir", BALTIMORE_DN,
+	         "the intermediate 'Inter, \"Quoted\"' expired on 2023-11-14"},
+	        {18, 0, "self-signed leaf", "l", "CN=db1",
+	         "the server's certificate 'db1' is "
+	         "self-signed and not in the store"},
+	        {19, 1, "untrusted root", "li", NULL,
+	         "the server sent the intermediate 'Inter, \"Quoted\"', which is not in the store"},
+	        {20, 0, "unknown issuer", "x", NULL,
+	         "no certificate in the store issued 'CN=Inter\\, \"Quoted\",O=Acme' (the server "
+	         "did not send it, or the store lacks its root)"},
+	        {20, 1, "unknown issuer", "lxy", NULL,
+	         "no certificate in the store issued the intermediate at depth 1 (the store lacks "
+	         "its issuer)"},
+	        {68, 0, "weak signature (SHA-1)", "li", NULL,
+	         "the server's certificate 'db1' is signed with sha256WithRSAEncryption, too weak "
+	         "for the client's security level"},
+	        {66, 0, "weak key (RSA 1024)", "li", NULL,
+	         "the server's certificate 'db1' has a key too small for the client's security "
+	         "level (RSA 1024)"},
+	        {26, 0, "not for TLS servers", "li", NULL,
+	         "the server's certificate 'db1' is not meant for TLS servers (its extended key "
+	         "usage)"},
+	        {PCP_VERDICT_NO_HOST, 0, "no host name", "li", NULL,
+	         "verify-full needs a host name to compare, and the target gives only an address"},
+	        {PCP_VERDICT_NAME_MISMATCH, 0, "name mismatch", "li", NULL,
+	         "the server's certificate names 'db1', not 'db1.example.com'"},
+	        {50, 1, "application verification failure", "li", NULL,
+	         "the intermediate 'Inter, \"Quoted\"': application verification failure"},
+	};
+	struct pcp_run_info info = make_info(false);
+
+	(void)state;
+	info.store_names = store1;
+	info.n_stores = 1;
+	for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+		struct pcp_result r;
+		char want[512];
+
+		make_base(&r, "db1.example.com", "db1.example.com", "10.0.0.1", 5432, PCP_STATUS_OK,
+		          "");
+		r.chain = calloc(2, sizeof *r.chain);
+		assert_non_null(r.chain);
+		r.chain_len = 2;
+		make_cert(&r.chain[0], "CN=db1,O=Acme", "CN=Inter\\, \"Quoted\",O=Acme", 'l', NULL,
+		          0, "RSA 1024");
+		make_cert(&r.chain[1], "CN=Inter\\, \"Quoted\",O=Acme", BALTIMORE_DN, 'i', NULL, 0,
+		          "RSA 2048");
+		r.verdicts = calloc(1, sizeof *r.verdicts);
+		assert_non_null(r.verdicts);
+		r.n_verdicts = 1;
+		make_verdict(&r.verdicts[0], false, cases[c].code, cases[c].depth,
+		             "certificate verify failed: application verification failure",
+		             cases[c].reason, cases[c].path, 0);
+		r.verdicts[0].anchor = cases[c].anchor ? xstrdup(cases[c].anchor) : NULL;
+		char *out = run_writer(PCP_FORMAT_TEXT, &info, &r, 1, NULL);
+		snprintf(want, sizeof want, "\n  db1.example.com 10.0.0.1:5432 under s: %s\n",
+		         cases[c].want);
+		if (!strstr(out, want))
+			fail_msg("case %zu: want %s in:\n%s", c, want, out);
+		free(out);
+		pcp_result_cleanup(&r);
+	}
+}
+
+/* Changes since the baseline: a section with one line per change, capped; "none" when the
+ * baseline shows nothing new; no section without a baseline. */
+static void test_text_changes(void **state)
+{
+	struct pcp_run_info info = make_info(false);
+	struct pcp_result r[3];
+	const char *v[3] = {"", "", ""};
+	char from[80];
+
+	(void)state;
+	make_ok(&r[0], "db1", "db1", "10.0.0.1", 5432, v);
+	make_ok(&r[1], "db2", "db2", "10.0.0.2", 5432, v);
+	make_ok(&r[2], "db3", "db3", "10.0.0.3", 5432, v);
+	for (size_t i = 0; i < 3; i++)
+		r[i].has_baseline = true;
+	memset(from, 'a', 64);
+	from[64] = '\0';
+	add_change(&r[0], "leaf_rotated", NULL, from, "bbbb");
+	add_change(&r[0], "verdict_flipped", "baltimore", "ok", "fail");
+	add_change(&r[0], "address_vanished", NULL, "10.0.0.9", NULL);
+	for (int i = 0; i < 20; i++)
+		add_change(&r[2], "anchor_changed", NULL, "CN=\x1b[31mold", "CN=new");
+	char *out = run_text_and_summary(&info, r, 3);
+	assert_non_null(strstr(
+	        out,
+	        "\nchanges since the baseline: 23 in 2 addresses\n"
+	        "  db1 10.0.0.1:5432: leaf rotated: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa… → "
+	        "bbbb\n"
+	        "  db1 10.0.0.1:5432: verdict flipped under baltimore: ok → fail\n"
+	        "  db1 10.0.0.1:5432: address vanished: 10.0.0.9 → -\n"
+	        "  db3 10.0.0.3:5432: anchor changed: CN=?[31mold → CN=new\n"));
+	assert_non_null(strstr(out, "  … and 3 more changes (details with --format json)\n"));
+	free(out);
+
+	for (size_t i = 0; i < 3; i++) {
+		for (size_t k = 0; k < r[i].n_changes; k++) {
+			free(r[i].changes[k].store);
+			free(r[i].changes[k].from);
+			free(r[i].changes[k].to);
+		}
+		free(r[i].changes);
+		r[i].changes = NULL;
+		r[i].n_changes = 0;
+	}
+	out = run_writer(PCP_FORMAT_SUMMARY, &info, r, 3, NULL);
+	assert_non_null(strstr(out, "\nchanges since the baseline: none\n"));
+	free(out);
+	r[0].has_baseline = r[1].has_baseline = r[2].has_baseline = false;
+	out = run_writer(PCP_FORMAT_SUMMARY, &info, r, 3, NULL);
+	assert_null(strstr(out, "baseline"));
+	free(out);
+	for (size_t i = 0; i < 3; i++)
+		pcp_result_cleanup(&r[i]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1293,6 +2016,13 @@ int main(void)
 	        cmocka_unit_test(test_text_clients_all_connect),
 	        cmocka_unit_test(test_text_summary_caps),
 	        cmocka_unit_test(test_text_divergent_streamed),
+	        cmocka_unit_test(test_json_instants),
+	        cmocka_unit_test(test_json_single_instant_and_duplicates),
+	        cmocka_unit_test(test_text_two_instants),
+	        cmocka_unit_test(test_text_reasons_capped),
+	        cmocka_unit_test(test_text_explain),
+	        cmocka_unit_test(test_text_reason_words),
+	        cmocka_unit_test(test_text_changes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
