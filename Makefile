@@ -7,7 +7,7 @@ DEB_PACKAGES := build-essential cmake pkg-config libssl-dev openssl libpq-dev li
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
-.PHONY: all deps build build-asan demo test unit clean install
+.PHONY: all deps build build-asan demo demo-fleet test unit clean install
 
 all: build
 
@@ -32,6 +32,10 @@ build-asan: deps
 
 demo: build
 	python3 tests/fixtures/demo.py --build build
+
+# The demo fleet kept running (until Ctrl-C) for trying the README's recipes.
+demo-fleet: build
+	python3 tests/fixtures/demo.py --build build --hold
 
 test: build build-asan
 	cd build && ctest --output-on-failure -j $(JOBS)

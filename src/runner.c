@@ -32,6 +32,7 @@ struct group {
 	struct group *next;          /* input order */
 	struct group *next_runnable; /* resolved groups with addresses not yet started */
 	struct run *run;
+	size_t index; /* position in the input, after expansion */
 	struct pcp_target t;
 	enum pcp_status preset; /* not OK: the group is one record of this status */
 	char preset_error[512];
@@ -139,12 +140,15 @@ static struct pcp_result *new_result(struct group *g, const struct sockaddr_stor
 }
 
 /* A file name for --save-chains: position, host and address, safe characters only. */
-static void save_chain(struct run *r, const struct pcp_result *res, const struct pcp_chain *chain)
+static void save_chain(struct run *r, const struct group *g, size_t addr_index,
+                       const struct pcp_result *res, const struct pcp_chain *chain)
 {
 	char name[512], path[4096];
 	FILE *fp;
 
-	snprintf(name, sizeof name, "%06zu_%s_%s_%u.pem", res->seq, res->host ? res->host : "",
+	/* Input order: the target's position, then the address's within it. */
+	snprintf(name, sizeof name, "%06zu-%02zu_%s_%s_%u.pem", g->index, addr_index,
+	         res->host ? res->host : "",
 	         res->addr, res->port);
 	for (size_t k = 0; name[k]; k++)
 		if (!((name[k] >= 'a' && name[k] <= 'z') || (name[k] >= 'A' && name[k] <= 'Z') ||
@@ -244,8 +248,6 @@ static int judge(struct run *r, struct pcp_result *res, const struct pcp_chain *
 	if (verify_all(r, chain, res, r->cfg->n_ats, &res->verdicts, &res->n_verdicts) < 0 ||
 	    find_anchor(res, r->cfg->stores->n) < 0)
 		return -1;
-	if (r->cfg->settings->save_chains)
-		save_chain(r, res, chain);
 	return 0;
 }
 
@@ -586,7 +588,7 @@ static struct group *group_add(struct run *r)
 		r->head = g;
 	r->tail = g;
 	r->n_groups++;
-	r->targets_seen++;
+	g->index = r->targets_seen++;
 	return g;
 }
 
@@ -781,6 +783,8 @@ static void on_probe_done(struct pcp_probe *p, void *arg)
 		snprintf(res->error, sizeof res->error, "%s", p->err.msg);
 	snprintf(res->tls_version, sizeof res->tls_version, "%s", p->tls_version);
 	snprintf(res->tls_cipher, sizeof res->tls_cipher, "%s", p->tls_cipher);
+	if (p->chain && r->cfg->settings->save_chains)
+		save_chain(r, g, s->index, res, p->chain);
 	if ((p->chain && judge(r, res, p->chain) < 0) || complete_record(r, g, res, p->chain) < 0) {
 		pcp_result_cleanup(res);
 		free(res);
