@@ -1,6 +1,7 @@
 /* Record helpers: stable status and sslmode names, and cleanup of owned fields. */
 #include "result.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -102,4 +103,47 @@ void pcp_result_cleanup(struct pcp_result *r)
 		pcp_verdict_cleanup(&r->verdicts[i]);
 	free(r->verdicts);
 	memset(r, 0, sizeof *r);
+}
+
+static bool dup_into(char **dst, const char *src)
+{
+	*dst = src ? strdup(src) : NULL;
+	return !src || *dst;
+}
+
+int pcp_cert_facts_copy(struct pcp_cert_facts *dst, const struct pcp_cert_facts *src)
+{
+	*dst = *src;
+	dst->subject = dst->issuer = dst->serial = dst->key = dst->sig_alg = NULL;
+	dst->san = NULL;
+	dst->n_san = 0;
+	if (!dup_into(&dst->subject, src->subject) || !dup_into(&dst->issuer, src->issuer) ||
+	    !dup_into(&dst->serial, src->serial) || !dup_into(&dst->key, src->key) ||
+	    !dup_into(&dst->sig_alg, src->sig_alg) ||
+	    (src->n_san && !(dst->san = calloc(src->n_san, sizeof *dst->san))))
+		goto fail;
+	for (; dst->n_san < src->n_san; dst->n_san++)
+		if (!dup_into(&dst->san[dst->n_san], src->san[dst->n_san]))
+			goto fail;
+	return 0;
+fail:
+	pcp_cert_facts_cleanup(dst);
+	return -1;
+}
+
+int pcp_verdict_copy(struct pcp_verdict *dst, const struct pcp_verdict *src)
+{
+	*dst = *src;
+	dst->path = NULL;
+	dst->anchor = NULL;
+	if (src->path_len && !(dst->path = malloc(src->path_len * sizeof *dst->path)))
+		goto fail;
+	if (src->path_len)
+		memcpy(dst->path, src->path, src->path_len * sizeof *dst->path);
+	if (!dup_into(&dst->anchor, src->anchor))
+		goto fail;
+	return 0;
+fail:
+	pcp_verdict_cleanup(dst);
+	return -1;
 }

@@ -154,4 +154,8 @@ void pcp_result_cleanup(struct pcp_result *r);
 void pcp_cert_facts_cleanup(struct pcp_cert_facts *f);
 void pcp_verdict_cleanup(struct pcp_verdict *v);
 
+/* Deep copies (dst is overwritten; on failure dst is left clean). Return 0 or -1. */
+int pcp_cert_facts_copy(struct pcp_cert_facts *dst, const struct pcp_cert_facts *src);
+int pcp_verdict_copy(struct pcp_verdict *dst, const struct pcp_verdict *src);
+
 #endif

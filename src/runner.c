@@ -15,7 +15,7 @@
 
 #include "baseline.h"
 #include "chain.h"
-#include "client.h"
+#include "judge.h"
 #include "hostmatch.h"
 #include "json.h"
 #include "log.h"
@@ -25,7 +25,6 @@
 #include "resolve.h"
 #include "targets.h"
 #include "tls.h"
-#include "verify.h"
 
 /* One target after expansion: its addresses and their records. */
 struct group {
@@ -42,19 +41,8 @@ struct group {
 	size_t next_addr; /* next address to probe */
 	size_t n_records; /* records expected */
 	size_t n_done;
-	struct pcp_result **results;    /* n_records, owned */
-	const struct client_root *root; /* the audited client's root file, NULL when none */
-	char *rootcert;                 /* the path libpq would load, owned */
-};
-
-/* A root file of audited clients, loaded once per path. */
-struct client_root {
-	struct client_root *next;
-	char *path;
-	struct pcp_store *store; /* NULL when it could not be loaded */
-	char error[256];
-	struct pcp_client_root *roots;
-	size_t n_roots;
+	struct pcp_result **results;           /* n_records, owned */
+	const struct pcp_judge_client *client; /* the audited client, NULL when none */
 };
 
 /* A probe in flight; the probe comes first so its ev_io stays the slot's first member. */
@@ -87,10 +75,7 @@ struct run {
 	/* probes */
 	unsigned window, in_flight;
 	struct slot *active, *finished, *spare;
-	struct client_root *roots;
-	char *default_rootcert; /* HOME/.postgresql/root.crt of audited clients */
-	struct pcp_chain *future;
-	struct pcp_baseline *baseline;
+	struct pcp_judge *judge;
 	struct pcp_progress *progress;
 	ev_timer progress_tick; /* redraws the progress line while nothing completes */
 	size_t targets_seen, targets_done;
@@ -148,8 +133,7 @@ static void save_chain(struct run *r, const struct group *g, size_t addr_index,
 
 	/* Input order: the target's position, then the address's within it. */
 	snprintf(name, sizeof name, "%06zu-%02zu_%s_%s_%u.pem", g->index, addr_index,
-	         res->host ? res->host : "",
-	         res->addr, res->port);
+	         res->host ? res->host : "", res->addr, res->port);
 	for (size_t k = 0; name[k]; k++)
 		if (!((name[k] >= 'a' && name[k] <= 'z') || (name[k] >= 'A' && name[k] <= 'Z') ||
 		      (name[k] >= '0' && name[k] <= '9') || name[k] == '.' || name[k] == '-' ||
@@ -159,185 +143,6 @@ static void save_chain(struct run *r, const struct group *g, size_t addr_index,
 	fp = fopen(path, "w");
 	if (!fp || pcp_chain_write_pem(chain, fp) < 0 || fclose(fp) != 0)
 		pcp_log_warn("cannot write chain to %s: %s", path, strerror(errno));
-}
-
-/* Verdicts of chain under every store at the first n_ats instants: [a * n_stores + i]. */
-static int verify_all(struct run *r, const struct pcp_chain *chain, const struct pcp_result *res,
-                      size_t n_ats, struct pcp_verdict **out, size_t *n)
-{
-	const struct pcp_store_list *stores = r->cfg->stores;
-	double warn = r->cfg->settings->warn_days;
-	struct pcp_error verr = {0};
-
-	*out = calloc(stores->n * n_ats + 1, sizeof **out);
-	if (!*out)
-		return -1;
-	for (size_t a = 0; a < n_ats; a++) {
-		struct pcp_verify_params params = {
-		        .at = r->cfg->ats[a],
-		        .auth_level = r->cfg->auth_level,
-		        .sslmode = res->sslmode,
-		        .host = res->host,
-		};
-
-		for (size_t i = 0; i < stores->n; i++, (*n)++) {
-			struct pcp_verdict *v = &(*out)[a * stores->n + i];
-
-			if (pcp_verify_chain(chain, stores->items[i], &params, v, &verr) < 0)
-				return -1;
-			v->expiring = warn >= 0 && v->ok &&
-			              (double)(v->path_not_after - params.at) < warn * 86400.0;
-		}
-	}
-	return 0;
-}
-
-/* The store index of a name, or -1. */
-static long store_index(const struct run *r, const char *name)
-{
-	for (size_t j = 0; name && j < r->cfg->stores->n; j++)
-		if (strcmp(r->cfg->stores->items[j]->name, name) == 0)
-			return (long)j;
-	return -1;
-}
-
-/* Which of the old and new roots a client needs for this server, at the first instant. */
-static void classify(struct run *r, struct pcp_result *res)
-{
-	const struct pcp_settings *s = r->cfg->settings;
-	long o = store_index(r, s->old_store ? s->old_store : "baltimore");
-	long n = store_index(r, s->new_store ? s->new_store : "digicert-g2");
-	bool old_ok, new_ok;
-
-	if (res->status != PCP_STATUS_OK) {
-		res->class_name = "unreachable";
-		return;
-	}
-	old_ok = o >= 0 && res->verdicts[o].ok;
-	new_ok = n >= 0 && res->verdicts[n].ok;
-	res->class_name = old_ok && new_ok ? "both"
-	                  : old_ok         ? "old-only"
-	                  : new_ok         ? "new-only"
-	                                   : "neither";
-}
-
-/* Where the chain ends: the first verifying store's anchor, else the first store's. */
-static int find_anchor(struct pcp_result *res, size_t n_stores)
-{
-	const char *a = NULL;
-
-	for (size_t i = 0; i < n_stores && !a; i++)
-		if (res->verdicts[i].ok)
-			a = res->verdicts[i].anchor;
-	if (!a && n_stores)
-		a = res->verdicts[0].anchor;
-	return a && !(res->anchor = strdup(a)) ? -1 : 0;
-}
-
-/* Chain facts and one verdict per store; the chain itself is dropped afterwards. */
-static int judge(struct run *r, struct pcp_result *res, const struct pcp_chain *chain)
-{
-	size_t n = pcp_chain_len(chain);
-
-	res->chain = calloc(n ? n : 1, sizeof *res->chain);
-	if (!res->chain)
-		return -1;
-	for (size_t i = 0; i < n; i++, res->chain_len++)
-		if (pcp_chain_facts(chain, i, &res->chain[i]) < 0)
-			return -1;
-	if (verify_all(r, chain, res, r->cfg->n_ats, &res->verdicts, &res->n_verdicts) < 0 ||
-	    find_anchor(res, r->cfg->stores->n) < 0)
-		return -1;
-	return 0;
-}
-
-/* The audited client's verdict for one chain (served now, or the future one). */
-static int client_verdict(struct run *r, const struct group *g, const struct pcp_result *res,
-                          const struct pcp_chain *chain, enum pcp_status status,
-                          const char *status_error, struct pcp_client_verdict *out)
-{
-	const struct pcp_client *c = res->client;
-	struct pcp_verdict v = {0};
-	struct pcp_client_case cc = {
-	        .mode = c->sslmode,
-	        .rootcert = c->rootcert ? c->rootcert : r->default_rootcert,
-	        .rootcert_exists = c->rootcert_exists,
-	        .rootcert_error =
-	                g->root && !g->root->store && g->root->error[0] ? g->root->error : NULL,
-	        .status = status,
-	        .status_error = status_error,
-	};
-	struct pcp_error verr = {0};
-
-	if (chain && c->verifies && g->root && g->root->store) {
-		struct pcp_verify_params params = {
-		        .at = r->cfg->ats[0],
-		        .auth_level = r->cfg->auth_level,
-		        .sslmode = c->sslmode == PCP_LIBPQ_VERIFY_FULL ? PCP_SSLMODE_VERIFY_FULL
-		                                                       : PCP_SSLMODE_VERIFY_CA,
-		        .host = res->host,
-		};
-
-		if (pcp_verify_chain(chain, g->root->store, &params, &v, &verr) < 0) {
-			pcp_verdict_cleanup(&v);
-			return -1;
-		}
-		cc.chain = &v;
-	}
-	pcp_client_decide(&cc, out);
-	pcp_verdict_cleanup(&v);
-	return 0;
-}
-
-static int audit_client(struct run *r, struct group *g, struct pcp_result *res,
-                        const struct pcp_chain *chain, enum pcp_status status)
-{
-	struct pcp_client *c;
-
-	if (!g->t.is_conninfo)
-		return 0;
-	c = res->client = calloc(1, sizeof *res->client);
-	if (!c)
-		return -1;
-	c->sslmode = g->t.client_sslmode;
-	if (g->rootcert && !(c->rootcert = strdup(g->rootcert)))
-		return -1;
-	c->rootcert_exists = g->root && g->root->store;
-	c->verifies = pcp_client_verifies(c->sslmode, c->rootcert_exists);
-	if (c->rootcert_exists) {
-		c->roots = calloc(g->root->n_roots ? g->root->n_roots : 1, sizeof *c->roots);
-		if (!c->roots)
-			return -1;
-		for (size_t i = 0; i < g->root->n_roots; i++, c->n_roots++) {
-			c->roots[i] = g->root->roots[i];
-			if (!(c->roots[i].subject = strdup(g->root->roots[i].subject)))
-				return -1;
-		}
-	}
-	if (client_verdict(r, g, res, chain, status, res->error, &c->now) < 0)
-		return -1;
-	if (r->future) {
-		c->has_after = true;
-		/* After the switch the server answers as now, but serves the future chain. */
-		if (client_verdict(r, g, res, r->future, status, res->error, &c->after) < 0)
-			return -1;
-	}
-	return 0;
-}
-
-/* Everything computed from a finished record: future verdicts and the client audit. */
-static int complete_record(struct run *r, struct group *g, struct pcp_result *res,
-                           const struct pcp_chain *chain)
-{
-	if (res->status == PCP_STATUS_INVALID_TARGET)
-		return 0;
-	classify(r, res);
-	if (r->future && verify_all(r, r->future, res, 1, &res->future, &res->n_future) < 0)
-		return -1;
-	if (r->baseline &&
-	    pcp_baseline_compare(r->baseline, res, r->cfg->stores->names, r->cfg->stores->n) < 0)
-		return -1;
-	return audit_client(r, g, res, chain, res->status);
 }
 
 static void store_record(struct group *g, size_t i, struct pcp_result *res)
@@ -447,7 +252,6 @@ static void group_free(struct group *g)
 		}
 	free(g->results);
 	free(g->addrs);
-	free(g->rootcert);
 	pcp_target_cleanup(&g->t);
 	free(g);
 }
@@ -474,8 +278,9 @@ static void emit_ready(struct run *r)
 		struct group *g = r->head;
 
 		mark_divergence(g);
-		if (r->baseline && g->preset == PCP_STATUS_OK &&
-		    pcp_baseline_vanished(r->baseline, g->results[0]->target, g->results[0]) < 0) {
+		if (pcp_judge_baseline(r->judge) && g->preset == PCP_STATUS_OK &&
+		    pcp_baseline_vanished(pcp_judge_baseline(r->judge), g->results[0]->target,
+		                          g->results[0]) < 0) {
 			fail_run(r, PCP_ERR_SYSTEM, "baseline");
 			return;
 		}
@@ -511,7 +316,7 @@ static int group_conclude(struct run *r, struct group *g, enum pcp_status status
 		return -1;
 	res->status = status;
 	snprintf(res->error, sizeof res->error, "%s", error ? error : "");
-	if (complete_record(r, g, res, NULL) < 0) {
+	if (pcp_judge_record(r->judge, res, &g->t, g->client, NULL) < 0) {
 		pcp_result_cleanup(res);
 		free(res);
 		return -1;
@@ -554,27 +359,6 @@ static void on_resolved(void *arg, const struct pcp_resolved *res)
 	make_runnable(r, g);
 }
 
-/* The audited client's root file: loaded once per path for the whole run. */
-static const struct client_root *client_root(struct run *r, const char *path)
-{
-	struct client_root *cr;
-
-	for (cr = r->roots; cr; cr = cr->next)
-		if (strcmp(cr->path, path) == 0)
-			return cr;
-	cr = calloc(1, sizeof *cr);
-	if (!cr || !(cr->path = strdup(path))) {
-		free(cr);
-		return NULL;
-	}
-	cr->store = pcp_client_load_rootcert(path, cr->error, sizeof cr->error);
-	if (cr->store && pcp_client_roots(cr->store, &cr->roots, &cr->n_roots) < 0)
-		cr->n_roots = 0;
-	cr->next = r->roots;
-	r->roots = cr;
-	return cr;
-}
-
 static struct group *group_add(struct run *r)
 {
 	struct group *g = calloc(1, sizeof *g);
@@ -604,11 +388,8 @@ static int group_start(struct run *r, struct pcp_target *t, const char *invalid)
 	}
 	g->t = *t;
 	memset(t, 0, sizeof *t);
-	if (g->t.is_conninfo) {
-		g->rootcert = pcp_client_rootcert_path(&g->t, r->cfg->settings->client_home);
-		if (g->rootcert && !(g->root = client_root(r, g->rootcert)))
-			return -1;
-	}
+	if (g->t.is_conninfo && !(g->client = pcp_judge_client_for(r->judge, &g->t)))
+		return -1;
 	if (invalid) {
 		pcp_progress_finish(r->progress);
 		pcp_log_warn("invalid target \"%s\": %s", g->t.text ? g->t.text : "", invalid);
@@ -705,7 +486,7 @@ static int take_chain(struct run *r, const char *path)
 		rc = -1;
 	} else {
 		res->status = PCP_STATUS_OK;
-		if (judge(r, res, chain) < 0 || complete_record(r, g, res, chain) < 0) {
+		if (pcp_judge_record(r->judge, res, &g->t, g->client, chain) < 0) {
 			pcp_result_cleanup(res);
 			free(res);
 			rc = -1;
@@ -785,7 +566,7 @@ static void on_probe_done(struct pcp_probe *p, void *arg)
 	snprintf(res->tls_cipher, sizeof res->tls_cipher, "%s", p->tls_cipher);
 	if (p->chain && r->cfg->settings->save_chains)
 		save_chain(r, g, s->index, res, p->chain);
-	if ((p->chain && judge(r, res, p->chain) < 0) || complete_record(r, g, res, p->chain) < 0) {
+	if (pcp_judge_record(r->judge, res, &g->t, g->client, p->chain) < 0) {
 		pcp_result_cleanup(res);
 		free(res);
 		fail_run(r, PCP_ERR_SYSTEM, "verification");
@@ -859,7 +640,7 @@ static void drain(struct run *r)
 			res->status = PCP_STATUS_CANCELLED;
 			snprintf(res->error, sizeof res->error,
 			         "interrupted before the probe started");
-			if (complete_record(r, g, res, NULL) < 0)
+			if (pcp_judge_record(r->judge, res, &g->t, g->client, NULL) < 0)
 				r->fatal = PCP_ERR_SYSTEM;
 			store_record(g, g->next_addr, res);
 		}
@@ -942,23 +723,10 @@ static void run_cleanup(struct run *r)
 		r->head = g->next;
 		group_free(g);
 	}
-	while (r->roots) {
-		struct client_root *cr = r->roots;
-
-		r->roots = cr->next;
-		pcp_store_free(cr->store);
-		for (size_t i = 0; i < cr->n_roots; i++)
-			free(cr->roots[i].subject);
-		free(cr->roots);
-		free(cr->path);
-		free(cr);
-	}
 	if (r->reader_open)
 		pcp_target_reader_close(&r->reader);
-	pcp_chain_free(r->future);
-	free(r->default_rootcert);
 	free(r->require);
-	pcp_baseline_free(r->baseline);
+	pcp_judge_free(r->judge);
 	pcp_progress_free(r->progress);
 	if (r->env.ssl_ctx)
 		SSL_CTX_free(r->env.ssl_ctx);
@@ -994,7 +762,10 @@ static enum pcp_errc prepare_run(struct run *r, struct pcp_error *err)
 
 		if (pcp_require_parse(s->require[i], name, sizeof name, &at, &has_at, err))
 			return err->code;
-		if ((j = store_index(r, name)) < 0)
+		for (j = 0; j < (long)r->cfg->stores->n; j++)
+			if (strcmp(r->cfg->stores->names[j], name) == 0)
+				break;
+		if (j == (long)r->cfg->stores->n)
 			return pcp_error_set(err, PCP_ERR_USAGE,
 			                     "--require %s: no store of that name", s->require[i]);
 		while (has_at && a < r->cfg->n_ats && r->cfg->ats[a] != at)
@@ -1004,15 +775,18 @@ static enum pcp_errc prepare_run(struct run *r, struct pcp_error *err)
 			                     s->require[i]);
 		r->require[r->n_require++] = a * r->cfg->stores->n + (size_t)j;
 	}
-	r->default_rootcert = pcp_client_default_rootcert(s->client_home);
-	if (s->baseline && !(r->baseline = pcp_baseline_load(s->baseline, err)))
+	struct pcp_judge_config jcfg = {.stores = r->cfg->stores,
+	                                .ats = r->cfg->ats,
+	                                .n_ats = r->cfg->n_ats,
+	                                .auth_level = r->cfg->auth_level,
+	                                .warn_days = s->warn_days,
+	                                .old_store = s->old_store,
+	                                .new_store = s->new_store,
+	                                .client_home = s->client_home,
+	                                .future_chain = s->future_chain,
+	                                .baseline = s->baseline};
+	if (!(r->judge = pcp_judge_new(&jcfg, err)))
 		return err->code;
-	if (s->future_chain && !(r->future = pcp_chain_load_pem(s->future_chain, err))) {
-		char inner[sizeof err->msg];
-
-		snprintf(inner, sizeof inner, "%s", err->msg);
-		return pcp_error_set(err, PCP_ERR_INPUT, "--future-chain: %s", inner);
-	}
 	if (!(r->env.ssl_ctx = pcp_tls_ctx_new(err)))
 		return err->code;
 	if (!(r->resolver = pcp_resolver_new(r->loop, &ropts, err)))
@@ -1090,8 +864,8 @@ enum pcp_errc pcp_run(const struct pcp_run_config *cfg, struct pcp_run_outcome *
 	ev_signal_stop(r.loop, &r.sigterm);
 	rc = r.fatal;
 	out->fail_on_change = cfg->settings->fail_on_change;
-	if (rc == PCP_OK && r.baseline && !out->signal)
-		pcp_baseline_unseen(r.baseline, report_unseen, &r);
+	if (rc == PCP_OK && pcp_judge_baseline(r.judge) && !out->signal)
+		pcp_baseline_unseen(pcp_judge_baseline(r.judge), report_unseen, &r);
 	/* Buffering writers (Prometheus) write everything here: a failure is the run's. */
 	if (rc == PCP_OK && cfg->writer->ops->end(cfg->writer, &out->totals) < 0)
 		rc = pcp_error_set(err, PCP_ERR_SYSTEM, "cannot write the report: %s",

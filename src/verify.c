@@ -164,14 +164,13 @@ static int record_path(struct pcp_verdict *v, const STACK_OF(X509) * path)
 	return 0;
 }
 
-/* libpq's verify-full step, run only after the chain verified. */
-static int check_name(const struct pcp_chain *chain, const struct pcp_verify_params *params,
-                      struct pcp_verdict *out, struct pcp_error *err)
+int pcp_verify_name(const struct pcp_cert_names *names, const char *host, struct pcp_verdict *out)
 {
-	struct pcp_cert_names names;
 	enum pcp_hostmatch m;
 
-	if (!params->host || !params->host[0]) {
+	if (!out->ok)
+		return 0;
+	if (!host || !host[0]) {
 		out->ok = false;
 		out->code = PCP_VERDICT_NO_HOST;
 		out->depth = 0;
@@ -179,12 +178,7 @@ static int check_name(const struct pcp_chain *chain, const struct pcp_verify_par
 		snprintf(out->reason, sizeof out->reason, "no host name");
 		return 0;
 	}
-	if (pcp_chain_leaf_names(chain, &names) < 0) {
-		pcp_error_set(err, PCP_ERR_SYSTEM, "verify: out of memory");
-		return -1;
-	}
-	m = pcp_hostmatch_cert(&names, params->host, out->error, sizeof out->error);
-	pcp_cert_names_cleanup(&names);
+	m = pcp_hostmatch_cert(names, host, out->error, sizeof out->error);
 	if (m == PCP_HOST_MATCH) {
 		out->error[0] = '\0';
 		return 0;
@@ -195,6 +189,21 @@ static int check_name(const struct pcp_chain *chain, const struct pcp_verify_par
 	/* PCP_HOST_ERROR: a name libpq refuses to compare (embedded NUL, bad IP length). */
 	snprintf(out->reason, sizeof out->reason, "%s",
 	         m == PCP_HOST_MISMATCH ? "name mismatch" : "invalid name in certificate");
+	return 0;
+}
+
+/* libpq's verify-full step, run only after the chain verified. */
+static int check_name(const struct pcp_chain *chain, const struct pcp_verify_params *params,
+                      struct pcp_verdict *out, struct pcp_error *err)
+{
+	struct pcp_cert_names names;
+
+	if (pcp_chain_leaf_names(chain, &names) < 0) {
+		pcp_error_set(err, PCP_ERR_SYSTEM, "verify: out of memory");
+		return -1;
+	}
+	pcp_verify_name(&names, params->host, out);
+	pcp_cert_names_cleanup(&names);
 	return 0;
 }
 

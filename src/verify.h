@@ -30,4 +30,8 @@ int pcp_verify_chain(const struct pcp_chain *chain, const struct pcp_store *stor
                      const struct pcp_verify_params *params, struct pcp_verdict *out,
                      struct pcp_error *err);
 
+/* libpq's verify-full name check on a verdict whose chain verified (no-op otherwise):
+ * mismatch, an unusable name or no host turn it into a failure with libpq's message. */
+int pcp_verify_name(const struct pcp_cert_names *names, const char *host, struct pcp_verdict *out);
+
 #endif

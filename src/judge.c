@@ -1,0 +1,375 @@
+/* Judging a probed address (see judge.h). Identical served chains are verified once per
+ * store and instant: a direct-mapped cache keyed by the SHA-256 of the served DER holds
+ * the facts, the chain-only verdicts and the leaf's names; verify-full's name check, which
+ * depends on the target, runs per record on a copy. */
+#include "judge.h"
+
+#include <openssl/evp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "client.h"
+#include "hostmatch.h"
+#include "verify.h"
+
+/* Slots of the verification cache: bounded memory, O(1) per record. */
+#define CACHE_SLOTS 4096
+
+struct cache_entry {
+	bool used;
+	unsigned char key[32];
+	struct pcp_cert_facts *facts;
+	size_t n_facts;
+	struct pcp_verdict *verdicts; /* [instant * n_stores + store], chain only */
+	size_t n_verdicts;
+	struct pcp_cert_names names;
+};
+
+/* A root file of audited clients, loaded once per path. */
+struct pcp_judge_client {
+	struct pcp_judge_client *next;
+	char *path;              /* NULL: the string names none and the default file is absent */
+	struct pcp_store *store; /* NULL when there is no file or it could not be loaded */
+	char error[256];
+	struct pcp_client_root *roots;
+	size_t n_roots;
+};
+
+struct pcp_judge {
+	struct pcp_judge_config cfg;
+	struct cache_entry *cache;
+	struct pcp_judge_client *clients;
+	struct pcp_judge_client no_file;
+	char *default_rootcert; /* HOME/.postgresql/root.crt, named in libpq's message */
+	struct pcp_chain *future;
+	struct cache_entry future_entry;
+	struct pcp_baseline *baseline;
+};
+
+static void entry_cleanup(struct cache_entry *e)
+{
+	for (size_t i = 0; i < e->n_facts; i++)
+		pcp_cert_facts_cleanup(&e->facts[i]);
+	free(e->facts);
+	for (size_t i = 0; i < e->n_verdicts; i++)
+		pcp_verdict_cleanup(&e->verdicts[i]);
+	free(e->verdicts);
+	pcp_cert_names_cleanup(&e->names);
+	memset(e, 0, sizeof *e);
+}
+
+/* SHA-256 over the served certificates' DER, in order. */
+static int chain_key(const struct pcp_chain *chain, unsigned char key[32])
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	unsigned int len = 0;
+	int ok = md && EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+
+	for (size_t i = 0; ok && i < pcp_chain_len(chain); i++) {
+		unsigned char *der = NULL;
+		int n = i2d_X509(pcp_chain_get0(chain, i), &der);
+
+		ok = n > 0 && EVP_DigestUpdate(md, der, (size_t)n);
+		OPENSSL_free(der);
+	}
+	ok = ok && EVP_DigestFinal_ex(md, key, &len) && len == 32;
+	EVP_MD_CTX_free(md);
+	return ok ? 0 : -1;
+}
+
+/* Facts, chain-only verdicts at the first n_ats instants, and the leaf's names. */
+static int entry_fill(struct pcp_judge *j, struct cache_entry *e, const struct pcp_chain *chain,
+                      size_t n_ats)
+{
+	const struct pcp_store_list *stores = j->cfg.stores;
+	size_t n = pcp_chain_len(chain);
+	struct pcp_error err = {0};
+
+	if (!(e->facts = calloc(n ? n : 1, sizeof *e->facts)) ||
+	    !(e->verdicts = calloc(stores->n * n_ats + 1, sizeof *e->verdicts)))
+		return -1;
+	for (; e->n_facts < n; e->n_facts++)
+		if (pcp_chain_facts(chain, e->n_facts, &e->facts[e->n_facts]) < 0)
+			return -1;
+	for (size_t a = 0; a < n_ats; a++) {
+		struct pcp_verify_params params = {.at = j->cfg.ats[a],
+		                                   .auth_level = j->cfg.auth_level,
+		                                   .sslmode = PCP_SSLMODE_VERIFY_CA};
+
+		for (size_t i = 0; i < stores->n; i++, e->n_verdicts++)
+			if (pcp_verify_chain(chain, stores->items[i], &params,
+			                     &e->verdicts[a * stores->n + i], &err) < 0)
+				return -1;
+	}
+	e->used = true;
+	return pcp_chain_leaf_names(chain, &e->names);
+}
+
+static struct cache_entry *lookup(struct pcp_judge *j, const struct pcp_chain *chain)
+{
+	unsigned char key[32];
+	struct cache_entry *e;
+	size_t slot;
+
+	if (chain_key(chain, key) < 0)
+		return NULL;
+	memcpy(&slot, key, sizeof slot);
+	e = &j->cache[slot % CACHE_SLOTS];
+	if (e->used && memcmp(e->key, key, sizeof key) == 0)
+		return e;
+	entry_cleanup(e);
+	memcpy(e->key, key, sizeof key);
+	if (entry_fill(j, e, chain, j->cfg.n_ats) < 0) {
+		entry_cleanup(e);
+		return NULL;
+	}
+	return e;
+}
+
+/* The record's verdicts from an entry's: its own copy, then its host's name check. */
+static int copy_verdicts(const struct pcp_judge *j, const struct cache_entry *e,
+                         const struct pcp_result *res, struct pcp_verdict **out, size_t *n)
+{
+	double warn = j->cfg.warn_days;
+
+	if (!(*out = calloc(e->n_verdicts + 1, sizeof **out)))
+		return -1;
+	for (; *n < e->n_verdicts; (*n)++) {
+		struct pcp_verdict *v = &(*out)[*n];
+		time_t at = j->cfg.ats[*n / j->cfg.stores->n];
+
+		if (pcp_verdict_copy(v, &e->verdicts[*n]) < 0)
+			return -1;
+		if (res->sslmode == PCP_SSLMODE_VERIFY_FULL)
+			pcp_verify_name(&e->names, res->host, v);
+		v->expiring =
+		        warn >= 0 && v->ok && (double)(v->path_not_after - at) < warn * 86400.0;
+	}
+	return 0;
+}
+
+static long store_index(const struct pcp_judge *j, const char *name)
+{
+	for (size_t i = 0; i < j->cfg.stores->n; i++)
+		if (strcmp(j->cfg.stores->items[i]->name, name) == 0)
+			return (long)i;
+	return -1;
+}
+
+/* Which of the old and new roots a client needs for this server, at the first instant. */
+static void classify(const struct pcp_judge *j, struct pcp_result *res)
+{
+	long o = store_index(j, j->cfg.old_store ? j->cfg.old_store : "baltimore");
+	long n = store_index(j, j->cfg.new_store ? j->cfg.new_store : "digicert-g2");
+	bool old_ok, new_ok;
+
+	if (res->status != PCP_STATUS_OK) {
+		res->class_name = "unreachable";
+		return;
+	}
+	old_ok = o >= 0 && res->verdicts[o].ok;
+	new_ok = n >= 0 && res->verdicts[n].ok;
+	res->class_name = old_ok && new_ok ? "both"
+	                  : old_ok         ? "old-only"
+	                  : new_ok         ? "new-only"
+	                                   : "neither";
+}
+
+/* Where the chain ends: the first verifying store's anchor, else the first store's. */
+static int find_anchor(struct pcp_result *res, size_t n_stores)
+{
+	const char *a = NULL;
+
+	for (size_t i = 0; i < n_stores && !a; i++)
+		if (res->verdicts[i].ok)
+			a = res->verdicts[i].anchor;
+	if (!a && n_stores)
+		a = res->verdicts[0].anchor;
+	return a && !(res->anchor = strdup(a)) ? -1 : 0;
+}
+
+/* Chain facts and one verdict per store and instant. */
+static int judge_chain(struct pcp_judge *j, struct pcp_result *res, const struct pcp_chain *chain)
+{
+	const struct cache_entry *e = lookup(j, chain);
+
+	if (!e || !(res->chain = calloc(e->n_facts + 1, sizeof *res->chain)))
+		return -1;
+	for (; res->chain_len < e->n_facts; res->chain_len++)
+		if (pcp_cert_facts_copy(&res->chain[res->chain_len], &e->facts[res->chain_len]) < 0)
+			return -1;
+	if (copy_verdicts(j, e, res, &res->verdicts, &res->n_verdicts) < 0)
+		return -1;
+	return find_anchor(res, j->cfg.stores->n);
+}
+
+/* The audited client's verdict for one chain (served now, or the future one). */
+static int client_verdict(const struct pcp_judge *j, const struct pcp_judge_client *cl,
+                          const struct pcp_result *res, const struct pcp_chain *chain,
+                          struct pcp_client_verdict *out)
+{
+	const struct pcp_client *c = res->client;
+	struct pcp_verdict v = {0};
+	struct pcp_client_case cc = {
+	        .mode = c->sslmode,
+	        .rootcert = c->rootcert ? c->rootcert : j->default_rootcert,
+	        .rootcert_exists = c->rootcert_exists,
+	        .rootcert_error = cl->path && !cl->store && cl->error[0] ? cl->error : NULL,
+	        .status = res->status,
+	        .status_error = res->error,
+	};
+	struct pcp_error verr = {0};
+
+	if (chain && c->verifies && cl->store) {
+		struct pcp_verify_params params = {
+		        .at = j->cfg.ats[0],
+		        .auth_level = j->cfg.auth_level,
+		        .sslmode = c->sslmode == PCP_LIBPQ_VERIFY_FULL ? PCP_SSLMODE_VERIFY_FULL
+		                                                       : PCP_SSLMODE_VERIFY_CA,
+		        .host = res->host,
+		};
+
+		if (pcp_verify_chain(chain, cl->store, &params, &v, &verr) < 0) {
+			pcp_verdict_cleanup(&v);
+			return -1;
+		}
+		cc.chain = &v;
+	}
+	pcp_client_decide(&cc, out);
+	pcp_verdict_cleanup(&v);
+	return 0;
+}
+
+static int audit_client(struct pcp_judge *j, struct pcp_result *res, const struct pcp_target *t,
+                        const struct pcp_judge_client *cl, const struct pcp_chain *chain)
+{
+	struct pcp_client *c = res->client = calloc(1, sizeof *res->client);
+
+	if (!c)
+		return -1;
+	c->sslmode = t->client_sslmode;
+	if (cl->path && !(c->rootcert = strdup(cl->path)))
+		return -1;
+	c->rootcert_exists = cl->store != NULL;
+	c->verifies = pcp_client_verifies(c->sslmode, c->rootcert_exists);
+	if (c->rootcert_exists) {
+		if (!(c->roots = calloc(cl->n_roots + 1, sizeof *c->roots)))
+			return -1;
+		for (; c->n_roots < cl->n_roots; c->n_roots++) {
+			c->roots[c->n_roots] = cl->roots[c->n_roots];
+			if (!(c->roots[c->n_roots].subject = strdup(cl->roots[c->n_roots].subject)))
+				return -1;
+		}
+	}
+	if (client_verdict(j, cl, res, chain, &c->now) < 0)
+		return -1;
+	/* After the switch the server answers as now, but serves the future chain. */
+	c->has_after = j->future != NULL;
+	return j->future ? client_verdict(j, cl, res, j->future, &c->after) : 0;
+}
+
+int pcp_judge_record(struct pcp_judge *j, struct pcp_result *res, const struct pcp_target *t,
+                     const struct pcp_judge_client *client, const struct pcp_chain *chain)
+{
+	if (res->status == PCP_STATUS_INVALID_TARGET)
+		return 0;
+	if (chain && judge_chain(j, res, chain) < 0)
+		return -1;
+	classify(j, res);
+	if (j->future && copy_verdicts(j, &j->future_entry, res, &res->future, &res->n_future) < 0)
+		return -1;
+	if (j->baseline &&
+	    pcp_baseline_compare(j->baseline, res, j->cfg.stores->names, j->cfg.stores->n) < 0)
+		return -1;
+	return client ? audit_client(j, res, t, client, chain) : 0;
+}
+
+const struct pcp_judge_client *pcp_judge_client_for(struct pcp_judge *j, const struct pcp_target *t)
+{
+	struct pcp_judge_client *cl;
+	char *path;
+
+	if (!t->is_conninfo)
+		return NULL;
+	if (!(path = pcp_client_rootcert_path(t, j->cfg.client_home)))
+		return &j->no_file;
+	for (cl = j->clients; cl; cl = cl->next)
+		if (strcmp(cl->path, path) == 0) {
+			free(path);
+			return cl;
+		}
+	if (!(cl = calloc(1, sizeof *cl))) {
+		free(path);
+		return NULL;
+	}
+	cl->path = path;
+	cl->store = pcp_client_load_rootcert(path, cl->error, sizeof cl->error);
+	if (cl->store && pcp_client_roots(cl->store, &cl->roots, &cl->n_roots) < 0)
+		cl->n_roots = 0;
+	cl->next = j->clients;
+	j->clients = cl;
+	return cl;
+}
+
+struct pcp_baseline *pcp_judge_baseline(struct pcp_judge *j)
+{
+	return j->baseline;
+}
+
+struct pcp_judge *pcp_judge_new(const struct pcp_judge_config *cfg, struct pcp_error *err)
+{
+	struct pcp_judge *j = calloc(1, sizeof *j);
+
+	if (!j || !(j->cache = calloc(CACHE_SLOTS, sizeof *j->cache))) {
+		free(j);
+		pcp_error_set(err, PCP_ERR_SYSTEM, "out of memory");
+		return NULL;
+	}
+	j->cfg = *cfg;
+	j->default_rootcert = pcp_client_default_rootcert(cfg->client_home);
+	if (cfg->future_chain) {
+		if (!(j->future = pcp_chain_load_pem(cfg->future_chain, err))) {
+			char inner[sizeof err->msg];
+
+			snprintf(inner, sizeof inner, "%s", err->msg);
+			pcp_error_set(err, PCP_ERR_INPUT, "--future-chain: %s", inner);
+			goto fail;
+		}
+		/* Verified as of the first instant, once: the name check stays per record. */
+		if (entry_fill(j, &j->future_entry, j->future, 1) < 0) {
+			pcp_error_set(err, PCP_ERR_SYSTEM, "--future-chain: out of memory");
+			goto fail;
+		}
+	}
+	if (cfg->baseline && !(j->baseline = pcp_baseline_load(cfg->baseline, err)))
+		goto fail;
+	return j;
+fail:
+	pcp_judge_free(j);
+	return NULL;
+}
+
+void pcp_judge_free(struct pcp_judge *j)
+{
+	if (!j)
+		return;
+	for (size_t i = 0; i < CACHE_SLOTS; i++)
+		entry_cleanup(&j->cache[i]);
+	free(j->cache);
+	entry_cleanup(&j->future_entry);
+	while (j->clients) {
+		struct pcp_judge_client *cl = j->clients;
+
+		j->clients = cl->next;
+		pcp_store_free(cl->store);
+		for (size_t i = 0; i < cl->n_roots; i++)
+			free(cl->roots[i].subject);
+		free(cl->roots);
+		free(cl->path);
+		free(cl);
+	}
+	free(j->default_rootcert);
+	pcp_chain_free(j->future);
+	pcp_baseline_free(j->baseline);
+	free(j);
+}
