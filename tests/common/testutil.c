@@ -1,6 +1,12 @@
 /* Helpers shared by the unit tests. */
 #include "testutil.h"
 
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -11,4 +17,18 @@ const char *pcp_test_source_path(const char *rel)
 
 	snprintf(buf, sizeof buf, "%s/%s", dir ? dir : ".", rel);
 	return buf;
+}
+
+void pcp_test_capture_open(struct pcp_test_capture *c)
+{
+	c->buf = NULL;
+	c->size = 0;
+	c->f = open_memstream(&c->buf, &c->size);
+	assert_non_null(c->f);
+}
+
+char *pcp_test_capture_close(struct pcp_test_capture *c)
+{
+	assert_int_equal(fclose(c->f), 0);
+	return c->buf;
 }

@@ -2,6 +2,8 @@
 tally that ends every test with the line "N passed, M failed" (read by CI)."""
 
 import os
+import signal
+import subprocess
 import sys
 
 SOURCE = os.environ.get("PCP_SOURCE_DIR",
@@ -31,3 +33,23 @@ class Tally:
         """Prints the closing line; returns the exit status."""
         print(f"{self.passed} passed, {self.failed} failed")
         return 1 if self.failed else 0
+
+
+def stop_process_group(proc):
+    """Stops a fixture started with start_new_session=True: SIGTERM to its process group,
+    SIGKILL if it is still there after 5 s; then closes its stdin and stdout pipes."""
+    if proc.poll() is None:
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+        try:
+            proc.wait(5)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(5)
+    for f in (proc.stdin, proc.stdout):
+        try:
+            f.close()
+        except OSError:
+            pass

@@ -11,9 +11,8 @@ import subprocess
 import sys
 import tempfile
 
-SOURCE = os.environ.get("PCP_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "..", ".."))
-BUILD = os.environ.get("PCP_BUILD_DIR", os.path.join(SOURCE, "build"))
-BINARY = os.path.join(BUILD, "pgcertprobe")
+from harness import PROBER, SOURCE, Tally
+
 COMBINED = os.path.join(SOURCE, "config", "combined.pem")
 STORE = "combined=" + COMBINED
 REFUSED = "127.0.0.1:1"
@@ -22,18 +21,7 @@ EX_USAGE, EX_NOINPUT, EX_CONFIG = 64, 66, 78
 SANITIZER_MARKS = ("AddressSanitizer", "LeakSanitizer", "UndefinedBehaviorSanitizer",
                    "runtime error", "Segmentation fault", "core dumped")
 
-passed = 0
-failed = 0
-
-
-def check(name, ok, detail=""):
-    global passed, failed
-    if ok:
-        passed += 1
-        print(f"ok   {name}")
-    else:
-        failed += 1
-        print(f"FAIL {name}: {detail}")
+t = Tally()
 
 
 class Run:
@@ -53,7 +41,7 @@ def run(args, env_extra=None, stdin_bytes=None, timeout=60):
     if env_extra:
         env.update(env_extra)
     try:
-        p = subprocess.run([BINARY] + args, input=stdin_bytes if stdin_bytes is not None else b"",
+        p = subprocess.run([PROBER] + args, input=stdin_bytes if stdin_bytes is not None else b"",
                            capture_output=True, env=env, timeout=timeout)
     except subprocess.TimeoutExpired as e:
         return Run(args, -999, e.stdout or b"", (e.stderr or b"").decode("utf-8", "replace")
@@ -63,17 +51,17 @@ def run(args, env_extra=None, stdin_bytes=None, timeout=60):
 
 def no_crash(name, r):
     marks = [m for m in SANITIZER_MARKS if m in r.err]
-    check(f"{name}: no crash", 0 <= r.rc < 128 and not marks,
-          f"marks={marks} " + r.show())
+    t.check(f"{name}: no crash", 0 <= r.rc < 128 and not marks,
+            f"marks={marks} " + r.show())
 
 
 def expect(name, args, code, words, **kw):
     """Runs args; expects exit code and stderr holding every word; returns the run."""
     r = run(args, **kw)
     no_crash(name, r)
-    check(f"{name}: exit {code}", r.rc == code, r.show())
+    t.check(f"{name}: exit {code}", r.rc == code, r.show())
     missing = [w for w in words if w not in r.err]
-    check(f"{name}: message names {words}", not missing, f"missing {missing}: " + r.show())
+    t.check(f"{name}: message names {words}", not missing, f"missing {missing}: " + r.show())
     return r
 
 
@@ -82,7 +70,7 @@ def records(name, r):
     try:
         text = r.out.decode("utf-8")
     except UnicodeDecodeError as e:
-        check(f"{name}: JSON output is UTF-8", False, f"{e}: {r.out[:300]!r}")
+        t.check(f"{name}: JSON output is UTF-8", False, f"{e}: {r.out[:300]!r}")
         return []
     out = []
     for i, line in enumerate(text.splitlines()):
@@ -91,9 +79,9 @@ def records(name, r):
         try:
             out.append(json.loads(line))
         except ValueError as e:
-            check(f"{name}: JSON line {i + 1} parses", False, f"{e}: {line[:300]!r}")
+            t.check(f"{name}: JSON line {i + 1} parses", False, f"{e}: {line[:300]!r}")
             return out
-    check(f"{name}: JSON output parses", True)
+    t.check(f"{name}: JSON output parses", True)
     return out
 
 
@@ -115,9 +103,9 @@ def expected_file_lines(data):
         if b"\0" in raw:
             out.append((n, raw, raw))
             continue
-        t = raw.rstrip(b"\r\n \t").lstrip(b" \t")
-        if t and not t.startswith(b"#"):
-            out.append((n, raw, t))
+        trimmed = raw.rstrip(b"\r\n \t").lstrip(b" \t")
+        if trimmed and not trimmed.startswith(b"#"):
+            out.append((n, raw, trimmed))
     return out
 
 
@@ -154,7 +142,7 @@ def test_store_files(tmp):
     r = expect("good store then missing store",
                ["--format", "json", "--store", STORE, "--store", "gone=/nonexistent.pem", REFUSED],
                EX_CONFIG, ["gone", "/nonexistent.pem"])
-    check("good store then missing store: no records", r.out.strip() == b"", r.show())
+    t.check("good store then missing store: no records", r.out.strip() == b"", r.show())
 
 
 def test_usage_errors(tmp):
@@ -189,23 +177,23 @@ def test_usage_errors(tmp):
     missing_dir = os.path.join(tmp, "no", "such", "dir")
     r = expect("--save-chains to a nonexistent dir",
                ["--store", STORE, "--save-chains", missing_dir, REFUSED], EX_USAGE, [missing_dir])
-    check("--save-chains to a nonexistent dir: not created", not os.path.exists(missing_dir),
-          r.show())
+    t.check("--save-chains to a nonexistent dir: not created", not os.path.exists(missing_dir),
+            r.show())
     afile = write(os.path.join(tmp, "a-file"), "x")
     expect("--save-chains to a file", ["--store", STORE, "--save-chains", afile, REFUSED], EX_USAGE,
            [afile])
     # usage errors point at --help
     r = run(["--frobnicate"])
-    check("usage error mentions --help", "--help" in r.err, r.show())
+    t.check("usage error mentions --help", "--help" in r.err, r.show())
 
 
 def test_help_version():
     r = run(["--help"], env_extra={"PGCERTPROBE_CONFIG": "/nonexistent/pgcertprobe.conf"})
     no_crash("--help", r)
-    check("--help: exit 0, usage on stdout", r.rc == 0 and b"--store" in r.out, r.show())
+    t.check("--help: exit 0, usage on stdout", r.rc == 0 and b"--store" in r.out, r.show())
     r = run(["--version"])
     no_crash("--version", r)
-    check("--version: exit 0", r.rc == 0 and r.out.startswith(b"pgcertprobe "), r.show())
+    t.check("--version: exit 0", r.rc == 0 and r.out.startswith(b"pgcertprobe "), r.show())
 
 
 def test_input_files(tmp):
@@ -223,7 +211,7 @@ def test_input_files(tmp):
     good = write(os.path.join(tmp, "good.txt"), REFUSED + "\n")
     r = expect("good targets file then missing one",
                ["--format", "json", "--store", STORE, "-f", good, "-f", missing], EX_NOINPUT, [missing])
-    check("good targets file then missing one: no records", r.out.strip() == b"", r.show())
+    t.check("good targets file then missing one: no records", r.out.strip() == b"", r.show())
 
     conf_missing = os.path.join(tmp, "no-such.conf")
     expect("nonexistent --config", ["--config", conf_missing, "--store", STORE, REFUSED], EX_NOINPUT,
@@ -255,10 +243,10 @@ def test_input_files(tmp):
 def json_run(name, args, want_code, n_records, **kw):
     r = run(["--format", "json", "--store", STORE] + args, **kw)
     no_crash(name, r)
-    check(f"{name}: exit {want_code}", r.rc == want_code, r.show())
+    t.check(f"{name}: exit {want_code}", r.rc == want_code, r.show())
     recs = records(name, r)
-    check(f"{name}: {n_records} records", len(recs) == n_records,
-          f"got {len(recs)}: " + r.show())
+    t.check(f"{name}: {n_records} records", len(recs) == n_records,
+            f"got {len(recs)}: " + r.show())
     return r, recs
 
 
@@ -266,22 +254,23 @@ def test_bad_targets():
     bad = "host=127.0.0.1 port=1 foo=bar"
     r, recs = json_run("unknown conninfo keyword", [REFUSED, bad, "[::1]:1"], 2, 3)
     if len(recs) == 3:
-        check("unknown conninfo keyword: order kept",
-              [x.get("target") for x in recs] == [REFUSED, bad, "[::1]:1"], recs)
-        check("unknown conninfo keyword: invalid_target with libpq's words",
-              recs[1].get("status") == "invalid_target"
-              and 'invalid connection option "foo"' in (recs[1].get("error") or ""), recs[1])
-        check("unknown conninfo keyword: other targets still probed",
-              recs[0].get("status") == "refused" and recs[2].get("status") == "refused",
-              [recs[0].get("status"), recs[2].get("status")])
-    check("unknown conninfo keyword: stderr names the target", bad in r.err, r.show())
+        t.check("unknown conninfo keyword: order kept",
+                [x.get("target") for x in recs] == [REFUSED, bad, "[::1]:1"], recs)
+        t.check("unknown conninfo keyword: invalid_target with libpq's words",
+                recs[1].get("status") == "invalid_target"
+                and 'invalid connection option "foo"' in (recs[1].get("error") or ""), recs[1])
+        t.check("unknown conninfo keyword: other targets still probed",
+                recs[0].get("status") == "refused" and recs[2].get("status") == "refused",
+                [recs[0].get("status"), recs[2].get("status")])
+    t.check("unknown conninfo keyword: stderr names the target", bad in r.err, r.show())
 
     r, recs = json_run("port out of range", ["127.0.0.1:99999", REFUSED], 2, 2)
     if len(recs) == 2:
-        check("port out of range: invalid_target naming the port",
-              recs[0].get("status") == "invalid_target" and "99999" in (recs[0].get("error") or ""),
-              recs[0])
-        check("port out of range: other target probed", recs[1].get("status") == "refused", recs[1])
+        t.check("port out of range: invalid_target naming the port",
+                recs[0].get("status") == "invalid_target"
+                and "99999" in (recs[0].get("error") or ""), recs[0])
+        t.check("port out of range: other target probed", recs[1].get("status") == "refused",
+                recs[1])
 
     cases = [("port 0", "db.example.com:0", "0"),
              ("conninfo port out of range", "host=127.0.0.1 port=70000", "70000"),
@@ -296,22 +285,23 @@ def test_bad_targets():
     for name, target, word in cases:
         r, recs = json_run(name, [target], 2, 1)
         if recs:
-            check(f"{name}: invalid_target naming {word!r}",
-                  recs[0].get("status") == "invalid_target" and word in (recs[0].get("error") or "")
-                  and recs[0].get("target") == target, recs[0])
+            t.check(f"{name}: invalid_target naming {word!r}",
+                    recs[0].get("status") == "invalid_target"
+                    and word in (recs[0].get("error") or "")
+                    and recs[0].get("target") == target, recs[0])
 
     # a host list is one target per host, each its own record
     r, recs = json_run("multi-host list", ["host=127.0.0.1,127.0.0.2 port=1"], 2, 2)
-    check("multi-host list: one record per host",
-          [x.get("addr") for x in recs] == ["127.0.0.1", "127.0.0.2"], recs)
+    t.check("multi-host list: one record per host",
+            [x.get("addr") for x in recs] == ["127.0.0.1", "127.0.0.2"], recs)
 
     # every record has the fixed keys
     r, recs = json_run("mixed targets", [REFUSED, "db:0", "[::1]:1", "postgresql://[::1]:1/x"], 2, 4)
     for i, x in enumerate(recs):
         missing = [k for k in ("target", "host", "addr", "port", "status", "error", "tls", "chain",
                                "verify") if k not in x]
-        check(f"mixed targets: record {i} has the fixed keys", not missing, f"missing {missing}")
-        check(f"mixed targets: record {i} has an error text", bool(x.get("error")), x)
+        t.check(f"mixed targets: record {i} has the fixed keys", not missing, f"missing {missing}")
+        t.check(f"mixed targets: record {i} has an error text", bool(x.get("error")), x)
 
 
 def garbage_file_bytes():
@@ -330,9 +320,10 @@ def test_garbage_targets_file(tmp):
     data = garbage_file_bytes()
     lines = expected_file_lines(data)
     # sanity of the fixture itself: it holds NUL lines, control lines and a valid last line
-    check("garbage fixture has NUL and control lines",
-          any(b"\0" in raw for _, raw, _ in lines) and any(has_control(t) for _, _, t in lines)
-          and lines[-1][2] == REFUSED.encode(), len(lines))
+    t.check("garbage fixture has NUL and control lines",
+            any(b"\0" in raw for _, raw, _ in lines)
+            and any(has_control(trimmed) for _, _, trimmed in lines)
+            and lines[-1][2] == REFUSED.encode(), len(lines))
     path = write(os.path.join(tmp, "garbage.txt"), data)
     for how, args, stdin in (("file", ["--targets", path], None),
                              ("stdin", ["--targets", "-"], data)):
@@ -340,10 +331,10 @@ def test_garbage_targets_file(tmp):
         r = run(["--format", "json", "--store", STORE, "--timeout", "5"] + args, stdin_bytes=stdin,
                 timeout=120)
         no_crash(name, r)
-        check(f"{name}: exit 2", r.rc == 2, r.show())
+        t.check(f"{name}: exit 2", r.rc == 2, r.show())
         recs = records(name, r)
-        check(f"{name}: one record per non-comment line ({len(lines)})", len(recs) == len(lines),
-              f"got {len(recs)}")
+        t.check(f"{name}: one record per non-comment line ({len(lines)})", len(recs) == len(lines),
+                f"got {len(recs)}")
         if len(recs) != len(lines):
             continue
         bad_status = []
@@ -357,14 +348,14 @@ def test_garbage_targets_file(tmp):
                     bad_where.append((n, rec.get("error")))
             elif st not in ("invalid_target", "dns_failed", "refused"):
                 bad_status.append((n, st, rec.get("target")))
-        check(f"{name}: binary lines are invalid_target", not bad_status, bad_status[:5])
-        check(f"{name}: invalid lines name their line number", not bad_where, bad_where[:5])
-        check(f"{name}: the valid last line is still probed",
-              recs[-1].get("target") == REFUSED and recs[-1].get("status") == "refused", recs[-1])
+        t.check(f"{name}: binary lines are invalid_target", not bad_status, bad_status[:5])
+        t.check(f"{name}: invalid lines name their line number", not bad_where, bad_where[:5])
+        t.check(f"{name}: the valid last line is still probed",
+                recs[-1].get("target") == REFUSED and recs[-1].get("status") == "refused", recs[-1])
         # diagnostics must not replay the file's raw control bytes (terminal escapes) on stderr
         ctl = sorted({hex(ord(c)) for c in r.err if (ord(c) < 0x20 and c not in "\n\t") or
                       ord(c) == 0x7F})
-        check(f"{name}: stderr free of raw control bytes", not ctl, f"control bytes {ctl}")
+        t.check(f"{name}: stderr free of raw control bytes", not ctl, f"control bytes {ctl}")
 
 
 def test_long_lines(tmp):
@@ -374,11 +365,12 @@ def test_long_lines(tmp):
     r, recs = json_run("over-long lines", ["--targets", path], 2, 4, timeout=120)
     if len(recs) == 4:
         st = [x.get("status") for x in recs]
-        check("over-long lines: statuses", st == ["invalid_target", "refused", "invalid_target",
+        t.check("over-long lines: statuses", st == ["invalid_target", "refused", "invalid_target",
                                                  "refused"], st)
-        check("over-long lines: reason given", "too long" in (recs[0].get("error") or ""), recs[0])
-        check("over-long lines: record stays small", len(json.dumps(recs[0])) < 16384,
-              len(json.dumps(recs[0])))
+        t.check("over-long lines: reason given", "too long" in (recs[0].get("error") or ""),
+                recs[0])
+        t.check("over-long lines: record stays small", len(json.dumps(recs[0])) < 16384,
+                len(json.dumps(recs[0])))
     # a 1 MB file without any newline
     path = write(os.path.join(tmp, "nonl.txt"), b"z" * (1024 * 1024))
     json_run("1 MB line without newline", ["--targets", path, REFUSED], 2, 2, timeout=120)
@@ -390,15 +382,14 @@ def test_text_output_and_counts(tmp):
                  b"# c\n" + REFUSED.encode() + b"\nhost=x foo=bar\n\x01\x02\n\xff\xfe\ndb:0\n")
     r = run(["--store", STORE, "--targets", path, "--color", "never"])
     no_crash("text output with bad targets", r)
-    check("text output with bad targets: exit 2", r.rc == 2, r.show())
+    t.check("text output with bad targets: exit 2", r.rc == 2, r.show())
 
 
 def main():
     global EMPTY_CONF
-    if not os.access(BINARY, os.X_OK):
-        print(f"FAIL binary {BINARY} not found (set PCP_BUILD_DIR)")
-        print("0 passed, 1 failed")
-        return 1
+    if not os.access(PROBER, os.X_OK):
+        t.check("binary found", False, f"{PROBER} not found (set PCP_BUILD_DIR)")
+        return t.finish()
     with tempfile.TemporaryDirectory(prefix="pcp-cli-errors-") as tmp:
         EMPTY_CONF = write(os.path.join(tmp, "empty.conf"), "")
         test_store_files(tmp)
@@ -409,8 +400,7 @@ def main():
         test_garbage_targets_file(tmp)
         test_long_lines(tmp)
         test_text_output_and_counts(tmp)
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return t.finish()
 
 
 EMPTY_CONF = "/dev/null"

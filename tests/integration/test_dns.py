@@ -8,13 +8,12 @@ the hosts file skip DNS. Stdlib only; prints "N passed, M failed"."""
 import json
 import os
 import select
-import signal
 import subprocess
 import sys
 import tempfile
 import time
 
-from harness import BUILD, PROBER, SOURCE, Tally
+from harness import BUILD, PROBER, SOURCE, Tally, stop_process_group
 
 from fake_dns import FakeDNS
 
@@ -52,15 +51,7 @@ class Server:
         self.port = int(words[1][3:])
 
     def stop(self):
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(5)
-        for f in (self.proc.stdin, self.proc.stdout):
-            f.close()
+        stop_process_group(self.proc)
 
 
 def run(args, dns=None, timeout=5, env=None):

@@ -9,17 +9,15 @@ import json
 import os
 import select
 import shutil
-import signal
 import socket
 import subprocess
 import sys
 import tempfile
 import time
 
-SOURCE = os.environ.get("PCP_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "..", ".."))
-BUILD = os.environ.get("PCP_BUILD_DIR", os.path.join(SOURCE, "build"))
-PROBER = os.path.join(BUILD, "pgcertprobe")
-FIXTURE = os.path.join(BUILD, "tests", "hostile_server")
+from harness import FIXTURES_BIN, PROBER, SOURCE, Tally, stop_process_group
+
+FIXTURE = os.path.join(FIXTURES_BIN, "hostile_server")
 STORE = os.path.join(SOURCE, "config", "combined.pem")
 
 TIMEOUT = 2          # --timeout for single runs
@@ -57,22 +55,6 @@ CHAIN_LEN = {"ok": 1, "trickle": 1, "slow-s": 1, "weird-cert": 1, "huge-chain": 
 LIBPQ_DIFFERS = {"s-extra-silent": "timeout"}
 # Statuses for which the documented exit code is 2 ("some target could not be probed").
 NOT_PROBED = {"timeout", "refused", "protocol_error", "tls_failed", "dns_failed"}
-
-
-class Results:
-    def __init__(self):
-        self.passed = 0
-        self.failed = 0
-
-    def check(self, name, cond, detail=""):
-        if cond:
-            self.passed += 1
-            print(f"ok   {name}")
-        else:
-            self.failed += 1
-            print(f"FAIL {name}{': ' + detail if detail else ''}")
-        sys.stdout.flush()
-        return cond
 
 
 class Fixture:
@@ -113,21 +95,7 @@ class Fixture:
             return f.read().decode("utf-8", "replace")
 
     def stop(self):
-        if self.proc.poll() is None:
-            try:
-                os.killpg(self.proc.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(5)
-        for f in (self.proc.stdin, self.proc.stdout):
-            try:
-                f.close()
-            except OSError:
-                pass
+        stop_process_group(self.proc)
         self.log.close()
 
 
@@ -423,7 +391,7 @@ def wait_for_prober(limit):
 
 
 def main():
-    r = Results()
+    r = Tally()
     fixtures = []
     tmpdir = tempfile.mkdtemp(prefix="pcp-hostile-")
     try:
@@ -459,8 +427,7 @@ def main():
                 print(f"--- {os.path.basename(fx.log_path)} (last lines)")
                 print("\n".join(fx.stderr().splitlines()[-40:]))
         shutil.rmtree(tmpdir, ignore_errors=True)
-    print(f"{r.passed} passed, {r.failed} failed")
-    return 1 if r.failed else 0
+    return r.finish()
 
 
 if __name__ == "__main__":

@@ -17,12 +17,12 @@
 
 #include "baseline.h"
 #include "report.h"
+#include "testrecords.h"
 
 static const char *const store_names[] = {"baltimore", "digicert-g2", "combined"};
 #define N_STORES 3
 
-#define AT_2021_02_15 ((time_t)1613347200)
-#define MAX_LINE      (1u << 20) /* as in baseline.c */
+#define MAX_LINE (1u << 20) /* as in baseline.c */
 
 /* Owned by the current test, freed by the teardown even when an assertion fails. */
 static char tmpdir[] = "/tmp/pcp-test-baseline-XXXXXX";
@@ -60,27 +60,13 @@ static int teardown(void **state)
 	return rmdir(tmpdir);
 }
 
-static char *xstrdup(const char *s)
-{
-	char *p = strdup(s);
-
-	assert_non_null(p);
-	return p;
-}
-
-static void fill_hex(char out[PCP_SHA256_HEX], char c)
-{
-	memset(out, c, PCP_SHA256_HEX - 1);
-	out[PCP_SHA256_HEX - 1] = '\0';
-}
-
 /* 64 times c, in a buffer of its own per c: several may be arguments of one call. */
 static const char *hex64(char c)
 {
 	static char buf[256][PCP_SHA256_HEX];
 	char *p = buf[(unsigned char)c];
 
-	fill_hex(p, c);
+	pcp_test_fill_hex(p, c);
 	return p;
 }
 
@@ -94,8 +80,8 @@ static void make_record(struct pcp_result *r, const char *target, const char *ad
 	size_t n = strlen(chain);
 
 	memset(r, 0, sizeof *r);
-	r->target = xstrdup(target);
-	r->host = xstrdup(target);
+	r->target = pcp_test_strdup(target);
+	r->host = pcp_test_strdup(target);
 	snprintf(r->addr, sizeof r->addr, "%s", addr);
 	r->port = 5432;
 	r->status = status;
@@ -109,10 +95,10 @@ static void make_record(struct pcp_result *r, const char *target, const char *ad
 	assert_non_null(r->chain);
 	r->chain_len = n;
 	for (size_t i = 0; i < n; i++) {
-		r->chain[i].subject = xstrdup(i ? "CN=Intermediate" : "CN=leaf");
-		r->chain[i].issuer = xstrdup("CN=Intermediate");
-		r->chain[i].serial = xstrdup("01");
-		fill_hex(r->chain[i].sha256, chain[i]);
+		r->chain[i].subject = pcp_test_strdup(i ? "CN=Intermediate" : "CN=leaf");
+		r->chain[i].issuer = pcp_test_strdup("CN=Intermediate");
+		r->chain[i].serial = pcp_test_strdup("01");
+		pcp_test_fill_hex(r->chain[i].sha256, chain[i]);
 	}
 	r->verdicts = calloc(N_STORES, sizeof *r->verdicts);
 	assert_non_null(r->verdicts);
@@ -126,14 +112,14 @@ static void make_record(struct pcp_result *r, const char *target, const char *ad
 		v->path = calloc(n + 1, sizeof *v->path);
 		assert_non_null(v->path);
 		for (size_t j = 0; j < n; j++)
-			fill_hex(v->path[j], chain[j]);
-		fill_hex(v->path[n], root);
+			pcp_test_fill_hex(v->path[j], chain[j]);
+		pcp_test_fill_hex(v->path[n], root);
 		v->path_len = n + 1;
 	}
 	char anchor[32];
 
 	snprintf(anchor, sizeof anchor, "CN=Root %c", root);
-	r->anchor = xstrdup(anchor);
+	r->anchor = pcp_test_strdup(anchor);
 }
 
 /* Writes records with the real JSON writer, appending to the baseline file. */
@@ -141,7 +127,7 @@ static void write_records(const struct pcp_result *rs, size_t n)
 {
 	struct pcp_run_info info = {.store_names = store_names,
 	                            .n_stores = N_STORES,
-	                            .at = AT_2021_02_15,
+	                            .at = PCP_TEST_AT_2021_02_15,
 	                            .ats = NULL,
 	                            .n_ats = 0,
 	                            .warn_days = -1,

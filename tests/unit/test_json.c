@@ -14,18 +14,16 @@
 #include <string.h>
 
 #include "json.h"
+#include "testutil.h"
 
 /* Runs pcp_json_string over len bytes and returns the output (caller frees). */
 static char *escape(const char *s, size_t len)
 {
-	char *buf = NULL;
-	size_t size = 0;
-	FILE *f = open_memstream(&buf, &size);
+	struct pcp_test_capture c;
 
-	assert_non_null(f);
-	pcp_json_string(f, s, len);
-	assert_int_equal(fclose(f), 0);
-	return buf;
+	pcp_test_capture_open(&c);
+	pcp_json_string(c.f, s, len);
+	return pcp_test_capture_close(&c);
 }
 
 static void check(const char *in, size_t len, const char *want)

@@ -12,23 +12,10 @@
 #include <string.h>
 
 #include "progress.h"
-
-struct capture {
-	char *buf;
-	size_t size;
-	FILE *f;
-};
-
-static void cap_open(struct capture *c)
-{
-	c->buf = NULL;
-	c->size = 0;
-	c->f = open_memstream(&c->buf, &c->size);
-	assert_non_null(c->f);
-}
+#include "testutil.h"
 
 /* What was written since the last call (the stream is flushed by every draw). */
-static char *cap_take(struct capture *c, size_t *seen)
+static char *cap_take(struct pcp_test_capture *c, size_t *seen)
 {
 	fflush(c->f);
 	char *s = strndup(c->buf + *seen, c->size - *seen);
@@ -39,11 +26,11 @@ static char *cap_take(struct capture *c, size_t *seen)
 
 static void test_nothing_in_the_first_second(void **state)
 {
-	struct capture c;
+	struct pcp_test_capture c;
 	size_t seen = 0;
 
 	(void)state;
-	cap_open(&c);
+	pcp_test_capture_open(&c);
 	struct pcp_progress *p = pcp_progress_new(c.f, true);
 	assert_non_null(p);
 	pcp_progress_update(p, 0, 0, 0, 100.0); /* starts the clock */
@@ -63,11 +50,11 @@ static void test_nothing_in_the_first_second(void **state)
 
 static void test_streamed_then_known_total(void **state)
 {
-	struct capture c;
+	struct pcp_test_capture c;
 	size_t seen = 0;
 
 	(void)state;
-	cap_open(&c);
+	pcp_test_capture_open(&c);
 	struct pcp_progress *p = pcp_progress_new(c.f, true);
 	pcp_progress_update(p, 0, 0, 0, 10.0);
 	/* Total still unknown: done and rate only. */
@@ -124,11 +111,11 @@ static void test_streamed_then_known_total(void **state)
 /* At most ten redraws a second however often the runner calls. */
 static void test_throttled(void **state)
 {
-	struct capture c;
+	struct pcp_test_capture c;
 	size_t seen = 0;
 
 	(void)state;
-	cap_open(&c);
+	pcp_test_capture_open(&c);
 	struct pcp_progress *p = pcp_progress_new(c.f, true);
 	pcp_progress_update(p, 0, 0, 0, 0.0);
 	size_t draws = 0;
@@ -147,11 +134,11 @@ static void test_throttled(void **state)
 /* Not a terminal: never a byte, and NULL is accepted everywhere. */
 static void test_disabled_and_null(void **state)
 {
-	struct capture c;
+	struct pcp_test_capture c;
 	size_t seen = 0;
 
 	(void)state;
-	cap_open(&c);
+	pcp_test_capture_open(&c);
 	struct pcp_progress *p = pcp_progress_new(c.f, false);
 	assert_non_null(p);
 	pcp_progress_update(p, 0, 0, 0, 0.0);

@@ -16,64 +16,30 @@
 #include <string.h>
 
 #include "report.h"
+#include "testrecords.h"
+#include "testutil.h"
 
 static const char *const store_names[] = {"baltimore", "digicert-g2", "combined"};
-
-#define AT_2021_02_15 ((time_t)1613347200)
-
-static struct pcp_run_info make_info(bool color)
-{
-	struct pcp_run_info info = {
-	        .store_names = store_names,
-	        .n_stores = 3,
-	        .at = AT_2021_02_15,
-	        .at_given = true,
-	        .warn_days = -1, /* not given */
-	        .sslmode = PCP_SSLMODE_VERIFY_FULL,
-	        .color = color,
-	        .version = "0.1.0",
-	};
-	return info;
-}
-
-static char *xstrdup(const char *s)
-{
-	char *p = strdup(s);
-
-	assert_non_null(p);
-	return p;
-}
-
-static void fill_hex(char out[PCP_SHA256_HEX], char c)
-{
-	memset(out, c, PCP_SHA256_HEX - 1);
-	out[PCP_SHA256_HEX - 1] = '\0';
-}
-
-static void set_str(char *dst, size_t size, const char *src)
-{
-	snprintf(dst, size, "%s", src);
-}
 
 static void make_cert(struct pcp_cert_facts *f, const char *subject, const char *issuer, char hex,
                       const char *const *san, size_t n_san, const char *key)
 {
 	memset(f, 0, sizeof *f);
-	f->subject = xstrdup(subject);
-	f->issuer = xstrdup(issuer);
-	f->serial = xstrdup("01AB");
+	f->subject = pcp_test_strdup(subject);
+	f->issuer = pcp_test_strdup(issuer);
+	f->serial = pcp_test_strdup("01AB");
 	f->not_before = 1600000000; /* 2020-09-13T12:26:40Z */
 	f->not_after = 1700000000;  /* 2023-11-14T22:13:20Z */
-	fill_hex(f->sha256, hex);
+	pcp_test_fill_hex(f->sha256, hex);
 	if (n_san) {
 		f->san = calloc(n_san, sizeof *f->san);
 		assert_non_null(f->san);
 		for (size_t i = 0; i < n_san; i++)
-			f->san[i] = xstrdup(san[i]);
+			f->san[i] = pcp_test_strdup(san[i]);
 		f->n_san = n_san;
 	}
-	f->key = xstrdup(key);
-	f->sig_alg = xstrdup("sha256WithRSAEncryption");
+	f->key = pcp_test_strdup(key);
+	f->sig_alg = pcp_test_strdup("sha256WithRSAEncryption");
 }
 
 static void make_verdict(struct pcp_verdict *v, bool ok, int code, int depth, const char *error,
@@ -83,31 +49,16 @@ static void make_verdict(struct pcp_verdict *v, bool ok, int code, int depth, co
 	v->ok = ok;
 	v->code = code;
 	v->depth = depth;
-	set_str(v->error, sizeof v->error, error);
-	set_str(v->reason, sizeof v->reason, reason);
+	pcp_test_set_str(v->error, sizeof v->error, error);
+	pcp_test_set_str(v->reason, sizeof v->reason, reason);
 	v->path_len = strlen(path_hex);
 	if (v->path_len) {
 		v->path = calloc(v->path_len, sizeof *v->path);
 		assert_non_null(v->path);
 		for (size_t i = 0; i < v->path_len; i++)
-			fill_hex(v->path[i], path_hex[i]);
+			pcp_test_fill_hex(v->path[i], path_hex[i]);
 	}
 	v->path_not_after = path_not_after;
-}
-
-static void make_base(struct pcp_result *r, const char *target, const char *host, const char *addr,
-                      uint16_t port, enum pcp_status status, const char *error)
-{
-	memset(r, 0, sizeof *r);
-	r->target = xstrdup(target);
-	r->host = host ? xstrdup(host) : NULL;
-	set_str(r->addr, sizeof r->addr, addr);
-	r->port = port;
-	r->sslmode = PCP_SSLMODE_VERIFY_FULL;
-	r->status = status;
-	set_str(r->error, sizeof r->error, error);
-	r->connect_ms = status == PCP_STATUS_OK || status == PCP_STATUS_NO_SSL ? 1.5 : -1;
-	r->total_ms = 12.25;
 }
 
 #define BALTIMORE_DN "CN=Baltimore CyberTrust Root,OU=CyberTrust,O=Baltimore,C=IE"
@@ -122,9 +73,9 @@ static void make_ok(struct pcp_result *r, const char *target, const char *host, 
 {
 	static const char *const san[] = {"DNS:other.example.com"};
 
-	make_base(r, target, host, addr, port, PCP_STATUS_OK, "");
-	set_str(r->tls_version, sizeof r->tls_version, "TLSv1.3");
-	set_str(r->tls_cipher, sizeof r->tls_cipher, "TLS_AES_256_GCM_SHA384");
+	pcp_test_record(r, target, host, addr, port, PCP_STATUS_OK, "");
+	pcp_test_set_str(r->tls_version, sizeof r->tls_version, "TLSv1.3");
+	pcp_test_set_str(r->tls_cipher, sizeof r->tls_cipher, "TLS_AES_256_GCM_SHA384");
 	r->chain = calloc(1, sizeof *r->chain);
 	assert_non_null(r->chain);
 	r->chain_len = 1;
@@ -139,23 +90,23 @@ static void make_ok(struct pcp_result *r, const char *target, const char *host, 
 
 		if (why[0] == '\0') {
 			make_verdict(v, true, 0, -1, "", "", "ab", 1747094340);
-			v->anchor = xstrdup(i == 0 ? BALTIMORE_DN : G2_DN);
+			v->anchor = pcp_test_strdup(i == 0 ? BALTIMORE_DN : G2_DN);
 		} else if (strncmp(why, "root expired", 12) == 0) {
 			make_verdict(v, false, 10, 1,
 			             "certificate verify failed: certificate has expired", why,
 			             "ab", 1747094340);
-			v->anchor = xstrdup(BALTIMORE_DN);
+			v->anchor = pcp_test_strdup(BALTIMORE_DN);
 		} else if (strcmp(why, "unknown issuer") == 0) {
 			make_verdict(
 			        v, false, 20, 0,
 			        "certificate verify failed: unable to get local issuer certificate",
 			        why, "a", 1700000000);
-			v->anchor = xstrdup("CN=other.example.com");
+			v->anchor = pcp_test_strdup("CN=other.example.com");
 		} else {
 			make_verdict(v, false, PCP_VERDICT_NAME_MISMATCH, 0,
 			             "server certificate does not match host name", why, "ab",
 			             1700000000);
-			v->anchor = xstrdup(G2_DN);
+			v->anchor = pcp_test_strdup(G2_DN);
 		}
 	}
 }
@@ -165,9 +116,10 @@ static void make_json_ok(struct pcp_result *r)
 {
 	static const char *const san[] = {"DNS:db1.example.com", "IP:10.0.0.1"};
 
-	make_base(r, "db1.example.com", "db1.example.com", "10.0.0.1", 5432, PCP_STATUS_OK, "");
-	set_str(r->tls_version, sizeof r->tls_version, "TLSv1.3");
-	set_str(r->tls_cipher, sizeof r->tls_cipher, "TLS_AES_256_GCM_SHA384");
+	pcp_test_record(r, "db1.example.com", "db1.example.com", "10.0.0.1", 5432, PCP_STATUS_OK,
+	                "");
+	pcp_test_set_str(r->tls_version, sizeof r->tls_version, "TLSv1.3");
+	pcp_test_set_str(r->tls_cipher, sizeof r->tls_cipher, "TLS_AES_256_GCM_SHA384");
 	r->chain = calloc(2, sizeof *r->chain);
 	assert_non_null(r->chain);
 	r->chain_len = 2;
@@ -198,22 +150,22 @@ static struct pcp_client *make_client(enum pcp_libpq_sslmode mode, const char *r
 	assert_non_null(c);
 	assert_true(n_roots <= 3);
 	c->sslmode = mode;
-	c->rootcert = rootcert ? xstrdup(rootcert) : NULL;
+	c->rootcert = rootcert ? pcp_test_strdup(rootcert) : NULL;
 	c->rootcert_exists = exists;
 	c->verifies = mode >= PCP_LIBPQ_VERIFY_CA || exists;
 	if (n_roots) {
 		c->roots = calloc(n_roots, sizeof *c->roots);
 		assert_non_null(c->roots);
 		for (size_t i = 0; i < n_roots; i++) {
-			c->roots[i].subject = xstrdup(subjects[i]);
-			fill_hex(c->roots[i].sha256, (char)('1' + i));
+			c->roots[i].subject = pcp_test_strdup(subjects[i]);
+			pcp_test_fill_hex(c->roots[i].sha256, (char)('1' + i));
 			c->roots[i].known = known[i];
 		}
 		c->n_roots = n_roots;
 	}
 	c->now.connects = connects;
 	c->now.encrypted = encrypted;
-	set_str(c->now.error, sizeof c->now.error, error);
+	pcp_test_set_str(c->now.error, sizeof c->now.error, error);
 	if (after) {
 		c->has_after = true;
 		c->after = *after;
@@ -225,7 +177,7 @@ static struct pcp_client_verdict client_verdict(bool connects, bool encrypted, c
 {
 	struct pcp_client_verdict v = {.connects = connects, .encrypted = encrypted};
 
-	set_str(v.error, sizeof v.error, error);
+	pcp_test_set_str(v.error, sizeof v.error, error);
 	return v;
 }
 
@@ -241,45 +193,6 @@ static void make_future(struct pcp_result *r, const char *reasons[3])
 		             ok ? "" : "unable to get local issuer certificate", reasons[i],
 		             ok ? "fe" : "f", ok ? 1900000000 : 0);
 	}
-}
-
-/* Output captured in memory. */
-struct capture {
-	char *buf;
-	size_t size;
-	FILE *f;
-};
-
-static void cap_open(struct capture *c)
-{
-	c->buf = NULL;
-	c->size = 0;
-	c->f = open_memstream(&c->buf, &c->size);
-	assert_non_null(c->f);
-}
-
-static char *cap_close(struct capture *c)
-{
-	assert_int_equal(fclose(c->f), 0);
-	return c->buf;
-}
-
-/* Runs a whole writer over n records and returns what it wrote. */
-static char *run_writer(enum pcp_format fmt, const struct pcp_run_info *info,
-                        const struct pcp_result *recs, size_t n,
-                        const struct pcp_run_totals *totals)
-{
-	struct capture c;
-
-	cap_open(&c);
-	struct pcp_writer *w = pcp_writer_new(fmt, c.f, info);
-	assert_non_null(w);
-	assert_int_equal(w->ops->begin(w), 0);
-	for (size_t i = 0; i < n; i++)
-		assert_int_equal(w->ops->record(w, &recs[i]), 0);
-	assert_int_equal(w->ops->end(w, totals), 0);
-	pcp_writer_free(w);
-	return cap_close(&c);
 }
 
 /* ---- shared part ---- */
@@ -318,11 +231,11 @@ static void test_status_short(void **state)
 
 static void test_writer_new_free(void **state)
 {
-	struct pcp_run_info info = make_info(false);
-	struct capture c;
+	struct pcp_run_info info = pcp_test_run_info(store_names, 0, -1);
+	struct pcp_test_capture c;
 
 	(void)state;
-	cap_open(&c);
+	pcp_test_capture_open(&c);
 	struct pcp_writer *t = pcp_writer_new(PCP_FORMAT_TEXT, c.f, &info);
 	struct pcp_writer *j = pcp_writer_new(PCP_FORMAT_JSON, c.f, &info);
 	assert_non_null(t);
@@ -333,7 +246,7 @@ static void test_writer_new_free(void **state)
 	pcp_writer_free(t);
 	pcp_writer_free(j);
 	pcp_writer_free(NULL);
-	free(cap_close(&c));
+	free(pcp_test_capture_close(&c));
 }
 
 /* ---- JSON writer ---- */
@@ -411,7 +324,7 @@ static void assert_path(json_t *v, const char *hex)
 	assert_int_equal(json_array_size(path), strlen(hex));
 	for (size_t i = 0; i < strlen(hex); i++) {
 		char want[PCP_SHA256_HEX];
-		fill_hex(want, hex[i]);
+		pcp_test_fill_hex(want, hex[i]);
 		assert_true(json_is_string(json_array_get(path, i)));
 		assert_string_equal(json_string_value(json_array_get(path, i)), want);
 	}
@@ -427,14 +340,14 @@ static const char *const verdict_keys[] = {"ok",     "error", "code",           
 
 static void test_json_ok_record(void **state)
 {
-	struct pcp_run_info info = make_info(false);
+	struct pcp_run_info info = pcp_test_run_info(store_names, 0, -1);
 	struct pcp_result r;
 	json_t *objs[2];
 	char want[PCP_SHA256_HEX];
 
 	(void)state;
 	make_json_ok(&r);
-	char *out = run_writer(PCP_FORMAT_JSON, &info, &r, 1, NULL);
+	char *out = pcp_test_run_writer(PCP_FORMAT_JSON, &info, &r, 1, NULL);
 	assert_int_equal(load_lines(out, objs, 2), 1);
 	json_t *o = objs[0];
 
@@ -474,7 +387,7 @@ static void test_json_ok_record(void **state)
 	assert_str(leaf, "serial", "01AB");
 	assert_str(leaf, "not_before", "2020-09-13T12:26:40Z");
 	assert_str(leaf, "not_after", "2023-11-14T22:13:20Z");
-	fill_hex(want, 'a');
+	pcp_test_fill_hex(want, 'a');
 	assert_str(leaf, "sha256", want);
 	json_t *san = json_object_get(leaf, "san");
 	assert_true(json_is_array(san));
@@ -485,7 +398,7 @@ static void test_json_ok_record(void **state)
 	assert_str(leaf, "sig_alg", "sha256WithRSAEncryption");
 	assert_str(inter, "subject", "CN=Acme Intermediate");
 	assert_str(inter, "issuer", "CN=Baltimore CyberTrust Root");
-	fill_hex(want, 'b');
+	pcp_test_fill_hex(want, 'b');
 	assert_str(inter, "sha256", want);
 	assert_true(json_is_array(json_object_get(inter, "san")));
 	assert_int_equal(json_array_size(json_object_get(inter, "san")), 0);
@@ -527,19 +440,20 @@ static void test_json_ok_record(void **state)
 
 static void test_json_failed_records(void **state)
 {
-	struct pcp_run_info info = make_info(false);
+	struct pcp_run_info info = pcp_test_run_info(store_names, 0, -1);
 	struct pcp_result r[3];
 	json_t *objs[4];
 
 	(void)state;
-	make_base(&r[0], "db2.example.com:6432", "db2.example.com", "10.0.0.2", 6432,
-	          PCP_STATUS_NO_SSL, "server does not support SSL, but SSL was required");
-	make_base(&r[1], "nxdomain.invalid", "nxdomain.invalid", "", 5432, PCP_STATUS_DNS_FAILED,
-	          "could not translate host name \"nxdomain.invalid\"");
-	make_base(&r[2], "hostaddr=10.0.0.3", NULL, "10.0.0.3", 5432, PCP_STATUS_TIMEOUT, "");
+	pcp_test_record(&r[0], "db2.example.com:6432", "db2.example.com", "10.0.0.2", 6432,
+	                PCP_STATUS_NO_SSL, "server does not support SSL, but SSL was required");
+	pcp_test_record(&r[1], "nxdomain.invalid", "nxdomain.invalid", "", 5432,
+	                PCP_STATUS_DNS_FAILED,
+	                "could not translate host name \"nxdomain.invalid\"");
+	pcp_test_record(&r[2], "hostaddr=10.0.0.3", NULL, "10.0.0.3", 5432, PCP_STATUS_TIMEOUT, "");
 	r[2].sslmode = PCP_SSLMODE_VERIFY_CA;
 
-	char *out = run_writer(PCP_FORMAT_JSON, &info, r, 3, NULL);
+	char *out = pcp_test_run_writer(PCP_FORMAT_JSON, &info, r, 3, NULL);
 	assert_int_equal(load_lines(out, objs, 4), 3);
 
 	json_t *o = objs[0];
@@ -586,15 +500,15 @@ static void test_json_hostile_bytes(void **state)
 	static const char *const san[] = {"DNS:a\x01"
 	                                  "b",
 	                                  "DNS:\xed\xa0\x80", "DNS:x\"}],{\"y"};
-	struct pcp_run_info info = make_info(false);
+	struct pcp_run_info info = pcp_test_run_info(store_names, 0, -1);
 	struct pcp_result r;
 	json_t *objs[2];
 
 	(void)state;
 	info.store_names = store_weird;
 	info.n_stores = 2;
-	make_base(&r, "evil\r\n{\"x\":1}", "h\xff\\st", "10.0.0.4", 5432, PCP_STATUS_OK, "");
-	set_str(r.tls_version, sizeof r.tls_version, "TLSv1.2");
+	pcp_test_record(&r, "evil\r\n{\"x\":1}", "h\xff\\st", "10.0.0.4", 5432, PCP_STATUS_OK, "");
+	pcp_test_set_str(r.tls_version, sizeof r.tls_version, "TLSv1.2");
 	r.chain = calloc(1, sizeof *r.chain);
 	assert_non_null(r.chain);
 	r.chain_len = 1;
@@ -610,7 +524,7 @@ static void test_json_hostile_bytes(void **state)
 	             0);
 	make_verdict(&r.verdicts[1], true, 0, -1, "", "", "c", 1700000000);
 
-	char *out = run_writer(PCP_FORMAT_JSON, &info, &r, 1, NULL);
+	char *out = pcp_test_run_writer(PCP_FORMAT_JSON, &info, &r, 1, NULL);
 	/* One line, only printable ASCII and valid UTF-8: raw controls never leave. */
 	for (const char *p = out; *p; p++)
 		if (*p != '\n')
@@ -666,7 +580,7 @@ static void test_json_client_divergent_future(void **state)
 	        "target", "host",  "addr",   "port",  "sslmode", "status",    "error",  "tls",
 	        "timing", "chain", "verify", "class", "anchor",  "divergent", "future", "at"};
 	const char *future_reasons[3] = {"unknown issuer", "", ""};
-	struct pcp_run_info info = make_info(false);
+	struct pcp_run_info info = pcp_test_run_info(store_names, 0, -1);
 	struct pcp_result r[4];
 	json_t *objs[5];
 	char want[PCP_SHA256_HEX];
@@ -683,20 +597,20 @@ static void test_json_client_divergent_future(void **state)
 	                          "", &after);
 	make_future(&r[0], future_reasons);
 	/* 1: not probed, a prefer client without a root file, no --future-chain. */
-	make_base(&r[1], "host=db2 port=5433", "db2", "10.0.0.2", 5433, PCP_STATUS_REFUSED,
-	          "connection refused");
+	pcp_test_record(&r[1], "host=db2 port=5433", "db2", "10.0.0.2", 5433, PCP_STATUS_REFUSED,
+	                "connection refused");
 	r[1].client = make_client(PCP_LIBPQ_PREFER, NULL, false, 0, false, false,
 	                          "connection refused", NULL);
 	/* 2: a plain host:port target with future verdicts only. */
 	make_json_ok(&r[2]);
 	make_future(&r[2], future_reasons);
 	/* 3: hostile bytes in the client's fields; a require client that connects after. */
-	make_base(&r[3], "sslrootcert=x", "db4", "10.0.0.4", 5432, PCP_STATUS_OK, "");
+	pcp_test_record(&r[3], "sslrootcert=x", "db4", "10.0.0.4", 5432, PCP_STATUS_OK, "");
 	struct pcp_client_verdict after3 = client_verdict(true, true, "");
 	r[3].client = make_client(PCP_LIBPQ_REQUIRE, "/tmp/\x1b[2Jroot\xff.crt", true, 3, false,
 	                          false, "bad\x01\"}\xff", &after3);
 
-	char *out = run_writer(PCP_FORMAT_JSON, &info, r, 4, NULL);
+	char *out = pcp_test_run_writer(PCP_FORMAT_JSON, &info, r, 4, NULL);
 	for (const char *p = out; *p; p++)
 		if (*p != '\n')
 			assert_true((unsigned char)*p >= 0x20 && *p != 0x7f);
@@ -719,11 +633,11 @@ static void test_json_client_divergent_future(void **state)
 	assert_keys(root0, root_keys, 3);
 	assert_keys(root1, root_keys, 3);
 	assert_str(root0, "subject", "CN=Baltimore CyberTrust Root,OU=CyberTrust");
-	fill_hex(want, '1');
+	pcp_test_fill_hex(want, '1');
 	assert_str(root0, "sha256", want);
 	assert_str(root0, "known", "Baltimore CyberTrust Root");
 	assert_str(root1, "subject", "CN=DigiCert Global Root G2");
-	fill_hex(want, '2');
+	pcp_test_fill_hex(want, '2');
 	assert_str(root1, "sha256", want);
 	assert_str(root1, "known", "DigiCert Global Root G2");
 	assert_bool(c, "connects", true);
@@ -809,13 +723,13 @@ static void test_json_client_divergent_future(void **state)
 /* begin and end write nothing; each record is on the stream as soon as record returns. */
 static void test_json_lines_and_flush(void **state)
 {
-	struct pcp_run_info info = make_info(false);
+	struct pcp_run_info info = pcp_test_run_info(store_names, 0, -1);
 	struct pcp_result r;
-	struct capture c;
+	struct pcp_test_capture c;
 
 	(void)state;
 	make_json_ok(&r);
-	cap_open(&c);
+	pcp_test_capture_open(&c);
 	struct pcp_writer *w = pcp_writer_new(PCP_FORMAT_JSON, c.f, &info);
 	assert_non_null(w);
 	assert_int_equal(w->ops->begin(w), 0);
@@ -829,11 +743,11 @@ static void test_json_lines_and_flush(void **state)
 	assert_int_equal(w->ops->end(w, NULL), 0);
 	assert_int_equal(c.size, 2 * one);
 	pcp_writer_free(w);
-	char *out = cap_close(&c);
+	char *out = pcp_test_capture_close(&c);
 	assert_memory_equal(out, out + one, one);
 	free(out);
 
-	out = run_writer(PCP_FORMAT_JSON, &info, NULL, 0, NULL);
+	out = pcp_test_run_writer(PCP_FORMAT_JSON, &info, NULL, 0, NULL);
 	assert_string_equal(out, "");
 	free(out);
 	pcp_result_cleanup(&r);
@@ -879,17 +793,17 @@ static void make_table_records(struct pcp_result r[5])
 	make_ok(&r[1], "host=db3.internal hostaddr=2001:db8::1 port=5433", "db3.internal",
 	        "2001:db8::1", 5433, v2);
 	make_ok(&r[2], "10.0.0.9", "10.0.0.9", "10.0.0.9", 5432, v3);
-	make_base(&r[3], "db2.example.com:6432", "db2.example.com", "10.0.0.2", 6432,
-	          PCP_STATUS_NO_SSL, "server does not support SSL");
-	make_base(&r[4], "nxdomain.invalid:5432", "nxdomain.invalid", "", 5432,
-	          PCP_STATUS_DNS_FAILED, "could not resolve nxdomain.invalid");
+	pcp_test_record(&r[3], "db2.example.com:6432", "db2.example.com", "10.0.0.2", 6432,
+	                PCP_STATUS_NO_SSL, "server does not support SSL");
+	pcp_test_record(&r[4], "nxdomain.invalid:5432", "nxdomain.invalid", "", 5432,
+	                PCP_STATUS_DNS_FAILED, "could not resolve nxdomain.invalid");
 }
 
 static const size_t table_verified[3] = {2, 2, 3};
 
 static void test_text_table(void **state)
 {
-	struct pcp_run_info info = make_info(false);
+	struct pcp_run_info info = pcp_test_run_info(store_names, 0, -1);
 	struct pcp_result r[5];
 	size_t verified[3] = {table_verified[0], table_verified[1], table_verified[2]};
 	struct pcp_run_totals totals = {
@@ -935,13 +849,13 @@ static void test_text_table(void **state)
 	         "safe for clients with combined: every reachable server verifies (2 could not "
 	         "be probed)\n");
 
-	char *out = run_writer(PCP_FORMAT_TEXT, &info, r, 5, &totals);
+	char *out = pcp_test_run_writer(PCP_FORMAT_TEXT, &info, r, 5, &totals);
 	assert_string_equal(out, want);
 	assert_null(strchr(out, '\033')); /* no colour when color is false */
 	free(out);
 
 	/* Without totals the writer counts itself; same summary. */
-	out = run_writer(PCP_FORMAT_TEXT, &info, r, 5, NULL);
+	out = pcp_test_run_writer(PCP_FORMAT_TEXT, &info, r, 5, NULL);
 	assert_non_null(strstr(out, "5 addresses: 2 verify under baltimore, 2 under "
 	                            "digicert-g2, 3 under combined; 2 could not be probed\n"));
 	free(out);
@@ -951,12 +865,13 @@ static void test_text_table(void **state)
 
 static void test_text_color(void **state)
 {
-	struct pcp_run_info info = make_info(true);
+	struct pcp_run_info info = pcp_test_run_info(store_names, 0, -1);
 	struct pcp_result r[5];
 
 	(void)state;
+	info.color = true;
 	make_table_records(r);
-	char *out = run_writer(PCP_FORMAT_TEXT, &info, r, 5, NULL);
+	char *out = pcp_test_run_writer(PCP_FORMAT_TEXT, &info, r, 5, NULL);
 	assert_non_null(strstr(out, "\033[32m✓\033[0m"));
 	assert_non_null(strstr(out, "\033[31m✗ unknown issuer\033[0m"));
 	assert_non_null(strstr(out, "\033[33m✗ no SSL\033[0m"));
@@ -969,7 +884,7 @@ static void test_text_color(void **state)
 
 static void test_text_summary_variants(void **state)
 {
-	struct pcp_run_info info = make_info(false);
+	struct pcp_run_info info = pcp_test_run_info(store_names, 0, -1);
 	struct pcp_result r;
 	const char *v[3] = {"", "unknown issuer", "unknown issuer"};
 	size_t verified[3] = {1, 0, 0};
@@ -984,7 +899,7 @@ static void test_text_summary_variants(void **state)
 	info.at_given = false;
 	info.sslmode = PCP_SSLMODE_VERIFY_CA;
 	make_ok(&r, "db1", "db1", "10.0.0.1", 5432, v);
-	char *out = run_writer(PCP_FORMAT_TEXT, &info, &r, 1, &totals);
+	char *out = pcp_test_run_writer(PCP_FORMAT_TEXT, &info, &r, 1, &totals);
 	assert_non_null(strstr(out, "\n1 address: 1 verify under baltimore, 0 under digicert-g2, "
 	                            "0 under combined; 0 could not be probed\n"
 	                            "sslmode verify-ca\n"
@@ -1004,7 +919,7 @@ static void test_text_summary_variants(void **state)
 	size_t zero[3] = {0, 0, 0};
 	struct pcp_run_totals none = {.verified = zero};
 	info.at_given = true;
-	out = run_writer(PCP_FORMAT_TEXT, &info, NULL, 0, &none);
+	out = pcp_test_run_writer(PCP_FORMAT_TEXT, &info, NULL, 0, &none);
 	assert_string_equal(out, "\n0 addresses: 0 verify under baltimore, 0 under digicert-g2, "
 	                         "0 under combined; 0 could not be probed\n"
 	                         "sslmode verify-ca, as of 2021-02-15T00:00:00Z\n");
@@ -1014,21 +929,21 @@ static void test_text_summary_variants(void **state)
 
 static void test_text_sanitises(void **state)
 {
-	struct pcp_run_info info = make_info(false);
+	struct pcp_run_info info = pcp_test_run_info(store_names, 0, -1);
 	struct pcp_result r[3];
 	const char *v[3] = {"name\tmis\x1bmatch", "", ""};
 
 	(void)state;
-	make_base(&r[0], "\x1b]0;pwned\x07:5432", "\x1b]0;pwned\x07", "", 5432,
-	          PCP_STATUS_INVALID_TARGET, "bad\r\nline\x1b[2J\xff");
+	pcp_test_record(&r[0], "\x1b]0;pwned\x07:5432", "\x1b]0;pwned\x07", "", 5432,
+	                PCP_STATUS_INVALID_TARGET, "bad\r\nline\x1b[2J\xff");
 	make_ok(&r[1], "x",
 	        "evil\xe2\x80\xae"
 	        "moc.com\x7f",
 	        "10.0.0.5", 5432, v);
-	make_base(&r[2], "db9", "db9", "10.0.0.9", 5432, PCP_STATUS_PROTOCOL_ERROR,
-	          "server sent E: FATAL:\x1b[31m \xc2\x9b"
-	          "1m no\n");
-	char *out = run_writer(PCP_FORMAT_TEXT, &info, r, 3, NULL);
+	pcp_test_record(&r[2], "db9", "db9", "10.0.0.9", 5432, PCP_STATUS_PROTOCOL_ERROR,
+	                "server sent E: FATAL:\x1b[31m \xc2\x9b"
+	                "1m no\n");
+	char *out = pcp_test_run_writer(PCP_FORMAT_TEXT, &info, r, 3, NULL);
 
 	for (const char *p = out; *p; p++)
 		if (*p != '\n')
@@ -1047,14 +962,14 @@ static void test_text_sanitises(void **state)
 /* Widths count columns, not bytes: multibyte and wide characters keep columns aligned. */
 static void test_text_display_width(void **state)
 {
-	struct pcp_run_info info = make_info(false);
+	struct pcp_run_info info = pcp_test_run_info(store_names, 0, -1);
 	struct pcp_result r[2];
 	const char *v[3] = {"", "", ""};
 
 	(void)state;
 	make_ok(&r[0], "a", "\xc3\xa9t\xc3\xa9.example", "10.0.0.1", 5432, v); /* été: 3 cols */
 	make_ok(&r[1], "b", "\xe6\x97\xa5\xe6\x9c\xac", "10.0.0.2", 5432, v);  /* 日本: 4 cols */
-	char *out = run_writer(PCP_FORMAT_TEXT, &info, r, 2, NULL);
+	char *out = pcp_test_run_writer(PCP_FORMAT_TEXT, &info, r, 2, NULL);
 	/* "été.example 10.0.0.1:5432" is 25 columns (29 bytes), the widest. */
 	assert_non_null(strstr(out, "address                    baltimore"));
 	assert_non_null(strstr(out, "\n\xc3\xa9t\xc3\xa9.example 10.0.0.1:5432  ✓          ✓"));
@@ -1069,11 +984,11 @@ static void test_text_display_width(void **state)
  * widths, over-long cells cut with "…". A very long cell is capped even when buffered. */
 static void test_text_streaming(void **state)
 {
-	struct pcp_run_info info = make_info(false);
+	struct pcp_run_info info = pcp_test_run_info(store_names, 0, -1);
 	struct pcp_result r, longr, hugetarget;
 	const char *v[3] = {"", "", ""};
 	const char *vlong[3] = {"", "certificate has a very long reason", ""};
-	struct capture c;
+	struct pcp_test_capture c;
 	char target[301];
 
 	(void)state;
@@ -1081,9 +996,9 @@ static void test_text_streaming(void **state)
 	make_ok(&longr, "x", "a-very-long-hostname.example.com", "10.0.0.2", 5432, vlong);
 	memset(target, 't', 300);
 	target[300] = '\0';
-	make_base(&hugetarget, target, NULL, "", 5432, PCP_STATUS_INVALID_TARGET, "bad");
+	pcp_test_record(&hugetarget, target, NULL, "", 5432, PCP_STATUS_INVALID_TARGET, "bad");
 
-	cap_open(&c);
+	pcp_test_capture_open(&c);
 	struct pcp_writer *w = pcp_writer_new(PCP_FORMAT_TEXT, c.f, &info);
 	assert_non_null(w);
 	assert_int_equal(w->ops->begin(w), 0);
@@ -1098,7 +1013,7 @@ static void test_text_streaming(void **state)
 	assert_int_equal(w->ops->record(w, &hugetarget), 0);
 	assert_int_equal(w->ops->end(w, NULL), 0);
 	pcp_writer_free(w);
-	char *out = cap_close(&c);
+	char *out = pcp_test_capture_close(&c);
 
 	/* Address column 13 wide ("10.0.0.1:5432"), digicert-g2 column 11 (its header). */
 	const char *header = "address        baltimore  digicert-g2  combined\n";
@@ -1111,7 +1026,7 @@ static void test_text_streaming(void **state)
 	free(out);
 
 	/* Buffered, a 300-character target is capped at the address column's limit. */
-	out = run_writer(PCP_FORMAT_TEXT, &info, &hugetarget, 1, NULL);
+	out = pcp_test_run_writer(PCP_FORMAT_TEXT, &info, &hugetarget, 1, NULL);
 	const char *row = strchr(out, '\n') + 1;
 	const char *cut = strstr(row, "…");
 	assert_non_null(cut);
@@ -1152,18 +1067,18 @@ static void make_fleet_records(struct pcp_result r[5])
 	        "billing.example.com", "10.0.0.3", 5432, all_ok);
 	r[2].client = make_client(PCP_LIBPQ_PREFER, NULL, false, 0, true, true, "", &good);
 	make_future(&r[2], future_reasons);
-	make_base(&r[3], "host=\x1b]0;x\x07 sslmode=verify-ca", "\x1b]0;x\x07", "", 5432,
-	          PCP_STATUS_DNS_FAILED, "could not translate host name");
+	pcp_test_record(&r[3], "host=\x1b]0;x\x07 sslmode=verify-ca", "\x1b]0;x\x07", "", 5432,
+	                PCP_STATUS_DNS_FAILED, "could not translate host name");
 	r[3].client = make_client(PCP_LIBPQ_VERIFY_CA, "/root/.postgresql/root.crt", false, 0,
 	                          false, false, nodns.error, &nodns);
-	make_base(&r[4], "sslmode=prefer host=db5", "db5", "10.0.0.5", 5432, PCP_STATUS_NO_SSL,
-	          "server does not support SSL");
+	pcp_test_record(&r[4], "sslmode=prefer host=db5", "db5", "10.0.0.5", 5432,
+	                PCP_STATUS_NO_SSL, "server does not support SSL");
 	r[4].client = make_client(PCP_LIBPQ_PREFER, NULL, false, 0, true, false, "", &plain);
 }
 
 static void test_text_divergent_clients_future(void **state)
 {
-	struct pcp_run_info info = make_info(false);
+	struct pcp_run_info info = pcp_test_run_info(store_names, 0, -1);
 	struct pcp_result r[5];
 	static const size_t widths[4] = {34, 16, 12, 12};
 	static const char *const lines[6][4] = {
@@ -1213,14 +1128,14 @@ static void test_text_divergent_clients_future(void **state)
 	         "safe for clients with combined: every reachable server verifies (2 could not "
 	         "be probed)\n");
 
-	char *out = run_writer(PCP_FORMAT_TEXT, &info, r, 5, NULL);
+	char *out = pcp_test_run_writer(PCP_FORMAT_TEXT, &info, r, 5, NULL);
 	assert_string_equal(out, want);
 	assert_null(strchr(out, '\033')); /* no colour when color is false */
 	free(out);
 
 	/* On a terminal the mark is yellow and failing counts red; columns still line up. */
 	info.color = true;
-	out = run_writer(PCP_FORMAT_TEXT, &info, r, 5, NULL);
+	out = pcp_test_run_writer(PCP_FORMAT_TEXT, &info, r, 5, NULL);
 	assert_non_null(strstr(out, "\norders.example.com 10.0.0.1:5432\033[33m ≠\033[0m  "
 	                            "\033[32m✓\033[0m"));
 	assert_non_null(strstr(out, "\nbilling.example.com 10.0.0.3:5432   \033[32m✓"));
@@ -1235,7 +1150,7 @@ static void test_text_divergent_clients_future(void **state)
  * that all connect and no --future-chain, no "after" line and no client lines. */
 static void test_text_clients_all_connect(void **state)
 {
-	struct pcp_run_info info = make_info(false);
+	struct pcp_run_info info = pcp_test_run_info(store_names, 0, -1);
 	struct pcp_result r[2];
 	const char *v[3] = {"", "", ""};
 
@@ -1243,7 +1158,7 @@ static void test_text_clients_all_connect(void **state)
 	make_ok(&r[0], "host=db1 sslmode=require", "db1", "10.0.0.1", 5432, v);
 	r[0].client = make_client(PCP_LIBPQ_REQUIRE, NULL, false, 0, true, true, "", NULL);
 	make_ok(&r[1], "db2", "db2", "10.0.0.2", 5432, v);
-	char *out = run_writer(PCP_FORMAT_TEXT, &info, r, 2, NULL);
+	char *out = pcp_test_run_writer(PCP_FORMAT_TEXT, &info, r, 2, NULL);
 	assert_non_null(strstr(out, "sslmode verify-full, as of 2021-02-15T00:00:00Z\n"
 	                            "1 client audited: 1 connect now (0 unencrypted), 0 fail\n"));
 	assert_null(strstr(out, "after the switch"));
@@ -1252,7 +1167,7 @@ static void test_text_clients_all_connect(void **state)
 	assert_null(strstr(out, "  host=db1"));
 	free(out);
 
-	out = run_writer(PCP_FORMAT_TEXT, &info, &r[1], 1, NULL);
+	out = pcp_test_run_writer(PCP_FORMAT_TEXT, &info, &r[1], 1, NULL);
 	assert_null(strstr(out, "audited"));
 	free(out);
 	for (size_t i = 0; i < 2; i++)
@@ -1263,7 +1178,7 @@ static void test_text_clients_all_connect(void **state)
  * addresses of one name count once, and a name seen before is not listed twice. */
 static void test_text_summary_caps(void **state)
 {
-	struct pcp_run_info info = make_info(false);
+	struct pcp_run_info info = pcp_test_run_info(store_names, 0, -1);
 	enum { NAMES = 25, PER_NAME = 2, N = NAMES * PER_NAME + 1 };
 	struct pcp_result *r = calloc(N, sizeof *r);
 	const char *v[3] = {"", "", ""};
@@ -1285,7 +1200,7 @@ static void test_text_summary_caps(void **state)
 	make_ok(&r[N - 1], "db0.example.com", "db0.example.com", "10.0.0.9", 5432, v);
 	r[N - 1].divergent = true;
 
-	char *out = run_writer(PCP_FORMAT_TEXT, &info, r, N, NULL);
+	char *out = pcp_test_run_writer(PCP_FORMAT_TEXT, &info, r, N, NULL);
 	const char *div = strstr(out, "\ndivergent names (≠, their addresses serve different "
 	                              "chains): db0.example.com, db1.example.com, ");
 	assert_non_null(div);
@@ -1311,16 +1226,16 @@ static void test_text_summary_caps(void **state)
 /* A streamed divergent row wider than its column loses text, never its mark. */
 static void test_text_divergent_streamed(void **state)
 {
-	struct pcp_run_info info = make_info(false);
+	struct pcp_run_info info = pcp_test_run_info(store_names, 0, -1);
 	struct pcp_result r, longr;
 	const char *v[3] = {"", "", ""};
-	struct capture c;
+	struct pcp_test_capture c;
 
 	(void)state;
 	make_ok(&r, "10.0.0.1", NULL, "10.0.0.1", 5432, v);
 	make_ok(&longr, "x", "a-very-long-hostname.example.com", "10.0.0.2", 5432, v);
 	longr.divergent = true;
-	cap_open(&c);
+	pcp_test_capture_open(&c);
 	struct pcp_writer *w = pcp_writer_new(PCP_FORMAT_TEXT, c.f, &info);
 	assert_non_null(w);
 	assert_int_equal(w->ops->begin(w), 0);
@@ -1329,7 +1244,7 @@ static void test_text_divergent_streamed(void **state)
 	assert_int_equal(w->ops->record(w, &longr), 0);
 	assert_int_equal(w->ops->end(w, NULL), 0);
 	pcp_writer_free(w);
-	char *out = cap_close(&c);
+	char *out = pcp_test_capture_close(&c);
 	assert_non_null(strstr(out, "\na-very-lon… ≠  ✓          ✓            ✓\n"));
 	assert_non_null(strstr(out, "): a-very-long-hostname.example.com\n"));
 	free(out);
@@ -1345,11 +1260,11 @@ static void test_text_divergent_streamed(void **state)
 #define OLD_INTER_DN       "CN=Baltimore-style Intermediate,O=Acme"
 #define NEW_INTER_DN       "CN=Acme G2 Intermediate,O=Acme"
 
-static const time_t two_ats[2] = {AT_2021_02_15, AT_2025_06_01_NOON};
+static const time_t two_ats[2] = {PCP_TEST_AT_2021_02_15, AT_2025_06_01_NOON};
 
 static struct pcp_run_info make_info2(void)
 {
-	struct pcp_run_info info = make_info(false);
+	struct pcp_run_info info = pcp_test_run_info(store_names, 0, -1);
 
 	info.ats = two_ats;
 	info.n_ats = 2;
@@ -1367,7 +1282,7 @@ static void set_verdict(struct pcp_verdict *v, bool ok, int code, int depth, con
 	                                     "issuer certificate";
 
 	make_verdict(v, ok, code, depth, error, reason, path_hex, not_after);
-	v->anchor = anchor ? xstrdup(anchor) : NULL;
+	v->anchor = anchor ? pcp_test_strdup(anchor) : NULL;
 }
 
 /* A reachable record with a served leaf and intermediate (fingerprints leaf_hex and
@@ -1376,8 +1291,8 @@ static void make_served(struct pcp_result *r, const char *host, const char *addr
                         const char *leaf_dn, const char *inter_dn, const char *root_dn,
                         char leaf_hex, char inter_hex, const char *const *san, size_t n_san)
 {
-	make_base(r, host, host, addr, 5432, PCP_STATUS_OK, "");
-	set_str(r->tls_version, sizeof r->tls_version, "TLSv1.3");
+	pcp_test_record(r, host, host, addr, 5432, PCP_STATUS_OK, "");
+	pcp_test_set_str(r->tls_version, sizeof r->tls_version, "TLSv1.3");
 	r->chain = calloc(2, sizeof *r->chain);
 	assert_non_null(r->chain);
 	r->chain_len = 2;
@@ -1414,7 +1329,7 @@ static void make_migration(struct pcp_result r[5])
 		set_verdict(&v[1], false, 20, 1, "unknown issuer", "li", 1700000000, OLD_INTER_DN);
 	}
 	r[0].class_name = "old-only";
-	r[0].anchor = xstrdup(BALTIMORE_DN);
+	r[0].anchor = pcp_test_strdup(BALTIMORE_DN);
 
 	make_served(&r[1], "db-new.example.com", "10.0.0.2", "CN=db-new.example.com", NEW_INTER_DN,
 	            G2_DN, 'm', 'n', san_new, 1);
@@ -1434,8 +1349,8 @@ static void make_migration(struct pcp_result r[5])
 		}
 		r[1].class_name = r[2].class_name = "new-only";
 	}
-	r[1].anchor = xstrdup(G2_DN);
-	r[2].anchor = xstrdup(G2_DN);
+	r[1].anchor = pcp_test_strdup(G2_DN);
+	r[2].anchor = pcp_test_strdup(G2_DN);
 
 	make_served(&r[3], "db-mm", "10.0.0.4", "CN=a.example.com", NEW_INTER_DN, G2_DN, 'x', 'n',
 	            san_mm, 3);
@@ -1446,10 +1361,10 @@ static void make_migration(struct pcp_result r[5])
 		set_verdict(&v[2], false, 1000, 0, "name mismatch", "xng", 1800000000, G2_DN);
 	}
 	r[3].class_name = "neither";
-	r[3].anchor = xstrdup(NEW_INTER_DN);
+	r[3].anchor = pcp_test_strdup(NEW_INTER_DN);
 
-	make_base(&r[4], "db-down.example.com", "db-down.example.com", "10.0.0.5", 5432,
-	          PCP_STATUS_REFUSED, "connection refused");
+	pcp_test_record(&r[4], "db-down.example.com", "db-down.example.com", "10.0.0.5", 5432,
+	                PCP_STATUS_REFUSED, "connection refused");
 	r[4].class_name = "unreachable";
 }
 
@@ -1462,9 +1377,9 @@ static void add_change(struct pcp_result *r, const char *kind, const char *store
 	r->changes = grown;
 	grown[r->n_changes++] = (struct pcp_change){
 	        .kind = kind,
-	        .store = store ? xstrdup(store) : NULL,
-	        .from = from ? xstrdup(from) : NULL,
-	        .to = to ? xstrdup(to) : NULL,
+	        .store = store ? pcp_test_strdup(store) : NULL,
+	        .from = from ? pcp_test_strdup(from) : NULL,
+	        .to = to ? pcp_test_strdup(to) : NULL,
 	};
 }
 
@@ -1506,7 +1421,7 @@ static void test_json_instants(void **state)
 	add_change(&r[0], "leaf_rotated", NULL, "aaaa", "bbbb");
 	add_change(&r[0], "verdict_flipped", "combined", "ok", "fail");
 	add_change(&r[4], "newly_unreachable", NULL, "ok", "refused");
-	char *out = run_writer(PCP_FORMAT_JSON, &info, r, 5, NULL);
+	char *out = pcp_test_run_writer(PCP_FORMAT_JSON, &info, r, 5, NULL);
 	assert_int_equal(load_lines(out, objs, 6), 5);
 
 	for (size_t i = 0; i < 5; i++) {
@@ -1572,7 +1487,7 @@ static void test_json_instants(void **state)
  * --warn-days "expiring" joins each verdict. An instant given twice is one verify_at key. */
 static void test_json_single_instant_and_duplicates(void **state)
 {
-	struct pcp_run_info info = make_info(false);
+	struct pcp_run_info info = pcp_test_run_info(store_names, 0, -1);
 	struct pcp_result r;
 	json_t *objs[2];
 
@@ -1580,7 +1495,7 @@ static void test_json_single_instant_and_duplicates(void **state)
 	make_json_ok(&r);
 	r.class_name = "both";
 	info.warn_days = 30;
-	char *out = run_writer(PCP_FORMAT_JSON, &info, &r, 1, NULL);
+	char *out = pcp_test_run_writer(PCP_FORMAT_JSON, &info, &r, 1, NULL);
 	assert_int_equal(load_lines(out, objs, 2), 1);
 	assert_keys(objs[0], record_keys, sizeof record_keys / sizeof *record_keys);
 	assert_str(objs[0], "class", "both");
@@ -1590,7 +1505,8 @@ static void test_json_single_instant_and_duplicates(void **state)
 	json_decref(objs[0]);
 	free(out);
 
-	static const time_t same[3] = {AT_2021_02_15, AT_2021_02_15, AT_2025_06_01_NOON};
+	static const time_t same[3] = {PCP_TEST_AT_2021_02_15, PCP_TEST_AT_2021_02_15,
+	                               AT_2025_06_01_NOON};
 	info.ats = same;
 	info.n_ats = 3;
 	info.warn_days = -1;
@@ -1604,7 +1520,7 @@ static void test_json_single_instant_and_duplicates(void **state)
 	free(r.verdicts);
 	r.verdicts = nine;
 	r.n_verdicts = 9;
-	out = run_writer(PCP_FORMAT_JSON, &info, &r, 1, NULL);
+	out = pcp_test_run_writer(PCP_FORMAT_JSON, &info, &r, 1, NULL);
 	assert_int_equal(load_lines(out, objs, 2), 1);
 	json_t *va = json_object_get(objs[0], "verify_at");
 	static const char *const at_keys[] = {"2021-02-15T00:00:00Z", "2025-06-01T12:00:00Z"};
@@ -1623,8 +1539,8 @@ static void test_json_single_instant_and_duplicates(void **state)
 static char *run_text_and_summary(const struct pcp_run_info *info, const struct pcp_result *r,
                                   size_t n)
 {
-	char *text = run_writer(PCP_FORMAT_TEXT, info, r, n, NULL);
-	char *summary = run_writer(PCP_FORMAT_SUMMARY, info, r, n, NULL);
+	char *text = pcp_test_run_writer(PCP_FORMAT_TEXT, info, r, n, NULL);
+	char *summary = pcp_test_run_writer(PCP_FORMAT_SUMMARY, info, r, n, NULL);
 	size_t tl = strlen(text), sl = strlen(summary);
 
 	assert_true(sl > 0 && tl > sl + 2);
@@ -1744,14 +1660,14 @@ static void test_text_two_instants(void **state)
 /* Reason lines are capped like the failure lines; the rest are counted. */
 static void test_text_reasons_capped(void **state)
 {
-	struct pcp_run_info info = make_info(false);
+	struct pcp_run_info info = pcp_test_run_info(store_names, 0, -1);
 	struct pcp_result r[8];
 	const char *v[3] = {"unknown issuer", "name mismatch", "root expired 2025-05-12"};
 
 	(void)state;
 	for (size_t i = 0; i < 8; i++)
 		make_ok(&r[i], "db", "db", "10.0.0.1", (uint16_t)(5432 + i), v);
-	char *out = run_writer(PCP_FORMAT_TEXT, &info, r, 8, NULL);
+	char *out = pcp_test_run_writer(PCP_FORMAT_TEXT, &info, r, 8, NULL);
 	size_t lines = 0;
 	for (const char *p = out; (p = strstr(p, "\n  db 10.0.0.1:54")); p++)
 		lines++;
@@ -1772,7 +1688,7 @@ static void test_text_explain(void **state)
 {
 	static const char *const paths[] = {"/etc/stores/o'ld.pem", "/etc/stores/new store.pem",
 	                                    "/etc/combined.pem"};
-	struct pcp_run_info info = make_info(false);
+	struct pcp_run_info info = pcp_test_run_info(store_names, 0, -1);
 	struct pcp_result r[4];
 	const char *v[3] = {"unknown issuer", "", ""};
 	const char *vall[3] = {"", "", "unknown issuer"};
@@ -1786,7 +1702,7 @@ static void test_text_explain(void **state)
 	make_ok(&r[2], "x", "2001:db8::5", "2001:db8::5", 5432, vall);
 	r[2].sslmode = PCP_SSLMODE_VERIFY_CA;
 	make_ok(&r[3], "hostaddr=10.0.0.9", NULL, "10.0.0.9", 5432, v);
-	char *out = run_writer(PCP_FORMAT_TEXT, &info, r, 4, NULL);
+	char *out = pcp_test_run_writer(PCP_FORMAT_TEXT, &info, r, 4, NULL);
 
 	assert_non_null(strstr(
 	        out,
@@ -1840,7 +1756,7 @@ static void test_text_explain(void **state)
 		set_verdict(&two.verdicts[i], i != 3, i == 3 ? 10 : 0, i == 3 ? 2 : -1,
 		            i == 3 ? "root expired 2025-05-12" : "", "lir", BALTIMORE_EXPIRY,
 		            BALTIMORE_DN);
-	out = run_writer(PCP_FORMAT_TEXT, &info, &two, 1, NULL);
+	out = pcp_test_run_writer(PCP_FORMAT_TEXT, &info, &two, 1, NULL);
 	assert_non_null(strstr(
 	        out,
 	        "\n  db-old.example.com 10.0.0.1:5432 under baltimore@2025-06-01T12:00:00Z: the "
@@ -1856,7 +1772,7 @@ static void test_text_explain(void **state)
 
 	/* Without --explain: the reason lines only. */
 	info.explain = false;
-	out = run_writer(PCP_FORMAT_TEXT, &info, &two, 1, NULL);
+	out = pcp_test_run_writer(PCP_FORMAT_TEXT, &info, &two, 1, NULL);
 	assert_null(strstr(out, "openssl"));
 	assert_null(strstr(out, "psql"));
 	assert_non_null(strstr(out, "expired on 2025-05-12\n\n"));
@@ -1905,7 +1821,7 @@ static void test_text_reason_words(void **state)
 	        {50, 1, "application verification failure", "li", NULL,
 	         "the intermediate 'Inter, \"Quoted\"': application verification failure"},
 	};
-	struct pcp_run_info info = make_info(false);
+	struct pcp_run_info info = pcp_test_run_info(store_names, 0, -1);
 
 	(void)state;
 	info.store_names = store1;
@@ -1914,8 +1830,8 @@ static void test_text_reason_words(void **state)
 		struct pcp_result r;
 		char want[512];
 
-		make_base(&r, "db1.example.com", "db1.example.com", "10.0.0.1", 5432, PCP_STATUS_OK,
-		          "");
+		pcp_test_record(&r, "db1.example.com", "db1.example.com", "10.0.0.1", 5432,
+		                PCP_STATUS_OK, "");
 		r.chain = calloc(2, sizeof *r.chain);
 		assert_non_null(r.chain);
 		r.chain_len = 2;
@@ -1929,8 +1845,8 @@ static void test_text_reason_words(void **state)
 		make_verdict(&r.verdicts[0], false, cases[c].code, cases[c].depth,
 		             "certificate verify failed: application verification failure",
 		             cases[c].reason, cases[c].path, 0);
-		r.verdicts[0].anchor = cases[c].anchor ? xstrdup(cases[c].anchor) : NULL;
-		char *out = run_writer(PCP_FORMAT_TEXT, &info, &r, 1, NULL);
+		r.verdicts[0].anchor = cases[c].anchor ? pcp_test_strdup(cases[c].anchor) : NULL;
+		char *out = pcp_test_run_writer(PCP_FORMAT_TEXT, &info, &r, 1, NULL);
 		snprintf(want, sizeof want, "\n  db1.example.com 10.0.0.1:5432 under s: %s\n",
 		         cases[c].want);
 		if (!strstr(out, want))
@@ -1944,7 +1860,7 @@ static void test_text_reason_words(void **state)
  * baseline shows nothing new; no section without a baseline. */
 static void test_text_changes(void **state)
 {
-	struct pcp_run_info info = make_info(false);
+	struct pcp_run_info info = pcp_test_run_info(store_names, 0, -1);
 	struct pcp_result r[3];
 	const char *v[3] = {"", "", ""};
 	char from[80];
@@ -1984,11 +1900,11 @@ static void test_text_changes(void **state)
 		r[i].changes = NULL;
 		r[i].n_changes = 0;
 	}
-	out = run_writer(PCP_FORMAT_SUMMARY, &info, r, 3, NULL);
+	out = pcp_test_run_writer(PCP_FORMAT_SUMMARY, &info, r, 3, NULL);
 	assert_non_null(strstr(out, "\nchanges since the baseline: none\n"));
 	free(out);
 	r[0].has_baseline = r[1].has_baseline = r[2].has_baseline = false;
-	out = run_writer(PCP_FORMAT_SUMMARY, &info, r, 3, NULL);
+	out = pcp_test_run_writer(PCP_FORMAT_SUMMARY, &info, r, 3, NULL);
 	assert_null(strstr(out, "baseline"));
 	free(out);
 	for (size_t i = 0; i < 3; i++)

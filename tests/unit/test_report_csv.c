@@ -13,14 +13,9 @@
 #include <string.h>
 
 #include "report.h"
-#include "utf8.h"
+#include "testrecords.h"
 
 static const char *const store_names[] = {"old", "new", "combined"};
-
-#define AT_2021_02_15 ((time_t)1613347200)
-#define AT_2025_06_01 ((time_t)1748736000)
-
-static const time_t two_ats[] = {AT_2021_02_15, AT_2025_06_01};
 
 enum {
 	C_TARGET,
@@ -44,60 +39,16 @@ enum {
 	N_COLUMNS,
 };
 
-static struct pcp_run_info make_info(size_t n_ats, double warn_days)
-{
-	struct pcp_run_info info = {
-	        .store_names = store_names,
-	        .n_stores = 3,
-	        .at = AT_2021_02_15,
-	        .at_given = true,
-	        .ats = two_ats,
-	        .n_ats = n_ats,
-	        .warn_days = warn_days,
-	        .sslmode = PCP_SSLMODE_VERIFY_FULL,
-	        .version = "0.1.0",
-	};
-	return info;
-}
-
-static char *xstrdup(const char *s)
-{
-	char *p = strdup(s);
-
-	assert_non_null(p);
-	return p;
-}
-
-static void set_str(char *dst, size_t size, const char *src)
-{
-	snprintf(dst, size, "%s", src);
-}
-
-static void make_base(struct pcp_result *r, const char *target, enum pcp_status status,
-                      const char *error)
-{
-	memset(r, 0, sizeof *r);
-	r->target = xstrdup(target);
-	r->host = xstrdup("db1.example.com");
-	set_str(r->addr, sizeof r->addr, "10.0.0.1");
-	r->port = 5432;
-	r->status = status;
-	set_str(r->error, sizeof r->error, error);
-	r->connect_ms = -1;
-	r->total_ms = 3;
-	r->class_name = "unreachable";
-}
-
 /* An ok record; oks[a * 3 + i]: store i verifies at instant a. */
 static void make_ok(struct pcp_result *r, const char *target, const bool *oks, size_t n_ats)
 {
-	make_base(r, target, PCP_STATUS_OK, "");
+	pcp_test_record(r, target, "db1.example.com", "10.0.0.1", 5432, PCP_STATUS_OK, "");
 	r->chain = calloc(2, sizeof *r->chain);
 	assert_non_null(r->chain);
 	r->chain_len = 2;
-	memset(r->chain[0].sha256, 'a', PCP_SHA256_HEX - 1);
+	pcp_test_fill_hex(r->chain[0].sha256, 'a');
 	r->chain[0].not_after = 1700000000;
-	memset(r->chain[1].sha256, 'b', PCP_SHA256_HEX - 1);
+	pcp_test_fill_hex(r->chain[1].sha256, 'b');
 	r->chain[1].not_after = 1800000000;
 	r->verdicts = calloc(3 * n_ats, sizeof *r->verdicts);
 	assert_non_null(r->verdicts);
@@ -108,31 +59,15 @@ static void make_ok(struct pcp_result *r, const char *target, const bool *oks, s
 		v->ok = oks[k];
 		v->code = oks[k] ? 0 : 10;
 		v->depth = oks[k] ? -1 : 2;
-		set_str(v->reason, sizeof v->reason, oks[k] ? "" : "root expired 2025-05-12");
-		set_str(v->error, sizeof v->error, oks[k] ? "" : "certificate has expired");
+		pcp_test_set_str(v->reason, sizeof v->reason,
+		                 oks[k] ? "" : "root expired 2025-05-12");
+		pcp_test_set_str(v->error, sizeof v->error,
+		                 oks[k] ? "" : "certificate has expired");
 		v->path_not_after = 1747094340;
 		v->expiring = oks[k] && k % 3 == 2;
 	}
 	r->class_name = "new-only";
-	r->anchor = xstrdup("CN=Test Root,O=Acme");
-}
-
-static char *run_writer(const struct pcp_run_info *info, const struct pcp_result *recs, size_t n)
-{
-	char *buf = NULL;
-	size_t size = 0;
-	FILE *f = open_memstream(&buf, &size);
-
-	assert_non_null(f);
-	struct pcp_writer *w = pcp_writer_new(PCP_FORMAT_CSV, f, info);
-	assert_non_null(w);
-	assert_int_equal(w->ops->begin(w), 0);
-	for (size_t i = 0; i < n; i++)
-		assert_int_equal(w->ops->record(w, &recs[i]), 0);
-	assert_int_equal(w->ops->end(w, NULL), 0);
-	pcp_writer_free(w);
-	assert_int_equal(fclose(f), 0);
-	return buf;
+	r->anchor = pcp_test_strdup("CN=Test Root,O=Acme");
 }
 
 /* ---- a strict RFC 4180 reader ---- */
@@ -143,19 +78,6 @@ struct table {
 	bool *quoted; /* whether field j of row i was quoted: quoted[i * N_COLUMNS + j] */
 };
 
-static bool valid_utf8(const char *s, size_t n)
-{
-	for (size_t i = 0; i < n;) {
-		uint32_t cp;
-		size_t k = pcp_utf8_decode((const unsigned char *)s + i, n - i, &cp);
-
-		if (k == 0)
-			return false;
-		i += k;
-	}
-	return true;
-}
-
 /* Every row has N_COLUMNS fields and ends with CRLF; quotes only around whole fields, and
  * a field that needs them has them. */
 static struct table parse_csv(const char *out)
@@ -163,7 +85,7 @@ static struct table parse_csv(const char *out)
 	struct table t = {0};
 	const char *p = out;
 
-	assert_true(valid_utf8(out, strlen(out)));
+	assert_true(pcp_test_valid_utf8(out, strlen(out)));
 	while (*p) {
 		char **row = calloc(N_COLUMNS, sizeof *row);
 		size_t col = 0;
@@ -252,14 +174,14 @@ static void test_header_and_ok_rows(void **state)
 	                                              "code",     "depth",       "reason",
 	                                              "class",    "anchor",      "path_not_after",
 	                                              "expiring", "leaf_sha256", "leaf_not_after"};
-	struct pcp_run_info info = make_info(1, -1);
+	struct pcp_run_info info = pcp_test_run_info(store_names, 1, -1);
 	const bool oks[3] = {false, true, true};
 	struct pcp_result r;
 	char leaf[PCP_SHA256_HEX];
 
 	(void)state;
 	make_ok(&r, "db1.example.com", oks, 1);
-	char *out = run_writer(&info, &r, 1);
+	char *out = pcp_test_run_writer(PCP_FORMAT_CSV, &info, &r, 1, NULL);
 	assert_non_null(strstr(out, "target,host,addr,port,status,error,store,at,ok,code,depth,"
 	                            "reason,class,anchor,path_not_after,expiring,leaf_sha256,"
 	                            "leaf_not_after\r\n"));
@@ -303,15 +225,16 @@ static void test_header_and_ok_rows(void **state)
 /* Addresses without a chain: one row per store, verdict columns empty. */
 static void test_rows_without_chain(void **state)
 {
-	struct pcp_run_info info = make_info(1, 30);
+	struct pcp_run_info info = pcp_test_run_info(store_names, 1, 30);
 	struct pcp_result r[2];
 
 	(void)state;
-	make_base(&r[0], "db2", PCP_STATUS_NO_SSL, "server does not support SSL");
-	make_base(&r[1], "db3", PCP_STATUS_TIMEOUT, "");
+	pcp_test_unreachable(&r[0], "db2", "10.0.0.1", PCP_STATUS_NO_SSL,
+	                     "server does not support SSL");
+	pcp_test_unreachable(&r[1], "db3", "10.0.0.1", PCP_STATUS_TIMEOUT, "");
 	free(r[1].host);
 	r[1].host = NULL;
-	char *out = run_writer(&info, r, 2);
+	char *out = pcp_test_run_writer(PCP_FORMAT_CSV, &info, r, 2, NULL);
 	struct table t = parse_csv(out);
 	assert_int_equal(t.n_rows, 1 + 2 * 3);
 	for (size_t i = 1; i <= 6; i++) {
@@ -341,13 +264,13 @@ static void test_rows_without_chain(void **state)
 /* Several instants: rows per instant, then per store, as the verdicts are laid out. */
 static void test_instants_and_warn_days(void **state)
 {
-	struct pcp_run_info info = make_info(2, 30);
+	struct pcp_run_info info = pcp_test_run_info(store_names, 2, 30);
 	const bool oks[6] = {true, true, true, false, true, true};
 	struct pcp_result r;
 
 	(void)state;
 	make_ok(&r, "db1", oks, 2);
-	char *out = run_writer(&info, &r, 1);
+	char *out = pcp_test_run_writer(PCP_FORMAT_CSV, &info, &r, 1, NULL);
 	struct table t = parse_csv(out);
 	assert_int_equal(t.n_rows, 1 + 6);
 	for (size_t i = 1; i <= 6; i++) {
@@ -366,15 +289,15 @@ static void test_instants_and_warn_days(void **state)
  * nothing else changes. */
 static void test_hostile_fields(void **state)
 {
-	struct pcp_run_info info = make_info(1, -1);
+	struct pcp_run_info info = pcp_test_run_info(store_names, 1, -1);
 	struct pcp_result r;
 
 	(void)state;
-	make_base(&r, "host=\"a,b\"\r\nport=1 \xff\xfe tab\there =SUM(A1)",
-	          PCP_STATUS_PROTOCOL_ERROR, "server said \"no\"\n\xc3");
+	pcp_test_unreachable(&r, "host=\"a,b\"\r\nport=1 \xff\xfe tab\there =SUM(A1)", "10.0.0.1",
+	                     PCP_STATUS_PROTOCOL_ERROR, "server said \"no\"\n\xc3");
 	free(r.host);
-	r.host = xstrdup("plain é");
-	char *out = run_writer(&info, &r, 1);
+	r.host = pcp_test_strdup("plain é");
+	char *out = pcp_test_run_writer(PCP_FORMAT_CSV, &info, &r, 1, NULL);
 	struct table t = parse_csv(out);
 	assert_int_equal(t.n_rows, 1 + 3);
 	assert_cell(t, 1, C_TARGET,
@@ -392,7 +315,7 @@ static void test_hostile_fields(void **state)
 /* Only the header when nothing was probed; rows stream out record by record. */
 static void test_streaming(void **state)
 {
-	struct pcp_run_info info = make_info(1, -1);
+	struct pcp_run_info info = pcp_test_run_info(store_names, 1, -1);
 	const bool oks[3] = {true, true, true};
 	struct pcp_result r;
 	char *buf = NULL;

@@ -13,67 +13,17 @@
 #include <string.h>
 
 #include "report.h"
-#include "utf8.h"
+#include "testrecords.h"
 
 static const char *const store_names[] = {"old", "new", "combined"};
-
-#define AT_2021_02_15 ((time_t)1613347200)
-#define AT_2025_06_01 ((time_t)1748736000)
-
-static const time_t two_ats[] = {AT_2021_02_15, AT_2025_06_01};
-
-static struct pcp_run_info make_info(size_t n_ats, double warn_days)
-{
-	struct pcp_run_info info = {
-	        .store_names = store_names,
-	        .n_stores = 3,
-	        .at = AT_2021_02_15,
-	        .at_given = true,
-	        .ats = two_ats,
-	        .n_ats = n_ats,
-	        .warn_days = warn_days,
-	        .sslmode = PCP_SSLMODE_VERIFY_FULL,
-	        .version = "0.1.0",
-	};
-	return info;
-}
-
-static char *xstrdup(const char *s)
-{
-	char *p = strdup(s);
-
-	assert_non_null(p);
-	return p;
-}
-
-static void set_str(char *dst, size_t size, const char *src)
-{
-	snprintf(dst, size, "%s", src);
-}
-
-static void make_base(struct pcp_result *r, const char *target, const char *addr,
-                      enum pcp_status status, const char *error)
-{
-	memset(r, 0, sizeof *r);
-	r->target = xstrdup(target);
-	r->host = xstrdup("db.example.com");
-	set_str(r->addr, sizeof r->addr, addr);
-	r->port = 5432;
-	r->status = status;
-	set_str(r->error, sizeof r->error, error);
-	r->connect_ms = -1;
-	r->total_ms = 12.25;
-	r->class_name = status == PCP_STATUS_INVALID_TARGET ? NULL : "unreachable";
-}
 
 /* An ok record with a two-certificate chain; oks[a * 3 + i] says whether store i verifies
  * at instant a (n_ats instants). */
 static void make_ok(struct pcp_result *r, const char *target, const char *addr, const bool *oks,
                     size_t n_ats)
 {
-	make_base(r, target, addr, PCP_STATUS_OK, "");
-	set_str(r->tls_version, sizeof r->tls_version, "TLSv1.3");
-	r->connect_ms = 1.5;
+	pcp_test_record(r, target, "db1.example.com", addr, 5432, PCP_STATUS_OK, "");
+	pcp_test_set_str(r->tls_version, sizeof r->tls_version, "TLSv1.3");
 	r->chain = calloc(2, sizeof *r->chain);
 	assert_non_null(r->chain);
 	r->chain_len = 2;
@@ -95,26 +45,7 @@ static void make_ok(struct pcp_result *r, const char *target, const char *addr, 
 	                : oks[0]         ? "old-only"
 	                : oks[1]         ? "new-only"
 	                                 : "neither";
-	r->anchor = xstrdup("CN=Test Root,O=Acme");
-}
-
-/* Runs the writer over n records and returns its output. */
-static char *run_writer(const struct pcp_run_info *info, const struct pcp_result *recs, size_t n)
-{
-	char *buf = NULL;
-	size_t size = 0;
-	FILE *f = open_memstream(&buf, &size);
-
-	assert_non_null(f);
-	struct pcp_writer *w = pcp_writer_new(PCP_FORMAT_PROMETHEUS, f, info);
-	assert_non_null(w);
-	assert_int_equal(w->ops->begin(w), 0);
-	for (size_t i = 0; i < n; i++)
-		assert_int_equal(w->ops->record(w, &recs[i]), 0);
-	assert_int_equal(w->ops->end(w, NULL), 0);
-	pcp_writer_free(w);
-	assert_int_equal(fclose(f), 0);
-	return buf;
+	r->anchor = pcp_test_strdup("CN=Test Root,O=Acme");
 }
 
 /* ---- a small reader of the exposition format ---- */
@@ -131,19 +62,6 @@ static bool metric_name_ok(const char *s, size_t n)
 	return true;
 }
 
-static bool valid_utf8(const char *s, size_t n)
-{
-	for (size_t i = 0; i < n;) {
-		uint32_t cp;
-		size_t k = pcp_utf8_decode((const unsigned char *)s + i, n - i, &cp);
-
-		if (k == 0)
-			return false;
-		i += k;
-	}
-	return true;
-}
-
 /* Checks the whole output; returns the number of samples. Families are gauges, each seen
  * once, HELP then TYPE then its samples; series (name and labels) are unique. */
 static size_t check_exposition(const char *out)
@@ -155,7 +73,7 @@ static size_t check_exposition(const char *out)
 	size_t n_series = 0;
 	const char *p = out;
 
-	assert_true(valid_utf8(out, strlen(out)));
+	assert_true(pcp_test_valid_utf8(out, strlen(out)));
 	while (*p) {
 		const char *nl = strchr(p, '\n');
 		size_t len;
@@ -301,13 +219,13 @@ static void test_format_name(void **state)
 
 static void test_ok_record(void **state)
 {
-	struct pcp_run_info info = make_info(1, -1);
+	struct pcp_run_info info = pcp_test_run_info(store_names, 1, -1);
 	const bool oks[3] = {false, true, true};
 	struct pcp_result r;
 
 	(void)state;
 	make_ok(&r, "db1", "10.0.0.1", oks, 1);
-	char *out = run_writer(&info, &r, 1);
+	char *out = pcp_test_run_writer(PCP_FORMAT_PROMETHEUS, &info, &r, 1, NULL);
 	check_exposition(out);
 	assert_line(out, "# HELP pgcertprobe_verified 1 when a libpq client with this store as "
 	                 "sslrootcert passes the TLS phase; absent when no chain was captured.");
@@ -345,16 +263,18 @@ static void test_ok_record(void **state)
 
 static void test_records_without_chain(void **state)
 {
-	struct pcp_run_info info = make_info(1, 30);
+	struct pcp_run_info info = pcp_test_run_info(store_names, 1, 30);
 	struct pcp_result r[3];
 
 	(void)state;
-	make_base(&r[0], "db2", "10.0.0.2", PCP_STATUS_NO_SSL, "server does not support SSL");
-	make_base(&r[1], "db3", "10.0.0.3", PCP_STATUS_TLS_FAILED, "handshake failure");
-	make_base(&r[2], "db4:99999", "", PCP_STATUS_INVALID_TARGET, "port out of range");
+	pcp_test_unreachable(&r[0], "db2", "10.0.0.2", PCP_STATUS_NO_SSL,
+	                     "server does not support SSL");
+	pcp_test_unreachable(&r[1], "db3", "10.0.0.3", PCP_STATUS_TLS_FAILED, "handshake failure");
+	pcp_test_unreachable(&r[2], "db4:99999", "", PCP_STATUS_INVALID_TARGET,
+	                     "port out of range");
 	r[2].port = 0;
 	r[2].total_ms = -1;
-	char *out = run_writer(&info, r, 3);
+	char *out = pcp_test_run_writer(PCP_FORMAT_PROMETHEUS, &info, r, 3, NULL);
 	check_exposition(out);
 	assert_line(out,
 	            "pgcertprobe_probe_success{target=\"db2\",addr=\"10.0.0.2\",port=\"5432\"} 0");
@@ -387,16 +307,16 @@ static void test_records_without_chain(void **state)
 /* Families stay grouped however records interleave, each under one HELP and TYPE. */
 static void test_grouping(void **state)
 {
-	struct pcp_run_info info = make_info(1, 30);
+	struct pcp_run_info info = pcp_test_run_info(store_names, 1, 30);
 	const bool oks[3] = {true, true, true};
 	struct pcp_result r[4];
 
 	(void)state;
 	make_ok(&r[0], "db1", "10.0.0.1", oks, 1);
-	make_base(&r[1], "db2", "10.0.0.2", PCP_STATUS_TIMEOUT, "");
+	pcp_test_unreachable(&r[1], "db2", "10.0.0.2", PCP_STATUS_TIMEOUT, "");
 	make_ok(&r[2], "db3", "10.0.0.3", oks, 1);
-	make_base(&r[3], "db4", "10.0.0.4", PCP_STATUS_REFUSED, "connection refused");
-	char *out = run_writer(&info, r, 4);
+	pcp_test_unreachable(&r[3], "db4", "10.0.0.4", PCP_STATUS_REFUSED, "connection refused");
+	char *out = pcp_test_run_writer(PCP_FORMAT_PROMETHEUS, &info, r, 4, NULL);
 	size_t n = check_exposition(out);
 	assert_int_equal(count_lines(out, "# HELP pgcertprobe_verified "), 1);
 	assert_int_equal(count_lines(out, "pgcertprobe_verified{"), 6);
@@ -417,13 +337,13 @@ static void test_grouping(void **state)
 /* Several instants: every verdict family and the per-store totals carry at. */
 static void test_instants(void **state)
 {
-	struct pcp_run_info info = make_info(2, -1);
+	struct pcp_run_info info = pcp_test_run_info(store_names, 2, -1);
 	const bool oks[6] = {true, true, true, false, true, true};
 	struct pcp_result r;
 
 	(void)state;
 	make_ok(&r, "db1", "10.0.0.1", oks, 2);
-	char *out = run_writer(&info, &r, 1);
+	char *out = pcp_test_run_writer(PCP_FORMAT_PROMETHEUS, &info, &r, 1, NULL);
 	check_exposition(out);
 	assert_line(out, "pgcertprobe_verified{" A ",store=\"old\",at=\"2021-02-15T00:00:00Z\"} 1");
 	assert_line(out, "pgcertprobe_verified{" A ",store=\"old\",at=\"2025-06-01T00:00:00Z\"} 0");
@@ -444,15 +364,15 @@ static void test_instants(void **state)
 /* Label values: backslash, quote and newline escaped; invalid UTF-8 replaced. */
 static void test_hostile_labels(void **state)
 {
-	struct pcp_run_info info = make_info(1, -1);
+	struct pcp_run_info info = pcp_test_run_info(store_names, 1, -1);
 	const bool oks[3] = {true, false, true};
 	struct pcp_result r;
 
 	(void)state;
 	make_ok(&r, "host=\"a\\b\"\nx\xff\xc0\x80 é", "10.0.0.1", oks, 1);
 	free(r.anchor);
-	r.anchor = xstrdup("CN=\"} 1\nfake_metric 1");
-	char *out = run_writer(&info, &r, 1);
+	r.anchor = pcp_test_strdup("CN=\"} 1\nfake_metric 1");
+	char *out = pcp_test_run_writer(PCP_FORMAT_PROMETHEUS, &info, &r, 1, NULL);
 	check_exposition(out);
 	assert_line(out,
 	            "pgcertprobe_probe_success{target=\"host=\\\"a\\\\b\\\"\\nx"
@@ -467,7 +387,7 @@ static void test_hostile_labels(void **state)
  * duplicates), counted in the totals and said in a comment. */
 static void test_duplicates(void **state)
 {
-	struct pcp_run_info info = make_info(1, -1);
+	struct pcp_run_info info = pcp_test_run_info(store_names, 1, -1);
 	const bool oks[3] = {true, true, true};
 	struct pcp_result r[3];
 
@@ -475,7 +395,7 @@ static void test_duplicates(void **state)
 	make_ok(&r[0], "db1", "10.0.0.1", oks, 1);
 	make_ok(&r[1], "db1", "10.0.0.1", oks, 1);
 	make_ok(&r[2], "db1", "10.0.0.2", oks, 1);
-	char *out = run_writer(&info, r, 3);
+	char *out = pcp_test_run_writer(PCP_FORMAT_PROMETHEUS, &info, r, 3, NULL);
 	check_exposition(out);
 	assert_int_equal(count_lines(out, "pgcertprobe_probe_success{"), 2);
 	assert_line(out, "pgcertprobe_run_addresses 3");
@@ -488,7 +408,7 @@ static void test_duplicates(void **state)
 /* Many addresses: the key set grows; every address keeps its own series. */
 static void test_many(void **state)
 {
-	struct pcp_run_info info = make_info(1, -1);
+	struct pcp_run_info info = pcp_test_run_info(store_names, 1, -1);
 	const bool oks[3] = {true, false, true};
 	enum { N = 300 };
 	struct pcp_result *r = calloc(N, sizeof *r);
@@ -501,7 +421,7 @@ static void test_many(void **state)
 		snprintf(addr, sizeof addr, "10.0.%d.%d", i / 256, i % 256);
 		make_ok(&r[i], "db", addr, oks, 1);
 	}
-	char *out = run_writer(&info, r, N);
+	char *out = pcp_test_run_writer(PCP_FORMAT_PROMETHEUS, &info, r, N, NULL);
 	check_exposition(out);
 	assert_int_equal(count_lines(out, "pgcertprobe_verified{"), 3 * N);
 	assert_line(out, "pgcertprobe_run_verified_addresses{store=\"combined\"} 300");
@@ -515,10 +435,10 @@ static void test_many(void **state)
 /* A run without records still says when it ran. */
 static void test_empty_run(void **state)
 {
-	struct pcp_run_info info = make_info(1, -1);
+	struct pcp_run_info info = pcp_test_run_info(store_names, 1, -1);
 
 	(void)state;
-	char *out = run_writer(&info, NULL, 0);
+	char *out = pcp_test_run_writer(PCP_FORMAT_PROMETHEUS, &info, NULL, 0, NULL);
 	check_exposition(out);
 	assert_line(out, "pgcertprobe_run_addresses 0");
 	const char *ts = strstr(out, "\npgcertprobe_run_timestamp_seconds ");
