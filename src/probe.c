@@ -300,6 +300,15 @@ static void on_timer(struct ev_loop *loop, ev_timer *w, int revents)
 		finish(p);
 		return;
 	}
+	/* The only other use of the probe's own timer: the wait for an E reply's text. */
+	finish_error_text(p);
+	finish(p);
+}
+
+void pcp_probe_expire(struct pcp_probe *p)
+{
+	if (p->state == PCP_PROBE_DONE)
+		return;
 	if (p->state == PCP_PROBE_READ_ERROR_TEXT) {
 		finish_error_text(p);
 		finish(p);
@@ -325,13 +334,13 @@ void pcp_probe_start(struct pcp_probe *p, const struct pcp_probe_env *env,
 	p->state = PCP_PROBE_CONNECTING;
 	p->started = ev_now(env->loop);
 	ev_init(&p->io, on_io);
-	ev_timer_init(&p->timer, on_timer, env->timeout, 0.);
+	ev_timer_init(&p->timer, on_timer, 0., 0.);
 
 	switch (pcp_net_connect(addr, addrlen, &p->fd, &p->status, &p->err)) {
 	case PCP_NET_FAILED:
 		/* Reported through the loop, never from inside the caller's stack. */
 		p->failed_at_start = true;
-		ev_timer_set(&p->timer, 0., 0.);
+		ev_timer_start(env->loop, &p->timer);
 		break;
 	case PCP_NET_CONNECTED:
 		set_state(p, PCP_PROBE_SEND_SSLREQ);
@@ -341,7 +350,6 @@ void pcp_probe_start(struct pcp_probe *p, const struct pcp_probe_env *env,
 		want(p, EV_WRITE);
 		break;
 	}
-	ev_timer_start(env->loop, &p->timer);
 }
 
 void pcp_probe_cancel(struct pcp_probe *p)

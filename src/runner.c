@@ -74,7 +74,8 @@ struct run {
 	size_t seq;
 	/* probes */
 	unsigned window, in_flight;
-	struct slot *active, *finished, *spare;
+	struct slot *active, *active_tail, *finished, *spare;
+	ev_timer deadline; /* the oldest in-flight probe's deadline */
 	struct pcp_judge *judge;
 	struct pcp_progress *progress;
 	ev_timer progress_tick; /* redraws the progress line while nothing completes */
@@ -549,6 +550,8 @@ static void on_probe_done(struct pcp_probe *p, void *arg)
 		r->active = s->next;
 	if (s->next)
 		s->next->prev = s->prev;
+	else
+		r->active_tail = s->prev;
 	s->prev = NULL;
 	s->next = r->finished;
 	r->finished = s;
@@ -609,10 +612,13 @@ static int start_probe(struct run *r, struct group *g)
 		return -1;
 	s->group = g;
 	s->index = i;
-	s->next = r->active;
-	if (r->active)
-		r->active->prev = s;
-	r->active = s;
+	/* Appended: the in-flight list stays in start order, which is deadline order. */
+	s->prev = r->active_tail;
+	if (r->active_tail)
+		r->active_tail->next = s;
+	else
+		r->active = s;
+	r->active_tail = s;
 	r->in_flight++;
 	pcp_probe_start(&s->probe, &r->env, (const struct sockaddr *)&g->addrs[i],
 	                g->addrs[i].ss_family == AF_INET ? sizeof(struct sockaddr_in)
@@ -654,6 +660,15 @@ static void drain(struct run *r)
 	r->input_done = r->drained = true;
 }
 
+static void arm_deadline(struct run *r)
+{
+	if (!r->active || ev_is_active(&r->deadline))
+		return;
+	ev_timer_set(&r->deadline,
+	             r->active->probe.started + r->cfg->settings->timeout - ev_now(r->loop), 0.);
+	ev_timer_start(r->loop, &r->deadline);
+}
+
 /* Before the loop blocks: recycle probes, read input, start probes, emit, stop when done. */
 static void on_refill(struct ev_loop *loop, ev_prepare *w, int revents)
 {
@@ -687,8 +702,21 @@ static void on_refill(struct ev_loop *loop, ev_prepare *w, int revents)
 		}
 	}
 	emit_ready(r);
+	arm_deadline(r);
 	if (r->input_done && !r->head && r->in_flight == 0)
 		ev_break(loop, EVBREAK_ALL);
+}
+
+/* Expires every probe whose deadline passed, oldest first, and waits for the next one. */
+static void on_deadline(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct run *r = w->data;
+	double timeout = r->cfg->settings->timeout;
+
+	(void)revents;
+	while (r->active && r->active->probe.started + timeout <= ev_now(loop))
+		pcp_probe_expire(&r->active->probe);
+	arm_deadline(r);
 }
 
 static void on_signal(struct ev_loop *loop, ev_signal *w, int revents)
@@ -840,6 +868,8 @@ enum pcp_errc pcp_run(const struct pcp_run_config *cfg, struct pcp_run_outcome *
 	                               .done = on_probe_done,
 	                               .done_arg = &r,
 	                               .trace = getenv("PGCERTPROBE_TRACE") != NULL};
+	ev_init(&r.deadline, on_deadline);
+	r.deadline.data = &r;
 	ev_prepare_init(&r.refill, on_refill);
 	r.refill.data = &r;
 	ev_prepare_start(r.loop, &r.refill);
@@ -860,6 +890,7 @@ enum pcp_errc pcp_run(const struct pcp_run_config *cfg, struct pcp_run_outcome *
 	ev_timer_stop(r.loop, &r.progress_tick);
 	pcp_progress_finish(r.progress);
 	ev_prepare_stop(r.loop, &r.refill);
+	ev_timer_stop(r.loop, &r.deadline);
 	ev_signal_stop(r.loop, &r.sigint);
 	ev_signal_stop(r.loop, &r.sigterm);
 	rc = r.fatal;
