@@ -48,5 +48,10 @@ unit: build
 install: build
 	cmake --install build
 
+# The benchmark scenarios in one table, under 10 minutes on 2 cores; see bench/README.md.
+.PHONY: bench
+bench: build
+	python3 bench/run.py --build build
+
 clean:
 	rm -rf build build-asan
