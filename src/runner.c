@@ -33,9 +33,6 @@ struct group {
 	struct run *run;
 	size_t index; /* position in the input, after expansion */
 	struct pcp_target t;
-	enum pcp_status preset; /* not OK: the group is one record of this status */
-	char preset_error[512];
-	bool resolving;
 	struct sockaddr_storage *addrs; /* owned */
 	size_t n_addrs;
 	size_t next_addr; /* next address to probe */
@@ -279,7 +276,8 @@ static void emit_ready(struct run *r)
 		struct group *g = r->head;
 
 		mark_divergence(g);
-		if (pcp_judge_baseline(r->judge) && g->preset == PCP_STATUS_OK &&
+		if (pcp_judge_baseline(r->judge) &&
+		    g->results[0]->status != PCP_STATUS_INVALID_TARGET &&
 		    pcp_baseline_vanished(pcp_judge_baseline(r->judge), g->results[0]->target,
 		                          g->results[0]) < 0) {
 			fail_run(r, PCP_ERR_SYSTEM, "baseline");
@@ -340,7 +338,6 @@ static void on_resolved(void *arg, const struct pcp_resolved *res)
 	struct group *g = arg;
 	struct run *r = g->run;
 
-	g->resolving = false;
 	if (res->cancelled || res->n == 0) {
 		if (group_conclude(r, g,
 		                   res->cancelled ? PCP_STATUS_CANCELLED : PCP_STATUS_DNS_FAILED,
@@ -399,7 +396,6 @@ static int group_start(struct run *r, struct pcp_target *t, const char *invalid)
 	if (r->out->signal)
 		return group_conclude(r, g, PCP_STATUS_CANCELLED,
 		                      "interrupted before the probe started");
-	g->resolving = true;
 	if (pcp_resolve_start(r->resolver, g->t.hostaddr ? g->t.hostaddr : g->t.host, g->t.port,
 	                      on_resolved, g, &err) < 0)
 		return -1;
