@@ -188,7 +188,7 @@ static char *serial_hex(X509 *cert)
 	return out;
 }
 
-static time_t asn1_time_t(const ASN1_TIME *t)
+time_t pcp_asn1_time(const ASN1_TIME *t)
 {
 	struct tm tm;
 
@@ -369,8 +369,8 @@ int pcp_chain_facts(const struct pcp_chain *chain, size_t i, struct pcp_cert_fac
 	if (!out->subject || !out->issuer || !out->serial || !out->key || !out->sig_alg ||
 	    fill_sans(cert, out) < 0)
 		goto fail;
-	out->not_before = asn1_time_t(X509_get0_notBefore(cert));
-	out->not_after = asn1_time_t(X509_get0_notAfter(cert));
+	out->not_before = pcp_asn1_time(X509_get0_notBefore(cert));
+	out->not_after = pcp_asn1_time(X509_get0_notAfter(cert));
 	pcp_cert_sha256_hex(cert, out->sha256);
 	out->self_issued =
 	        X509_NAME_cmp(X509_get_subject_name(cert), X509_get_issuer_name(cert)) == 0;

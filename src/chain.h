@@ -33,6 +33,9 @@ int pcp_chain_facts(const struct pcp_chain *chain, size_t i, struct pcp_cert_fac
 /* A name as one RFC 2253 line, UTF-8 kept (malloc'd; NULL on allocation failure). */
 char *pcp_x509_name_text(const X509_NAME *name);
 
+/* An ASN1_TIME as time_t (0 when absent or unreadable). */
+time_t pcp_asn1_time(const ASN1_TIME *t);
+
 /* Lower-case hex SHA-256 of a certificate's DER encoding. */
 void pcp_cert_sha256_hex(X509 *cert, char out[PCP_SHA256_HEX]);
 

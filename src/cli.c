@@ -40,20 +40,19 @@ static enum pcp_errc add_string(char ***list, size_t *n, const char *v, struct p
 	return PCP_OK;
 }
 
-static void clear_strings(char ***list, size_t *n)
-{
-	for (size_t i = 0; i < *n; i++)
-		free((*list)[i]);
-	free(*list);
-	*list = NULL;
-	*n = 0;
-}
-
 static enum pcp_errc set_string(char **slot, const char *v, struct pcp_error *err)
 {
 	free(*slot);
 	*slot = strdup(v);
 	return *slot ? PCP_OK : pcp_error_set(err, PCP_ERR_SYSTEM, "out of memory");
+}
+
+static bool store_known(const struct pcp_settings *s, const char *name)
+{
+	for (size_t j = 0; j < s->n_stores; j++)
+		if (strcmp(s->stores[j].name, name) == 0)
+			return true;
+	return false;
 }
 
 static enum pcp_errc set_targets(struct pcp_settings *s, const char *v, struct pcp_error *err)
@@ -82,13 +81,12 @@ static enum pcp_errc set_store(struct pcp_settings *s, const char *v, struct pcp
 		/* The file's requirements name the file's stores: both are replaced. */
 		pcp_settings_clear_stores(s);
 		if (!s->require_from_cli)
-			clear_strings(&s->require, &s->n_require);
+			pcp_strings_clear(&s->require, &s->n_require);
 		s->stores_from_cli = true;
 	}
-	for (size_t i = 0; i < s->n_stores; i++)
-		if (strcmp(s->stores[i].name, name) == 0)
-			return pcp_error_set(err, PCP_ERR_USAGE,
-			                     "--store: duplicate store name \"%s\"", name);
+	if (store_known(s, name))
+		return pcp_error_set(err, PCP_ERR_USAGE, "--store: duplicate store name \"%s\"",
+		                     name);
 	return pcp_settings_add_store(s, name, eq + 1, err);
 }
 
@@ -443,10 +441,9 @@ static enum pcp_errc config_key(void *ctx, const char *section, const char *key,
 
 		if (!*value)
 			return pcp_error_set(err, PCP_ERR_CONFIG, "store %s: path is empty", key);
-		for (size_t i = 0; i < s->n_stores; i++)
-			if (strcmp(s->stores[i].name, key) == 0)
-				return pcp_error_set(err, PCP_ERR_CONFIG,
-				                     "duplicate store name \"%s\"", key);
+		if (store_known(s, key))
+			return pcp_error_set(err, PCP_ERR_CONFIG, "duplicate store name \"%s\"",
+			                     key);
 		if (value[0] == '/')
 			snprintf(path, sizeof path, "%s", value);
 		else
@@ -466,14 +463,6 @@ struct parsed_opt {
 	const struct option_def *def;
 	const char *value;
 };
-
-static bool store_known(const struct pcp_settings *s, const char *name)
-{
-	for (size_t j = 0; j < s->n_stores; j++)
-		if (strcmp(s->stores[j].name, name) == 0)
-			return true;
-	return false;
-}
 
 enum pcp_errc pcp_require_parse(const char *v, char *name, size_t namelen, time_t *at, bool *has_at,
                                 struct pcp_error *err)
@@ -601,7 +590,7 @@ enum pcp_errc pcp_cli_parse(int argc, char **argv, struct pcp_settings *s, struc
 	/* Command-line requirements replace the file's. */
 	for (size_t i = 0; i < n_seen && !s->require_from_cli; i++)
 		if (seen[i].def->set == set_require) {
-			clear_strings(&s->require, &s->n_require);
+			pcp_strings_clear(&s->require, &s->n_require);
 			s->require_from_cli = true;
 		}
 	for (size_t i = 0; i < n_seen; i++) {

@@ -34,31 +34,30 @@ void pcp_settings_clear_stores(struct pcp_settings *s)
 	s->n_stores = 0;
 }
 
+void pcp_strings_clear(char ***list, size_t *n)
+{
+	for (size_t i = 0; i < *n; i++)
+		free((*list)[i]);
+	free(*list);
+	*list = NULL;
+	*n = 0;
+}
+
 void pcp_settings_cleanup(struct pcp_settings *s)
 {
 	pcp_settings_clear_stores(s);
-	for (size_t i = 0; i < s->n_target_files; i++)
-		free(s->target_files[i]);
-	free(s->target_files);
-	for (size_t i = 0; i < s->n_require; i++)
-		free(s->require[i]);
-	free(s->require);
+	pcp_strings_clear(&s->target_files, &s->n_target_files);
+	pcp_strings_clear(&s->require, &s->n_require);
 	free(s->save_chains);
 	free(s->output);
-	for (size_t i = 0; i < s->n_pins; i++)
-		free(s->pins[i]);
-	free(s->pins);
+	pcp_strings_clear(&s->pins, &s->n_pins);
 	free(s->dns_server);
 	free(s->client_home);
 	free(s->future_chain);
-	for (size_t i = 0; i < s->n_forbid; i++)
-		free(s->forbid[i]);
-	free(s->forbid);
+	pcp_strings_clear(&s->forbid, &s->n_forbid);
 	free(s->old_store);
 	free(s->new_store);
-	for (size_t i = 0; i < s->n_chains; i++)
-		free(s->chains[i]);
-	free(s->chains);
+	pcp_strings_clear(&s->chains, &s->n_chains);
 	free(s->chain_host);
 	free(s->baseline);
 	free(s->config_path);

@@ -72,6 +72,9 @@ struct pcp_settings {
 void pcp_settings_init(struct pcp_settings *s);
 void pcp_settings_cleanup(struct pcp_settings *s);
 
+/* Frees a list of owned strings and empties it. */
+void pcp_strings_clear(char ***list, size_t *n);
+
 /* Adds a store spec (name and path copied); rejects an empty name or path. */
 enum pcp_errc pcp_settings_add_store(struct pcp_settings *s, const char *name, const char *path,
                                      struct pcp_error *err);

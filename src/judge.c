@@ -10,6 +10,7 @@
 
 #include "client.h"
 #include "hostmatch.h"
+#include "log.h"
 #include "verify.h"
 
 /* Slots of the verification cache: bounded memory, O(1) per record. */
@@ -44,6 +45,7 @@ struct pcp_judge {
 	struct pcp_chain *future;
 	struct cache_entry future_entry;
 	struct pcp_baseline *baseline;
+	long old_index, new_index; /* the class stores, -1 when absent */
 };
 
 static void entry_cleanup(struct cache_entry *e)
@@ -148,19 +150,10 @@ static int copy_verdicts(const struct pcp_judge *j, const struct cache_entry *e,
 	return 0;
 }
 
-static long store_index(const struct pcp_judge *j, const char *name)
-{
-	for (size_t i = 0; i < j->cfg.stores->n; i++)
-		if (strcmp(j->cfg.stores->items[i]->name, name) == 0)
-			return (long)i;
-	return -1;
-}
-
 /* Which of the old and new roots a client needs for this server, at the first instant. */
 static void classify(const struct pcp_judge *j, struct pcp_result *res)
 {
-	long o = store_index(j, j->cfg.old_store ? j->cfg.old_store : "baltimore");
-	long n = store_index(j, j->cfg.new_store ? j->cfg.new_store : "digicert-g2");
+	long o = j->old_index, n = j->new_index;
 	bool old_ok, new_ok;
 
 	if (res->status != PCP_STATUS_OK) {
@@ -326,6 +319,10 @@ struct pcp_judge *pcp_judge_new(const struct pcp_judge_config *cfg, struct pcp_e
 		return NULL;
 	}
 	j->cfg = *cfg;
+	j->old_index =
+	        pcp_store_list_find(cfg->stores, cfg->old_store ? cfg->old_store : "baltimore");
+	j->new_index =
+	        pcp_store_list_find(cfg->stores, cfg->new_store ? cfg->new_store : "digicert-g2");
 	j->default_rootcert = pcp_client_default_rootcert(cfg->client_home);
 	if (cfg->future_chain) {
 		if (!(j->future = pcp_chain_load_pem(cfg->future_chain, err))) {
@@ -343,6 +340,9 @@ struct pcp_judge *pcp_judge_new(const struct pcp_judge_config *cfg, struct pcp_e
 	}
 	if (cfg->baseline && !(j->baseline = pcp_baseline_load(cfg->baseline, err)))
 		goto fail;
+	if (j->baseline && pcp_baseline_skipped(j->baseline))
+		pcp_log_warn("--baseline %s: %zu unreadable lines skipped", cfg->baseline,
+		             pcp_baseline_skipped(j->baseline));
 	return j;
 fail:
 	pcp_judge_free(j);

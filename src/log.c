@@ -1,6 +1,7 @@
 /* stderr diagnostics, prefixed with the program name so they stand out in cron mail.
  * Messages often quote untrusted text (target lines, server replies): control characters
- * and invalid UTF-8 are replaced so they cannot drive the terminal. */
+ * bidirectional overrides and invalid UTF-8 are replaced so they cannot drive or reorder
+ * the terminal. */
 #include "log.h"
 
 #include <stdarg.h>
@@ -16,7 +17,7 @@ static void put_sanitised(const char *s, size_t len)
 		uint32_t cp;
 		size_t n = pcp_utf8_decode((const unsigned char *)s + i, len - i, &cp);
 
-		if (n == 0 || cp < 0x20 || (cp >= 0x7f && cp <= 0x9f)) {
+		if (n == 0 || pcp_utf8_unsafe(cp)) {
 			fputc('?', stderr);
 			i += n ? n : 1;
 			continue;

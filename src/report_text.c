@@ -100,14 +100,6 @@ static char *sb_take(struct sbuf *b)
 	return p;
 }
 
-/* Code points a terminal must not receive from untrusted text: C0 and C1 controls, DEL,
- * and the bidirectional formatting characters that can reorder what is shown. */
-static bool is_unsafe(uint32_t cp)
-{
-	return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F) || cp == 0x200E || cp == 0x200F ||
-	       (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069);
-}
-
 /* Terminal columns of a code point: 0 for common combining marks and zero-width ones, 2
  * for East Asian wide and emoji blocks, else 1. An approximation without the locale. */
 static size_t cp_width(uint32_t cp)
@@ -140,7 +132,7 @@ static size_t next_unit(const char *s, size_t len, size_t *i, const char **out, 
 	uint32_t cp = 0;
 	size_t n = pcp_utf8_decode((const unsigned char *)s + *i, len - *i, &cp);
 
-	if (n == 0 || is_unsafe(cp)) {
+	if (n == 0 || pcp_utf8_unsafe(cp)) {
 		*out = "?";
 		*out_len = 1;
 		*i += n ? n : 1;

@@ -119,7 +119,6 @@ struct pcp_change {
 };
 
 struct pcp_result {
-	size_t seq;    /* position of this record in output order */
 	char *target;  /* the target as given, owned */
 	char *host;    /* name checked and sent as SNI; may be NULL (hostaddr only) */
 	char addr[64]; /* numeric address connected to ("" when none) */

@@ -68,7 +68,6 @@ struct run {
 	struct group *head, *tail;
 	size_t n_groups, max_groups;
 	struct group *runnable, *runnable_tail;
-	size_t seq;
 	/* probes */
 	unsigned window, in_flight;
 	struct slot *active, *active_tail, *finished, *spare;
@@ -287,9 +286,16 @@ static void emit_ready(struct run *r)
 			pcp_progress_finish(r->progress); /* the line must not mix with records */
 		for (size_t i = 0; i < g->n_records; i++) {
 			r->out->changed += g->results[i]->n_changes > 0;
-			g->results[i]->seq = r->seq++;
 			tally(r, g->results[i]);
-			r->cfg->writer->ops->record(r->cfg->writer, g->results[i]);
+			/* A full disk or a closed pipe ends the run rather than losing records. */
+			if (r->cfg->writer->ops->record(r->cfg->writer, g->results[i]) < 0) {
+				if (r->fatal == PCP_OK)
+					r->fatal = pcp_error_set(r->err, PCP_ERR_SYSTEM,
+					                         "cannot write the report: %s",
+					                         strerror(errno ? errno : EIO));
+				ev_break(r->loop, EVBREAK_ALL);
+				return;
+			}
 		}
 		r->head = g->next;
 		if (!r->head)
@@ -786,10 +792,7 @@ static enum pcp_errc prepare_run(struct run *r, struct pcp_error *err)
 
 		if (pcp_require_parse(s->require[i], name, sizeof name, &at, &has_at, err))
 			return err->code;
-		for (j = 0; j < (long)r->cfg->stores->n; j++)
-			if (strcmp(r->cfg->stores->names[j], name) == 0)
-				break;
-		if (j == (long)r->cfg->stores->n)
+		if ((j = pcp_store_list_find(r->cfg->stores, name)) < 0)
 			return pcp_error_set(err, PCP_ERR_USAGE,
 			                     "--require %s: no store of that name", s->require[i]);
 		while (has_at && a < r->cfg->n_ats && r->cfg->ats[a] != at)

@@ -740,7 +740,7 @@ static char *mask_password(const char *text)
 	size_t len = strlen(text), o = 0;
 	char *out = malloc(len + 4 * 8 + 1);
 	const char *p = text, *end = text + len;
-	bool uri = strncmp(text, "postgresql://", 13) == 0 || strncmp(text, "postgres://", 11) == 0;
+	bool uri = is_uri(text);
 
 	if (!out)
 		return NULL;

@@ -253,3 +253,11 @@ enum pcp_errc pcp_store_list_load(struct pcp_store_list *list, const struct pcp_
 	}
 	return PCP_OK;
 }
+
+long pcp_store_list_find(const struct pcp_store_list *list, const char *name)
+{
+	for (size_t i = 0; name && i < list->n; i++)
+		if (strcmp(list->items[i]->name, name) == 0)
+			return (long)i;
+	return -1;
+}

@@ -40,6 +40,9 @@ struct pcp_store_spec {
 	char *path; /* owned; resolved against the config file's directory when from a file */
 };
 
+/* The index of the store called name, or -1. */
+long pcp_store_list_find(const struct pcp_store_list *list, const char *name);
+
 /* Loads every spec in order into list (stores loaded so far stay in list on failure). */
 enum pcp_errc pcp_store_list_load(struct pcp_store_list *list, const struct pcp_store_spec *specs,
                                   size_t n, struct pcp_error *err);

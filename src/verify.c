@@ -34,18 +34,9 @@ int pcp_verify_default_auth_level(void)
 	return level;
 }
 
-static time_t cert_time(const ASN1_TIME *t)
-{
-	struct tm tm;
-
-	if (!t || !ASN1_TIME_to_tm(t, &tm))
-		return 0;
-	return timegm(&tm);
-}
-
 static void format_date(const ASN1_TIME *t, char *buf, size_t len)
 {
-	time_t when = cert_time(t);
+	time_t when = pcp_asn1_time(t);
 	struct tm tm;
 
 	if (!t || !gmtime_r(&when, &tm) || strftime(buf, len, "%Y-%m-%d", &tm) == 0)
@@ -151,7 +142,7 @@ static int record_path(struct pcp_verdict *v, const STACK_OF(X509) * path)
 		return -1;
 	for (int i = 0; i < n; i++) {
 		X509 *cert = sk_X509_value(path, i);
-		time_t na = cert_time(X509_get0_notAfter(cert));
+		time_t na = pcp_asn1_time(X509_get0_notAfter(cert));
 
 		pcp_cert_sha256_hex(cert, v->path[i]);
 		if (na && (v->path_not_after == 0 || na < v->path_not_after))
