@@ -41,6 +41,7 @@ struct pcp_judge {
 	struct cache_entry *cache;
 	struct pcp_judge_client *clients;
 	struct pcp_judge_client no_file;
+	const struct pcp_judge_client *default_client; /* for strings without sslrootcert */
 	char *default_rootcert; /* HOME/.postgresql/root.crt, named in libpq's message */
 	struct pcp_chain *future;
 	struct cache_entry future_entry;
@@ -280,15 +281,24 @@ int pcp_judge_record(struct pcp_judge *j, struct pcp_result *res, const struct p
 const struct pcp_judge_client *pcp_judge_client_for(struct pcp_judge *j, const struct pcp_target *t)
 {
 	struct pcp_judge_client *cl;
+	bool by_default = !t->sslrootcert || !t->sslrootcert[0];
 	char *path;
 
 	if (!t->is_conninfo)
 		return NULL;
-	if (!(path = pcp_client_rootcert_path(t, j->cfg.client_home)))
+	/* Most strings name no root file: the default one is looked up once per run. */
+	if (by_default && j->default_client)
+		return j->default_client;
+	if (!(path = pcp_client_rootcert_path(t, j->cfg.client_home))) {
+		if (by_default)
+			j->default_client = &j->no_file;
 		return &j->no_file;
+	}
 	for (cl = j->clients; cl; cl = cl->next)
 		if (strcmp(cl->path, path) == 0) {
 			free(path);
+			if (by_default)
+				j->default_client = cl;
 			return cl;
 		}
 	if (!(cl = calloc(1, sizeof *cl))) {
@@ -301,6 +311,8 @@ const struct pcp_judge_client *pcp_judge_client_for(struct pcp_judge *j, const s
 		cl->n_roots = 0;
 	cl->next = j->clients;
 	j->clients = cl;
+	if (by_default)
+		j->default_client = cl;
 	return cl;
 }
 

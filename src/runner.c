@@ -757,6 +757,7 @@ static void run_cleanup(struct run *r)
 		pcp_target_reader_close(&r->reader);
 	free(r->require);
 	pcp_judge_free(r->judge);
+	pcp_service_cache_free(r->tenv.services);
 	pcp_progress_free(r->progress);
 	if (r->env.ssl_ctx)
 		SSL_CTX_free(r->env.ssl_ctx);
@@ -828,6 +829,8 @@ static enum pcp_errc prepare_run(struct run *r, struct pcp_error *err)
 		             r->window, s->concurrency, r->window);
 	/* Targets held at once: enough to keep the window full while some names resolve. */
 	r->max_groups = 2 * (size_t)r->window + 64;
+	if (!(r->tenv.services = pcp_service_cache_new()))
+		return pcp_error_set(err, PCP_ERR_SYSTEM, "out of memory");
 	r->tenv.servicefile = getenv("PGSERVICEFILE");
 	r->tenv.sysconfdir = getenv("PGSYSCONFDIR");
 	r->tenv.home = getenv("HOME");

@@ -403,25 +403,92 @@ static size_t read_chunk(FILE *f, char *buf, size_t size)
 	return n;
 }
 
+struct cached_file {
+	struct cached_file *next;
+	char *path;
+	char *data; /* NULL: the file could not be opened */
+	size_t len;
+};
+
+struct pcp_service_cache {
+	struct cached_file *files;
+};
+
+struct pcp_service_cache *pcp_service_cache_new(void)
+{
+	return calloc(1, sizeof(struct pcp_service_cache));
+}
+
+void pcp_service_cache_free(struct pcp_service_cache *c)
+{
+	while (c && c->files) {
+		struct cached_file *f = c->files;
+
+		c->files = f->next;
+		free(f->path);
+		free(f->data);
+		free(f);
+	}
+	free(c);
+}
+
+/* Non-blocking: a FIFO or terminal given as service file reads as empty, not forever. */
+static FILE *open_service_file(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	FILE *f = fd >= 0 ? fdopen(fd, "r") : NULL;
+
+	if (fd >= 0 && !f)
+		close(fd);
+	return f;
+}
+
+/* The file's bytes, read once: one past SERVICE_FILE_MAX, so the size check still fires. */
+static FILE *cached_service_file(struct pcp_service_cache *c, const char *path)
+{
+	struct cached_file *cf;
+
+	for (cf = c->files; cf; cf = cf->next)
+		if (strcmp(cf->path, path) == 0)
+			break;
+	if (!cf) {
+		FILE *f = open_service_file(path);
+
+		if (!(cf = calloc(1, sizeof *cf)) || !(cf->path = strdup(path))) {
+			free(cf);
+			if (f)
+				fclose(f);
+			return NULL;
+		}
+		if (f && (cf->data = malloc(SERVICE_FILE_MAX + 2)))
+			cf->len = fread(cf->data, 1, SERVICE_FILE_MAX + 1, f);
+		if (f)
+			fclose(f);
+		cf->next = c->files;
+		c->files = cf;
+	}
+	if (!cf->data)
+		return NULL;
+	cf->data[cf->len] = '\0'; /* an empty file still needs one readable byte */
+	return fmemopen(cf->data, cf->len ? cf->len : 1, "r");
+}
+
 /* Reads the group [name] of one service file into ci. *found tells whether the group was
  * there. Errors carry libpq's messages. */
-static enum pcp_errc read_service_file(const char *path, const char *name, struct conninfo *ci,
-                                       bool *found, struct pcp_error *err)
+static enum pcp_errc read_service_file(const struct pcp_target_env *env, const char *path,
+                                       const char *name, struct conninfo *ci, bool *found,
+                                       struct pcp_error *err)
 {
 	char buf[LIBPQ_SERVICE_BUF];
 	size_t name_len = strlen(name), total = 0, got;
 	enum pcp_errc rc = PCP_OK;
-	FILE *f = NULL;
 	int lineno = 0;
-	/* Non-blocking: a FIFO or terminal given as service file reads as empty, not forever. */
-	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	FILE *f =
+	        env->services ? cached_service_file(env->services, path) : open_service_file(path);
 
 	*found = false;
-	if (fd < 0 || !(f = fdopen(fd, "r"))) {
-		if (fd >= 0)
-			close(fd);
+	if (!f)
 		return pcp_error_set(err, PCP_ERR_TARGET, "service file \"%s\" not found", path);
-	}
 	while ((got = read_chunk(f, buf, sizeof buf)) > 0) {
 		char *line = buf;
 		size_t len = strlen(buf); /* like libpq, a NUL byte ends the line */
@@ -489,13 +556,13 @@ static enum pcp_errc apply_service(struct conninfo *ci, const struct pcp_target_
 		snprintf(path, sizeof path, "%s/.pg_service.conf", env->home);
 	/* PGSERVICEFILE is opened without a look first: if it is missing, that is an error. */
 	if (env->servicefile || (env->home && *env->home && stat(path, &st) == 0)) {
-		rc = read_service_file(path, name, ci, &found, err);
+		rc = read_service_file(env, path, name, ci, &found, err);
 		if (rc || found)
 			return rc;
 	}
 	snprintf(path, sizeof path, "%s/pg_service.conf",
 	         env->sysconfdir ? env->sysconfdir : LIBPQ_SYSCONFDIR);
-	if (stat(path, &st) == 0 && (rc = read_service_file(path, name, ci, &found, err)))
+	if (stat(path, &st) == 0 && (rc = read_service_file(env, path, name, ci, &found, err)))
 		return rc;
 	if (!found)
 		return pcp_error_set(err, PCP_ERR_TARGET, "definition of service \"%s\" not found",

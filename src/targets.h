@@ -30,7 +30,14 @@ struct pcp_target_env {
 	const char *servicefile;
 	const char *sysconfdir;
 	const char *home;
+	struct pcp_service_cache *services; /* files read once per run; NULL: read each time */
 };
+
+/* Service files kept in memory after their first read, so a list of service= targets
+ * does not reread them (inside the event loop) once per target. */
+struct pcp_service_cache;
+struct pcp_service_cache *pcp_service_cache_new(void);
+void pcp_service_cache_free(struct pcp_service_cache *c);
 
 /* Expands one target text into the targets it names: a host list (host=a,b port=1,2, or a
  * multi-host URI) is one target per host, each keeping the same text; service=NAME is

@@ -760,7 +760,7 @@ static void test_reader_lines_parse(void **state)
 
 /* No service files unless a test names them: the user file is skipped, the system one is
  * looked for in a directory that does not exist. */
-static struct pcp_target_env no_env = {NULL, "/nonexistent/pcp-sysconfdir", NULL};
+static struct pcp_target_env no_env = {NULL, "/nonexistent/pcp-sysconfdir", NULL, NULL};
 
 static void expand_free(void)
 {
@@ -1296,7 +1296,7 @@ static void test_service_lookup(void **state)
 
 	(void)state;
 	write_service_files();
-	env = (struct pcp_target_env){svc_user, svc_sysdir, NULL};
+	env = (struct pcp_target_env){svc_user, svc_sysdir, NULL, NULL};
 	/* the service gives hosts, hostaddrs, ports, sslmode and the root file */
 	expand_ok_env("service=app", &env, 2);
 	want_host(0, "a.example.com", "10.0.0.1", 5433);
@@ -1326,6 +1326,32 @@ static void test_service_lookup(void **state)
 	want_host(0, "one.example.com", NULL, 5432);
 }
 
+/* With a cache, service files are read once: the same answers, and a file changed after
+ * the first lookup is not read again within the run. */
+static void test_service_cache(void **state)
+{
+	struct pcp_service_cache *cache = pcp_service_cache_new();
+	struct pcp_target_env env;
+	FILE *f;
+
+	(void)state;
+	assert_non_null(cache);
+	write_service_files();
+	env = (struct pcp_target_env){svc_user, svc_sysdir, NULL, cache};
+	expand_ok_env("service=app", &env, 2);
+	want_host(0, "a.example.com", "10.0.0.1", 5433);
+	want_client(PCP_LIBPQ_VERIFY_CA, "/etc/ssl/app-root.pem");
+	expand_ok_env("service=sysonly", &env, 1);
+	want_host(0, "sys.example.com", NULL, 6432);
+	f = fopen(svc_user, "w");
+	assert_non_null(f);
+	fputs("[app]\nhost=changed.example.com\n", f);
+	fclose(f);
+	expand_ok_env("service=app", &env, 2);
+	want_host(0, "a.example.com", "10.0.0.1", 5433);
+	pcp_service_cache_free(cache);
+}
+
 /* Values in the string win over the service file; "" counts as given. */
 static void test_service_string_wins(void **state)
 {
@@ -1333,7 +1359,7 @@ static void test_service_string_wins(void **state)
 
 	(void)state;
 	write_service_files();
-	env = (struct pcp_target_env){svc_user, svc_sysdir, NULL};
+	env = (struct pcp_target_env){svc_user, svc_sysdir, NULL, NULL};
 	expand_ok_env("service=app port=7000 sslmode=require", &env, 2);
 	want_host(0, "a.example.com", "10.0.0.1", 7000);
 	want_host(1, "b.example.com", "10.0.0.2", 7000);
@@ -1365,7 +1391,7 @@ static void test_service_errors(void **state)
 
 	(void)state;
 	write_service_files();
-	env = (struct pcp_target_env){svc_user, svc_sysdir, NULL};
+	env = (struct pcp_target_env){svc_user, svc_sysdir, NULL, NULL};
 	expand_bad_env("service=nope", &env, "definition of service \"nope\" not found", true);
 	expand_bad_env("service=", &env, "definition of service \"\" not found", true);
 	/* a group with no settings is found, and names no host */
@@ -1400,7 +1426,7 @@ static void test_service_home_file(void **state)
 	write_service_files();
 	snprintf(home, sizeof home, "%s/home", tmpdir);
 	assert_true(mkdir(home, 0700) == 0 || errno == EEXIST);
-	env = (struct pcp_target_env){NULL, svc_sysdir, home};
+	env = (struct pcp_target_env){NULL, svc_sysdir, home, NULL};
 	/* no file in home: the system file alone */
 	expand_ok_env("service=app", &env, 1);
 	want_host(0, "sys-app.example.com", NULL, 5432);
@@ -1415,7 +1441,7 @@ static void test_service_home_file(void **state)
 	expand_ok_env("service=app", &env, 2);
 	want_host(0, "a.example.com", "10.0.0.1", 5433);
 	/* no home, no PGSERVICEFILE, no system file */
-	env = (struct pcp_target_env){NULL, "/nonexistent/pcp-sysconfdir", NULL};
+	env = (struct pcp_target_env){NULL, "/nonexistent/pcp-sysconfdir", NULL, NULL};
 	expand_bad_env("service=app", &env, "definition of service \"app\" not found", true);
 }
 
@@ -1423,7 +1449,7 @@ static void test_service_home_file(void **state)
  * long, even outside the wanted group; lines after the wanted group are not read. */
 static void test_service_line_length(void **state)
 {
-	struct pcp_target_env env = {NULL, "/nonexistent/pcp-sysconfdir", NULL};
+	struct pcp_target_env env = {NULL, "/nonexistent/pcp-sysconfdir", NULL, NULL};
 	static char xs[1200];
 	char data[1400], path[600], want[800];
 	int n;
@@ -1465,7 +1491,7 @@ static void test_service_line_length(void **state)
 /* Files that never end or never answer do not hang or grow the probe. */
 static void test_service_special_files(void **state)
 {
-	struct pcp_target_env env = {"/dev/zero", "/nonexistent/pcp-sysconfdir", NULL};
+	struct pcp_target_env env = {"/dev/zero", "/nonexistent/pcp-sysconfdir", NULL, NULL};
 	char fifo[600];
 
 	(void)state;
@@ -1532,6 +1558,7 @@ int main(void)
 	        cmocka_unit_test_teardown(test_expand_ignores_environment, teardown),
 	        cmocka_unit_test_teardown(test_expand_host_count_bound, teardown),
 	        cmocka_unit_test_teardown(test_service_lookup, teardown),
+	        cmocka_unit_test_teardown(test_service_cache, teardown),
 	        cmocka_unit_test_teardown(test_service_string_wins, teardown),
 	        cmocka_unit_test_teardown(test_service_errors, teardown),
 	        cmocka_unit_test_teardown(test_service_home_file, teardown),
