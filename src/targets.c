@@ -800,22 +800,38 @@ out:
 	return rc;
 }
 
-/* The text with any password replaced by "***": records, logs and metrics repeat the
- * target text, and a connection string pasted from a config file may carry one. */
-static char *mask_password(const char *text)
+/* URIs whose query and userinfo may carry a password: libpq's and pgJDBC's. */
+static bool is_masked_uri(const char *s)
 {
-	size_t len = strlen(text), o = 0;
-	char *out = malloc(len + 4 * 8 + 1);
+	return is_uri(s) || strncmp(s, "jdbc:postgresql:", 16) == 0;
+}
+
+/* Occurrences of "password": each masked value can grow by "***" at most, plus one for an
+ * empty URI userinfo password, so this bounds the masked text exactly. */
+static size_t mask_bound(const char *text, size_t len)
+{
+	size_t n = 1;
+
+	for (const char *p = text; (p = strstr(p, "password")) != NULL; p += 8)
+		n++;
+	return len + 3 * n + 1;
+}
+
+char *pcp_target_mask(const char *text)
+{
+	size_t len = strlen(text), o = 0, cap = mask_bound(text, len);
+	char *out = malloc(cap);
 	const char *p = text, *end = text + len;
-	bool uri = is_uri(text);
+	bool uri = is_masked_uri(text);
 
 	if (!out)
 		return NULL;
 	if (uri) {
-		const char *auth = strstr(text, "://") + 3;
-		const char *stop = auth + strcspn(auth, "/?");
-		const char *at = NULL, *colon;
+		const char *auth = strstr(text, "://");
+		const char *stop, *at = NULL, *colon;
 
+		auth = auth ? auth + 3 : text + len;
+		stop = auth + strcspn(auth, "/?");
 		for (const char *q = auth; q < stop; q++)
 			if (*q == '@')
 				at = q;
@@ -868,7 +884,7 @@ static char *mask_password(const char *text)
 static enum pcp_errc mask_texts(struct pcp_target *t, size_t n, struct pcp_error *err)
 {
 	for (size_t i = 0; i < n; i++) {
-		char *masked = mask_password(t[i].text);
+		char *masked = pcp_target_mask(t[i].text);
 
 		if (!masked)
 			return pcp_error_set(err, PCP_ERR_SYSTEM, "out of memory");

@@ -50,6 +50,11 @@ void pcp_service_cache_free(struct pcp_service_cache *c);
 enum pcp_errc pcp_target_expand(const char *text, const struct pcp_target_env *env,
                                 struct pcp_target **out, size_t *n, struct pcp_error *err);
 
+/* The text with every password replaced by "***" (keyword values, quoted or not, URI
+ * userinfo and query parameters, JDBC URLs): records, logs and metrics repeat the target
+ * text. Returns a malloc'd string, NULL when out of memory. */
+char *pcp_target_mask(const char *text);
+
 /* Parses text. On failure returns PCP_ERR_TARGET with err naming what was wrong, and
  * out->text is still set (so the caller can emit an invalid_target record). */
 enum pcp_errc pcp_target_parse(const char *text, struct pcp_target *out, struct pcp_error *err);

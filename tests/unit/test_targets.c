@@ -917,6 +917,66 @@ static void test_expand_masks_passwords(void **state)
 	}
 }
 
+/* Masking sizes its buffer for every secret: many, long, empty, quoted, in URIs and in
+ * JDBC URLs (a fixed allowance once overflowed the heap with 20 "password=a"). */
+static void mask_is(const char *text, const char *want)
+{
+	char *got = pcp_target_mask(text);
+
+	assert_non_null(got);
+	assert_string_equal(got, want);
+	free(got);
+}
+
+static void test_mask_many_and_long_secrets(void **state)
+{
+	char in[4096], want[4096];
+	size_t i = 0, o = 0;
+
+	(void)state;
+	i += (size_t)snprintf(in + i, sizeof in - i, "host=127.0.0.1 port=1");
+	o += (size_t)snprintf(want + o, sizeof want - o, "host=127.0.0.1 port=1");
+	for (int k = 0; k < 100; k++) {
+		i += (size_t)snprintf(in + i, sizeof in - i, " password=s");
+		o += (size_t)snprintf(want + o, sizeof want - o, " password=***");
+	}
+	mask_is(in, want);
+	/* as libpq reads it: blanks after '=' are skipped, so the first value is "password=a" */
+	mask_is("password= password=a password=''", "password=*** password=***");
+	memset(in, 'x', sizeof in);
+	memcpy(in, "password=", 9);
+	in[sizeof in - 1] = '\0';
+	mask_is(in, "password=***");
+	mask_is("host=db password='a\\'b' sslmode=require", "host=db password=*** sslmode=require");
+	mask_is("postgresql://u:@db/x?password=&password=p",
+	        "postgresql://u:***@db/x?password=***&password=***");
+	mask_is("postgresql://u:p%40ss@db:5432,db2/x", "postgresql://u:***@db:5432,db2/x");
+	mask_is("postgres://password:password@h/?password=password",
+	        "postgres://password:***@h/?password=***");
+	mask_is("jdbc:postgresql://db:5432/app?user=a&password=s3cret&ssl=true",
+	        "jdbc:postgresql://db:5432/app?user=a&password=***&ssl=true");
+	mask_is("jdbc:postgresql://db/app?password=x&password=y",
+	        "jdbc:postgresql://db/app?password=***&password=***");
+	mask_is("db.example.com:5432", "db.example.com:5432");
+	mask_is("", "");
+	mask_is("mypassword=1 xpassword=2", "mypassword=1 xpassword=2");
+}
+
+/* The real path: a target of 20 secrets expands (this overflowed under ASan). */
+static void test_expand_masks_many_secrets(void **state)
+{
+	char in[1024];
+	size_t i = 0;
+
+	(void)state;
+	i += (size_t)snprintf(in + i, sizeof in - i, "host=127.0.0.1 port=1");
+	for (int k = 0; k < 20; k++)
+		i += (size_t)snprintf(in + i, sizeof in - i, " password=a");
+	expand_ok(in, 1);
+	assert_null(strstr(cur_ts[0].text, "=a"));
+	assert_non_null(strstr(cur_ts[0].text, "password=***"));
+}
+
 /* libpq: host=a,b port=5432,6432 tries a:5432 then b:6432; one port serves every host. */
 static void test_expand_host_list_keyword(void **state)
 {
@@ -1512,6 +1572,8 @@ int main(void)
 	const struct CMUnitTest parse[] = {
 	        cmocka_unit_test_teardown(test_host_forms, teardown),
 	        cmocka_unit_test_teardown(test_expand_masks_passwords, teardown),
+	        cmocka_unit_test(test_mask_many_and_long_secrets),
+	        cmocka_unit_test_teardown(test_expand_masks_many_secrets, teardown),
 	        cmocka_unit_test_teardown(test_host_forms_defaults, teardown),
 	        cmocka_unit_test_teardown(test_port_errors, teardown),
 	        cmocka_unit_test_teardown(test_host_errors, teardown),
