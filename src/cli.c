@@ -81,7 +81,7 @@ static enum pcp_errc set_store(struct pcp_settings *s, const char *v, struct pcp
 		/* The file's requirements name the file's stores: both are replaced. */
 		pcp_settings_clear_stores(s);
 		if (!s->require_from_cli)
-			pcp_strings_clear(&s->require, &s->n_require);
+			pcp_settings_clear_require(s);
 		s->stores_from_cli = true;
 	}
 	if (store_known(s, name))
@@ -104,13 +104,15 @@ static enum pcp_errc set_sslmode(struct pcp_settings *s, const char *v, struct p
 
 static enum pcp_errc set_at(struct pcp_settings *s, const char *v, struct pcp_error *err)
 {
-	time_t t;
+	bool now = strcmp(v, "now") == 0;
+	time_t t = 0;
 
-	if (pcp_cli_parse_time(v, &t, err))
+	if (!now && pcp_cli_parse_time(v, &t, err))
 		return PCP_ERR_USAGE;
 	if (s->n_ats == PCP_MAX_INSTANTS)
 		return pcp_error_set(err, PCP_ERR_USAGE, "--at %s: at most %d instants", v,
 		                     PCP_MAX_INSTANTS);
+	s->ats_now[s->n_ats] = now;
 	s->ats[s->n_ats++] = t;
 	s->at = s->ats[0];
 	s->at_given = true;
@@ -237,7 +239,7 @@ static enum pcp_errc set_config(struct pcp_settings *s, const char *v, struct pc
 
 static enum pcp_errc set_require(struct pcp_settings *s, const char *v, struct pcp_error *err)
 {
-	return add_string(&s->require, &s->n_require, v, err);
+	return pcp_settings_add_require(s, v, err);
 }
 
 static enum pcp_errc set_save_chains(struct pcp_settings *s, const char *v, struct pcp_error *err)
@@ -464,22 +466,32 @@ struct parsed_opt {
 	const char *value;
 };
 
-enum pcp_errc pcp_require_parse(const char *v, char *name, size_t namelen, time_t *at, bool *has_at,
-                                struct pcp_error *err)
+enum pcp_errc pcp_settings_add_require(struct pcp_settings *s, const char *v, struct pcp_error *err)
 {
 	const char *sep = strchr(v, '@');
 	size_t len = sep ? (size_t)(sep - v) : strlen(v);
+	struct pcp_require req = {0}, *grown;
 
-	*has_at = false;
-	if (len >= namelen)
-		return pcp_error_set(err, PCP_ERR_USAGE, "--require %s: store name too long", v);
-	memcpy(name, v, len);
-	name[len] = '\0';
+	if (len == 0)
+		return pcp_error_set(err, PCP_ERR_USAGE, "--require \"%s\": no store name", v);
 	if (sep) {
-		if (pcp_cli_parse_time(sep + 1, at, err))
-			return PCP_ERR_USAGE;
-		*has_at = true;
+		struct pcp_error terr = {0};
+
+		if (pcp_cli_parse_time(sep + 1, &req.at, &terr))
+			return pcp_error_set(err, PCP_ERR_USAGE, "--require %s: %s", v, terr.msg);
+		req.has_at = true;
 	}
+	if (!(grown = realloc(s->require, (s->n_require + 1) * sizeof *grown)))
+		return pcp_error_set(err, PCP_ERR_SYSTEM, "out of memory");
+	s->require = grown;
+	req.text = strdup(v);
+	req.store = strndup(v, len);
+	if (!req.text || !req.store) {
+		free(req.text);
+		free(req.store);
+		return pcp_error_set(err, PCP_ERR_SYSTEM, "out of memory");
+	}
+	s->require[s->n_require++] = req;
 	return PCP_OK;
 }
 
@@ -489,21 +501,18 @@ size_t pcp_settings_instants(const struct pcp_settings *s, time_t now, time_t *o
 
 	if (s->n_ats)
 		for (; n < s->n_ats; n++)
-			out[n] = s->ats[n];
+			out[n] = s->ats_now[n] ? now : s->ats[n];
 	else
 		out[n++] = now;
 	for (size_t i = 0; i < s->n_require && n < PCP_MAX_INSTANTS; i++) {
-		char name[128];
-		time_t at;
-		bool has_at, seen = false;
+		bool seen = false;
 
-		if (pcp_require_parse(s->require[i], name, sizeof name, &at, &has_at, NULL) ||
-		    !has_at)
+		if (!s->require[i].has_at)
 			continue;
 		for (size_t k = 0; k < n; k++)
-			seen = seen || out[k] == at;
+			seen = seen || out[k] == s->require[i].at;
 		if (!seen)
-			out[n++] = at;
+			out[n++] = s->require[i].at;
 	}
 	return n;
 }
@@ -590,7 +599,7 @@ enum pcp_errc pcp_cli_parse(int argc, char **argv, struct pcp_settings *s, struc
 	/* Command-line requirements replace the file's. */
 	for (size_t i = 0; i < n_seen && !s->require_from_cli; i++)
 		if (seen[i].def->set == set_require) {
-			pcp_strings_clear(&s->require, &s->n_require);
+			pcp_settings_clear_require(s);
 			s->require_from_cli = true;
 		}
 	for (size_t i = 0; i < n_seen; i++) {
@@ -616,17 +625,11 @@ enum pcp_errc pcp_cli_parse(int argc, char **argv, struct pcp_settings *s, struc
 			                   "--save-chains %s: not a writable directory",
 			                   s->save_chains);
 	}
-	for (size_t i = 0; !rc && i < s->n_require; i++) {
-		char name[128];
-		time_t at;
-		bool has_at;
-
-		if ((rc = pcp_require_parse(s->require[i], name, sizeof name, &at, &has_at, err)))
-			break;
-		if (!store_known(s, name))
+	for (size_t i = 0; !rc && i < s->n_require; i++)
+		if (!store_known(s, s->require[i].store))
 			rc = pcp_error_set(err, PCP_ERR_USAGE,
-			                   "--require %s: no store of that name", s->require[i]);
-	}
+			                   "--require %s: no store of that name",
+			                   s->require[i].text);
 	if (!rc && s->old_store && !store_known(s, s->old_store))
 		rc = pcp_error_set(err, PCP_ERR_USAGE, "--old-store %s: no store of that name",
 		                   s->old_store);

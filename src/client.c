@@ -57,12 +57,17 @@ static char *home_directory(void)
 	return out;
 }
 
+char *pcp_client_home(const char *client_home)
+{
+	return client_home && client_home[0] ? strdup(client_home) : home_directory();
+}
+
 char *pcp_client_default_rootcert(const char *client_home)
 {
 	char *home, *path;
 	size_t len;
 
-	home = client_home && client_home[0] ? strdup(client_home) : home_directory();
+	home = pcp_client_home(client_home);
 	if (!home)
 		return NULL;
 	len = strlen(home) + sizeof "/" ROOT_CERT_FILE;

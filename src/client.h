@@ -17,6 +17,12 @@
  * path, or NULL when no file would be loaded (the default file does not exist). */
 char *pcp_client_rootcert_path(const struct pcp_target *t, const char *client_home);
 
+/* The audited clients' home directory: client_home when given, else the one libpq would
+ * use (pqGetHomeDirectory: $HOME when set and not empty, else the user's passwd entry).
+ * Their ~/.postgresql/root.crt and ~/.pg_service.conf live there. Returns a malloc'd path,
+ * or NULL when there is none (or out of memory). */
+char *pcp_client_home(const char *client_home);
+
 /* HOME/.postgresql/root.crt (HOME as above) whether or not it exists: the path libpq names
  * when it is missing. Returns a malloc'd path, or NULL when there is no home directory. */
 char *pcp_client_default_rootcert(const char *client_home);

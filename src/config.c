@@ -43,11 +43,22 @@ void pcp_strings_clear(char ***list, size_t *n)
 	*n = 0;
 }
 
+void pcp_settings_clear_require(struct pcp_settings *s)
+{
+	for (size_t i = 0; i < s->n_require; i++) {
+		free(s->require[i].text);
+		free(s->require[i].store);
+	}
+	free(s->require);
+	s->require = NULL;
+	s->n_require = 0;
+}
+
 void pcp_settings_cleanup(struct pcp_settings *s)
 {
 	pcp_settings_clear_stores(s);
 	pcp_strings_clear(&s->target_files, &s->n_target_files);
-	pcp_strings_clear(&s->require, &s->n_require);
+	pcp_settings_clear_require(s);
 	free(s->save_chains);
 	free(s->output);
 	pcp_strings_clear(&s->pins, &s->n_pins);

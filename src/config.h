@@ -16,6 +16,14 @@ enum pcp_color { PCP_COLOR_AUTO, PCP_COLOR_ALWAYS, PCP_COLOR_NEVER };
 
 #define PCP_MAX_INSTANTS 16 /* --at and --require STORE@TIME instants */
 
+/* --require STORE[@TIME], parsed once. */
+struct pcp_require {
+	char *text;  /* as given, for messages; owned */
+	char *store; /* owned */
+	time_t at;
+	bool has_at;
+};
+
 struct pcp_settings {
 	/* targets */
 	const char **targets; /* borrowed from argv */
@@ -28,9 +36,10 @@ struct pcp_settings {
 	bool stores_from_cli;
 	/* verification */
 	enum pcp_sslmode sslmode;
-	time_t at;                    /* the first --at (instants[0]) */
-	bool at_given;                /* --at was given */
-	time_t ats[PCP_MAX_INSTANTS]; /* every --at, in order */
+	time_t at;                      /* the first --at (instants[0]) */
+	bool at_given;                  /* --at was given */
+	time_t ats[PCP_MAX_INSTANTS];   /* every --at, in order */
+	bool ats_now[PCP_MAX_INSTANTS]; /* --at now: the run's now, taken when it starts */
 	size_t n_ats;
 	char **forbid; /* --forbid-class names, owned */
 	size_t n_forbid;
@@ -42,7 +51,7 @@ struct pcp_settings {
 	char *chain_host; /* --host NAME for offline chains, owned or NULL */
 	char *baseline;   /* --baseline FILE, owned or NULL */
 	bool fail_on_change;
-	char **require; /* owned store names */
+	struct pcp_require *require; /* --require, parsed, owned */
 	size_t n_require;
 	bool require_from_cli; /* the command line replaced the file's requirements */
 	/* run */
@@ -82,10 +91,11 @@ enum pcp_errc pcp_settings_add_store(struct pcp_settings *s, const char *name, c
  * instant not among them. Returns how many were written to out (at most PCP_MAX_INSTANTS). */
 size_t pcp_settings_instants(const struct pcp_settings *s, time_t now, time_t *out);
 
-/* Splits a --require value "STORE" or "STORE@TIME": copies the store name into name and
- * sets *at (and *has_at). PCP_ERR_USAGE for a bad time or an over-long name. */
-enum pcp_errc pcp_require_parse(const char *v, char *name, size_t namelen, time_t *at, bool *has_at,
-                                struct pcp_error *err);
+/* Adds a --require value "STORE" or "STORE@TIME". PCP_ERR_USAGE for an empty store name or
+ * a bad time. */
+enum pcp_errc pcp_settings_add_require(struct pcp_settings *s, const char *v,
+                                       struct pcp_error *err);
+void pcp_settings_clear_require(struct pcp_settings *s);
 
 /* Drops all store specs (when the command line replaces the file's). */
 void pcp_settings_clear_stores(struct pcp_settings *s);

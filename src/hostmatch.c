@@ -133,6 +133,11 @@ bool pcp_host_is_ip_literal(const char *host)
 	return inet_aton(host, &a4) != 0 || inet_pton(AF_INET6, host, &a6) == 1;
 }
 
+bool pcp_host_sends_sni(const char *host)
+{
+	return host && host[0] && strspn(host, "0123456789.") != strlen(host) && !strchr(host, ':');
+}
+
 static const char *name_error(const struct pcp_name *n)
 {
 	return (n->data == NULL && n->len > 0) ? MSG_NO_ENTRY : MSG_NUL;

@@ -52,8 +52,13 @@ enum pcp_hostmatch pcp_hostmatch_ip(const struct pcp_ipname *ip, const char *hos
 enum pcp_hostmatch pcp_hostmatch_cert(const struct pcp_cert_names *names, const char *host,
                                       char *msg, size_t msglen);
 
-/* True when host is an IPv4 or IPv6 literal as libpq decides it (no SNI for those). */
+/* True when host is an IPv4 or IPv6 literal as libpq's name check decides it (inet_aton or
+ * inet_pton(AF_INET6)): then iPAddress SANs are compared, not dNSNames. */
 bool pcp_host_is_ip_literal(const char *host);
+
+/* True when libpq sends host as SNI: a non-empty host that is not all digits and dots and
+ * holds no ':' (fe-secure-openssl.c; a narrower test than the name check's). */
+bool pcp_host_sends_sni(const char *host);
 
 void pcp_cert_names_cleanup(struct pcp_cert_names *names);
 

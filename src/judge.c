@@ -4,6 +4,7 @@
  * depends on the target, runs per record on a copy. */
 #include "judge.h"
 
+#include <assert.h>
 #include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -157,12 +158,17 @@ static void classify(const struct pcp_judge *j, struct pcp_result *res)
 	long o = j->old_index, n = j->new_index;
 	bool old_ok, new_ok;
 
+	/* Without both class stores a class would say "neither" of roots nobody named. */
+	if (o < 0 || n < 0) {
+		res->class_name = NULL;
+		return;
+	}
 	if (res->status != PCP_STATUS_OK) {
 		res->class_name = "unreachable";
 		return;
 	}
-	old_ok = o >= 0 && res->verdicts[o].ok;
-	new_ok = n >= 0 && res->verdicts[n].ok;
+	old_ok = res->verdicts[o].ok;
+	new_ok = res->verdicts[n].ok;
 	res->class_name = old_ok && new_ok ? "both"
 	                  : old_ok         ? "old-only"
 	                  : new_ok         ? "new-only"
@@ -263,47 +269,103 @@ static int audit_client(struct pcp_judge *j, struct pcp_result *res, const struc
 }
 
 int pcp_judge_record(struct pcp_judge *j, struct pcp_result *res, const struct pcp_target *t,
-                     const struct pcp_judge_client *client, const struct pcp_chain *chain)
+                     const struct pcp_judge_client *client, const struct pcp_chain *chain,
+                     struct pcp_error *err)
 {
+	assert(!chain || pcp_chain_len(chain) > 0);
 	if (res->status == PCP_STATUS_INVALID_TARGET)
 		return 0;
-	if (chain && judge_chain(j, res, chain) < 0)
-		return -1;
-	classify(j, res);
-	if (j->future && copy_verdicts(j, &j->future_entry, res, &res->future, &res->n_future) < 0)
-		return -1;
-	if (j->baseline &&
-	    pcp_baseline_compare(j->baseline, res, j->cfg.stores->names, j->cfg.stores->n) < 0)
-		return -1;
-	return client ? audit_client(j, res, t, client, chain) : 0;
+	if ((chain && judge_chain(j, res, chain) < 0) ||
+	    (classify(j, res), j->future && copy_verdicts(j, &j->future_entry, res, &res->future,
+	                                                  &res->n_future) < 0) ||
+	    (j->baseline &&
+	     pcp_baseline_compare(j->baseline, res, j->cfg.stores->names, j->cfg.stores->n) < 0) ||
+	    (client && audit_client(j, res, t, client, chain) < 0))
+		return pcp_error_set(err, PCP_ERR_SYSTEM, "judging %s: out of memory", res->target),
+		       -1;
+	return 0;
 }
 
-const struct pcp_judge_client *pcp_judge_client_for(struct pcp_judge *j, const struct pcp_target *t)
+/* The anchor a record's path ends at under verdict i, or NULL. */
+static const char *anchor_of(const struct pcp_result *res, size_t i)
+{
+	const struct pcp_verdict *v = &res->verdicts[i];
+
+	return v->ok && v->path_len ? v->path[v->path_len - 1] : NULL;
+}
+
+/* Different leaves, different served tops, or different anchors under any store: what a
+ * half-finished rotation looks like from the clients' side. */
+static bool diverges(const struct pcp_result *a, const struct pcp_result *b)
+{
+	if (strcmp(a->chain[0].sha256, b->chain[0].sha256) != 0 ||
+	    strcmp(a->chain[a->chain_len - 1].sha256, b->chain[b->chain_len - 1].sha256) != 0)
+		return true;
+	for (size_t i = 0; i < a->n_verdicts && i < b->n_verdicts; i++) {
+		const char *x = anchor_of(a, i), *y = anchor_of(b, i);
+
+		if ((x == NULL) != (y == NULL) || (x && strcmp(x, y) != 0))
+			return true;
+	}
+	return false;
+}
+
+int pcp_judge_group(struct pcp_judge *j, struct pcp_result **results, size_t n,
+                    struct pcp_error *err)
+{
+	const struct pcp_result *first = NULL;
+	bool divergent = false;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct pcp_result *res = results[i];
+
+		if (res->status != PCP_STATUS_OK || !res->chain_len)
+			continue;
+		if (!first)
+			first = res;
+		else if (diverges(first, res))
+			divergent = true;
+	}
+	for (size_t i = 0; divergent && i < n; i++)
+		results[i]->divergent = true;
+	if (j->baseline && n && results[0]->status != PCP_STATUS_INVALID_TARGET &&
+	    pcp_baseline_vanished(j->baseline, results[0]->target, results[0]) < 0)
+		return pcp_error_set(err, PCP_ERR_SYSTEM, "baseline: out of memory"), -1;
+	return 0;
+}
+
+int pcp_judge_client_for(struct pcp_judge *j, const struct pcp_target *t,
+                         const struct pcp_judge_client **out, struct pcp_error *err)
 {
 	struct pcp_judge_client *cl;
 	bool by_default = !t->sslrootcert || !t->sslrootcert[0];
 	char *path;
 
+	*out = NULL;
 	if (!t->is_conninfo)
-		return NULL;
+		return 0;
 	/* Most strings name no root file: the default one is looked up once per run. */
-	if (by_default && j->default_client)
-		return j->default_client;
+	if (by_default && j->default_client) {
+		*out = j->default_client;
+		return 0;
+	}
 	if (!(path = pcp_client_rootcert_path(t, j->cfg.client_home))) {
 		if (by_default)
 			j->default_client = &j->no_file;
-		return &j->no_file;
+		*out = &j->no_file;
+		return 0;
 	}
 	for (cl = j->clients; cl; cl = cl->next)
 		if (strcmp(cl->path, path) == 0) {
 			free(path);
 			if (by_default)
 				j->default_client = cl;
-			return cl;
+			*out = cl;
+			return 0;
 		}
 	if (!(cl = calloc(1, sizeof *cl))) {
 		free(path);
-		return NULL;
+		return pcp_error_set(err, PCP_ERR_SYSTEM, "root file: out of memory"), -1;
 	}
 	cl->path = path;
 	cl->store = pcp_client_load_rootcert(path, cl->error, sizeof cl->error);
@@ -313,7 +375,8 @@ const struct pcp_judge_client *pcp_judge_client_for(struct pcp_judge *j, const s
 	j->clients = cl;
 	if (by_default)
 		j->default_client = cl;
-	return cl;
+	*out = cl;
+	return 0;
 }
 
 struct pcp_baseline *pcp_judge_baseline(struct pcp_judge *j)

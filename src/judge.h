@@ -35,18 +35,27 @@ struct pcp_judge;
 struct pcp_judge *pcp_judge_new(const struct pcp_judge_config *cfg, struct pcp_error *err);
 void pcp_judge_free(struct pcp_judge *j);
 
-/* The root file of the client a connection-string target describes, loaded once per path.
- * Borrowed from the judge; NULL for targets that are not connection strings. */
+/* The root file of the client a connection-string target describes, loaded once per path:
+ * *out is borrowed from the judge, NULL for targets that are not connection strings.
+ * Returns 0, or -1 with err set when out of memory. */
 struct pcp_judge_client;
-const struct pcp_judge_client *pcp_judge_client_for(struct pcp_judge *j,
-                                                    const struct pcp_target *t);
+int pcp_judge_client_for(struct pcp_judge *j, const struct pcp_target *t,
+                         const struct pcp_judge_client **out, struct pcp_error *err);
 
-/* Completes res (status, host, sslmode, error already set): with chain (status ok) the
- * chain facts, verdicts and anchor; then class, future verdicts, baseline changes and, for
- * a connection-string target (client non-NULL), the client audit. Invalid targets get
- * nothing. Returns 0, or -1 on allocation failure. */
+/* Completes res (status, host, sslmode, error already set): with chain (status ok, at
+ * least one certificate) the chain facts, verdicts and anchor; then class (none without
+ * both class stores), future verdicts, baseline changes and, for a connection-string
+ * target (client non-NULL), the client audit. Invalid targets get nothing. Returns 0, or
+ * -1 with err set (out of memory). */
 int pcp_judge_record(struct pcp_judge *j, struct pcp_result *res, const struct pcp_target *t,
-                     const struct pcp_judge_client *client, const struct pcp_chain *chain);
+                     const struct pcp_judge_client *client, const struct pcp_chain *chain,
+                     struct pcp_error *err);
+
+/* Completes the records of one target, all done: marks them divergent when its addresses
+ * serve different chains, and adds the baseline's vanished addresses to the first.
+ * Returns 0, or -1 with err set. */
+int pcp_judge_group(struct pcp_judge *j, struct pcp_result **results, size_t n,
+                    struct pcp_error *err);
 
 /* The baseline, for the runner's per-target and end-of-run comparisons; NULL when none. */
 struct pcp_baseline *pcp_judge_baseline(struct pcp_judge *j);

@@ -52,12 +52,12 @@ int main(int argc, char **argv)
 	if (pcp_store_list_load(&stores, s.stores, s.n_stores, &err) != PCP_OK ||
 	    pcp_output_open(&output, s.output, &err) != PCP_OK)
 		goto fail;
-	time_t ats[PCP_MAX_INSTANTS];
-	size_t n_ats = pcp_settings_instants(&s, time(NULL), ats);
+	time_t now = time(NULL), ats[PCP_MAX_INSTANTS];
+	size_t n_ats = pcp_settings_instants(&s, now, ats);
 	struct pcp_run_info info = {.store_names = stores.names,
 	                            .n_stores = stores.n,
 	                            .at = ats[0],
-	                            .at_given = s.at_given,
+	                            .now = now,
 	                            .ats = ats,
 	                            .n_ats = n_ats,
 	                            .warn_days = s.warn_days,

@@ -1,6 +1,5 @@
 /* The writer interface's shared part: format names, dispatch to the per-format
- * constructors, and the short status texts the table shows for addresses that did not
- * reach TLS. */
+ * constructors, and the run's instants. */
 #include "report.h"
 
 #include <string.h>
@@ -60,27 +59,7 @@ time_t pcp_run_instant(const struct pcp_run_info *info, size_t a)
 	return info->ats && a < info->n_ats ? info->ats[a] : info->at;
 }
 
-const char *pcp_status_short(enum pcp_status status)
+bool pcp_run_is_now(const struct pcp_run_info *info, size_t a)
 {
-	switch (status) {
-	case PCP_STATUS_OK:
-		return "ok";
-	case PCP_STATUS_NO_SSL:
-		return "no SSL";
-	case PCP_STATUS_REFUSED:
-		return "refused";
-	case PCP_STATUS_TIMEOUT:
-		return "timeout";
-	case PCP_STATUS_DNS_FAILED:
-		return "DNS failed";
-	case PCP_STATUS_TLS_FAILED:
-		return "TLS failed";
-	case PCP_STATUS_PROTOCOL_ERROR:
-		return "protocol error";
-	case PCP_STATUS_CANCELLED:
-		return "cancelled";
-	case PCP_STATUS_INVALID_TARGET:
-		return "invalid target";
-	}
-	return "unknown";
+	return info->now != 0 && pcp_run_instant(info, a) == info->now;
 }

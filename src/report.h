@@ -28,7 +28,7 @@ struct pcp_run_info {
 	                                 * store i at instant a */
 	size_t n_stores;
 	time_t at;         /* the first verification instant (ats[0]) */
-	bool at_given;     /* --at was given (else: now) */
+	time_t now;        /* the run's "now": an instant equal to it reads "now"; 0: none */
 	const time_t *ats; /* every instant, in order; verdicts are per store per instant */
 	size_t n_ats;
 	double warn_days;         /* --warn-days, < 0 when not given */
@@ -79,35 +79,11 @@ struct pcp_writer *pcp_report_prometheus_new(FILE *out, const struct pcp_run_inf
 struct pcp_writer *pcp_report_csv_new(FILE *out, const struct pcp_run_info *info);
 struct pcp_writer *pcp_report_summary_new(FILE *out, const struct pcp_run_info *info);
 
-/* The fleet summary (report_summary.c), shared by the text and summary writers: counts per
- * store and instant, per class and anchor, divergent names, the client audit, changes since
- * the baseline and plain sentences. add takes every record once (counts and capped lists
- * only); print writes the block. NULL from new on allocation failure; add and print return
- * -1 after a failed allocation or write. */
-struct pcp_summary;
-struct pcp_summary *pcp_summary_new(const struct pcp_run_info *info);
-int pcp_summary_add(struct pcp_summary *s, const struct pcp_result *r);
-int pcp_summary_print(struct pcp_summary *s, FILE *out, const struct pcp_run_totals *totals);
-void pcp_summary_free(struct pcp_summary *s);
-
-/* Terminal-safe text for the text writers (report_text.c), caller frees, NULL when out of
- * memory: s sanitised (controls, bidi overrides and invalid bytes become "?") and cut to
- * max_cols display columns with "…"; and a record's address as the table shows it. */
-char *pcp_text_clean(const char *s, size_t len, size_t max_cols);
-char *pcp_text_address(const struct pcp_result *r);
-/* The CN of an RFC 2253 name ("CN=x,O=y": "x", escapes removed), or the whole name when it
- * has none; sanitised and cut like pcp_text_clean. */
-char *pcp_text_cn(const char *dn, size_t max_cols);
-/* Instant a as the text shows it: "now" for the default instant, "2021-02-15" at midnight
- * UTC, else RFC 3339. buf holds at least 32 bytes. */
-void pcp_text_instant(const struct pcp_run_info *info, size_t a, char *buf, size_t len);
-
 /* How many instants the run verifies at (at least 1, also when ats is not set), and the
  * a-th of them (info->at when ats is not set). */
 size_t pcp_run_n_instants(const struct pcp_run_info *info);
 time_t pcp_run_instant(const struct pcp_run_info *info, size_t a);
-
-/* Short reason for a table cell when the record did not reach TLS: "no SSL", "timeout". */
-const char *pcp_status_short(enum pcp_status status);
+/* True when instant a is the run's now (the default instant, or --at now). */
+bool pcp_run_is_now(const struct pcp_run_info *info, size_t a);
 
 #endif

@@ -11,6 +11,8 @@
 #include <string.h>
 
 #include "json.h"
+#include "summary.h"
+#include "text.h"
 
 enum {
 	MAX_LINES = 20,       /* listed names, failing clients, changes; the rest are counted */
@@ -32,7 +34,6 @@ enum {
 	V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY = 20,
 };
 
-#define ELLIPSIS   "\xe2\x80\xa6" /* … */
 #define DIV_SYMBOL "\xe2\x89\xa0" /* ≠ */
 #define ARROW      "\xe2\x86\x92" /* → */
 
@@ -161,7 +162,7 @@ static void count_key(struct pcp_summary *s, struct count *table, size_t *n, siz
 /* The CN of an anchor's subject, sanitised: "Baltimore CyberTrust Root". */
 static char *anchor_name(const char *dn)
 {
-	return pcp_text_cn(dn, NAME_MAX_COLS);
+	return pcp_text_cn(dn, PCP_CN_DISPLAY, NAME_MAX_COLS);
 }
 
 /* The path of a failing verdict still ended at one of the store's anchors (an expired
@@ -406,7 +407,8 @@ static void print_lines(FILE *out, const struct lines *l, const char *what)
 	for (size_t i = 0; i < l->n; i++)
 		fprintf(out, "%s\n", l->items[i]);
 	if (l->dropped > 0)
-		fprintf(out, "  " ELLIPSIS " and %zu more %s (details with --format json)\n",
+		fprintf(out,
+		        "  " PCP_TEXT_ELLIPSIS " and %zu more %s (details with --format json)\n",
 		        l->dropped, what);
 }
 
@@ -535,7 +537,7 @@ int pcp_summary_print(struct pcp_summary *s, FILE *out, const struct pcp_run_tot
 		for (size_t a = 0; a < s->n_ats; a++) {
 			pcp_text_instant(info, a, when, sizeof when);
 			fprintf(out, "as of %s", when);
-			if (a == 0 && !info->at_given) {
+			if (pcp_run_is_now(info, a)) {
 				pcp_format_time(pcp_run_instant(info, 0), when, sizeof when);
 				fprintf(out, " (%s)", when);
 			}
@@ -552,7 +554,7 @@ int pcp_summary_print(struct pcp_summary *s, FILE *out, const struct pcp_run_tot
 	}
 
 	fprintf(out, "sslmode %s", pcp_sslmode_name(info->sslmode));
-	if (info->at_given && s->n_ats == 1) {
+	if (!pcp_run_is_now(info, 0) && s->n_ats == 1) {
 		pcp_format_time(info->at, when, sizeof when);
 		fprintf(out, ", as of %s", when);
 	}
@@ -589,7 +591,7 @@ int pcp_summary_print(struct pcp_summary *s, FILE *out, const struct pcp_run_tot
 		for (size_t i = 0; i < s->div.n; i++)
 			fprintf(out, "%s%s", i ? ", " : "", s->div.items[i]);
 		if (s->div.dropped > 0)
-			fprintf(out, " " ELLIPSIS " and %zu more", s->div.dropped);
+			fprintf(out, " " PCP_TEXT_ELLIPSIS " and %zu more", s->div.dropped);
 		putc('\n', out);
 	}
 	if (s->clients > 0) {

@@ -6,18 +6,18 @@
  * names and server texts are untrusted bytes. */
 #include "report.h"
 
-#include <arpa/inet.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#include "hostmatch.h"
 #include "json.h"
-#include "utf8.h"
+#include "summary.h"
+#include "text.h"
 
 enum {
 	BUFFER_ROWS = 1000,  /* rows held back to compute column widths */
-	ADDR_MAX_COLS = 64,  /* widest address column */
 	CELL_MAX_COLS = 48,  /* widest store column */
 	NOTE_MAX_COLS = 200, /* longest failure text after the table */
 	MAX_NOTES = 20,      /* lines of each kind after the table; the rest are counted */
@@ -43,7 +43,6 @@ enum {
 
 #define OK_MARK   "\xe2\x9c\x93"  /* ✓ */
 #define FAIL_MARK "\xe2\x9c\x97"  /* ✗ */
-#define ELLIPSIS  "\xe2\x80\xa6"  /* … */
 #define DIV_MARK  " \xe2\x89\xa0" /* " ≠", appended to the address of a divergent row */
 
 #define COLOR_GREEN  "\033[32m"
@@ -51,163 +50,6 @@ enum {
 #define COLOR_YELLOW "\033[33m"
 #define COLOR_BOLD   "\033[1m"
 #define COLOR_RESET  "\033[0m"
-
-/* Growable string; a failed allocation sticks and is reported once at the end. */
-struct sbuf {
-	char *p;
-	size_t len, cap;
-	bool failed;
-};
-
-static void sb_put(struct sbuf *b, const char *s, size_t n)
-{
-	if (b->failed)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 64;
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		char *p = realloc(b->p, cap);
-		if (!p) {
-			b->failed = true;
-			return;
-		}
-		b->p = p;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-static void sb_cstr(struct sbuf *b, const char *s)
-{
-	sb_put(b, s, strlen(s));
-}
-
-/* Hands over the string (NULL after a failed allocation) and resets b. */
-static char *sb_take(struct sbuf *b)
-{
-	char *p = NULL;
-
-	if (!b->failed) {
-		sb_put(b, "", 0);
-		p = b->p;
-	} else {
-		free(b->p);
-	}
-	memset(b, 0, sizeof *b);
-	return p;
-}
-
-/* Terminal columns of a code point: 0 for common combining marks and zero-width ones, 2
- * for East Asian wide and emoji blocks, else 1. An approximation without the locale. */
-static size_t cp_width(uint32_t cp)
-{
-	static const uint32_t zero[][2] = {
-	        {0x0300, 0x036F}, {0x0483, 0x0489}, {0x0591, 0x05BD}, {0x0610, 0x061A},
-	        {0x064B, 0x065F}, {0x1AB0, 0x1AFF}, {0x1DC0, 0x1DFF}, {0x200B, 0x200D},
-	        {0x20D0, 0x20FF}, {0xFE00, 0xFE0F}, {0xFE20, 0xFE2F},
-	};
-	static const uint32_t wide[][2] = {
-	        {0x1100, 0x115F},   {0x2E80, 0x303E},   {0x3041, 0x33FF},   {0x3400, 0x4DBF},
-	        {0x4E00, 0x9FFF},   {0xA000, 0xA4CF},   {0xAC00, 0xD7A3},   {0xF900, 0xFAFF},
-	        {0xFE30, 0xFE4F},   {0xFF00, 0xFF60},   {0xFFE0, 0xFFE6},   {0x1F300, 0x1F64F},
-	        {0x1F900, 0x1F9FF}, {0x20000, 0x2FFFD}, {0x30000, 0x3FFFD},
-	};
-
-	for (size_t i = 0; i < sizeof zero / sizeof zero[0]; i++)
-		if (cp >= zero[i][0] && cp <= zero[i][1])
-			return 0;
-	for (size_t i = 0; i < sizeof wide / sizeof wide[0]; i++)
-		if (cp >= wide[i][0] && cp <= wide[i][1])
-			return 2;
-	return 1;
-}
-
-/* One printable unit of s at *i: either the original bytes of a safe code point or "?"
- * for an unsafe code point or an invalid byte. Advances *i. */
-static size_t next_unit(const char *s, size_t len, size_t *i, const char **out, size_t *out_len)
-{
-	uint32_t cp = 0;
-	size_t n = pcp_utf8_decode((const unsigned char *)s + *i, len - *i, &cp);
-
-	if (n == 0 || pcp_utf8_unsafe(cp)) {
-		*out = "?";
-		*out_len = 1;
-		*i += n ? n : 1;
-		return 1;
-	}
-	*out = s + *i;
-	*out_len = n;
-	*i += n;
-	return cp_width(cp);
-}
-
-static size_t text_width(const char *s, size_t len)
-{
-	size_t w = 0, i = 0, ulen;
-	const char *u;
-
-	while (i < len)
-		w += next_unit(s, len, &i, &u, &ulen);
-	return w;
-}
-
-/* Appends s sanitised and cut to at most max_cols columns, ending in "…" when cut. */
-static void put_clean(struct sbuf *b, const char *s, size_t len, size_t max_cols)
-{
-	size_t i = 0, w = 0, ulen;
-	const char *u;
-
-	if (max_cols == 0)
-		return;
-	size_t limit = text_width(s, len) <= max_cols ? max_cols : max_cols - 1;
-	while (i < len) {
-		size_t save = i;
-		size_t uw = next_unit(s, len, &i, &u, &ulen);
-		if (w + uw > limit) {
-			i = save;
-			break;
-		}
-		sb_put(b, u, ulen);
-		w += uw;
-	}
-	if (i < len)
-		sb_cstr(b, ELLIPSIS);
-}
-
-static void put_clean_cstr(struct sbuf *b, const char *s, size_t max_cols)
-{
-	put_clean(b, s ? s : "", s ? strlen(s) : 0, max_cols);
-}
-
-static char *clean_dup(const char *s, size_t len, size_t max_cols)
-{
-	struct sbuf b = {0};
-
-	put_clean(&b, s, len, max_cols);
-	return sb_take(&b);
-}
-
-char *pcp_text_clean(const char *s, size_t len, size_t max_cols)
-{
-	return clean_dup(s, len, max_cols);
-}
-
-void pcp_text_instant(const struct pcp_run_info *info, size_t a, char *buf, size_t len)
-{
-	time_t t = pcp_run_instant(info, a);
-
-	if (a == 0 && !info->at_given) {
-		snprintf(buf, len, "now");
-		return;
-	}
-	pcp_format_time(t, buf, len);
-	/* Midnight UTC is how dates are given (--at 2021-02-15): show the date alone. */
-	if (len > 10 && strcmp(buf + 10, "T00:00:00Z") == 0)
-		buf[10] = '\0';
-}
 
 enum cell_kind {
 	CELL_PLAIN,
@@ -257,49 +99,6 @@ static void row_free(struct row *row, size_t n_cols)
 	row->cells = NULL;
 }
 
-/* Appends "addr:port" or "[v6]:port" (unsanitised: the caller cleans). */
-static void put_addr_port(struct sbuf *b, const struct pcp_result *r)
-{
-	size_t addr_len = strnlen(r->addr, sizeof r->addr);
-	bool v6 = memchr(r->addr, ':', addr_len) != NULL;
-	char port[8];
-
-	if (v6)
-		sb_put(b, "[", 1);
-	sb_put(b, r->addr, addr_len);
-	if (v6)
-		sb_put(b, "]", 1);
-	snprintf(port, sizeof port, ":%u", (unsigned)r->port);
-	sb_cstr(b, port);
-}
-
-/* The address cell: "host addr:port", "[v6]:port", or the target text when there is no
- * address (invalid target, name that did not resolve). */
-char *pcp_text_address(const struct pcp_result *r)
-{
-	struct sbuf b = {0};
-	size_t addr_len = strnlen(r->addr, sizeof r->addr);
-
-	if (addr_len == 0) {
-		const char *s = r->target ? r->target : r->host ? r->host : "-";
-		return clean_dup(s, strlen(s), ADDR_MAX_COLS);
-	}
-	if (r->host && r->host[0] &&
-	    !(strlen(r->host) == addr_len && memcmp(r->host, r->addr, addr_len) == 0)) {
-		sb_cstr(&b, r->host);
-		sb_put(&b, " ", 1);
-	}
-	put_addr_port(&b, r);
-	if (b.failed) {
-		sb_take(&b);
-		return NULL;
-	}
-	/* The host is untrusted: sanitise the whole cell, cut to the column limit. */
-	char *out = clean_dup(b.p, b.len, ADDR_MAX_COLS);
-	free(b.p);
-	return out;
-}
-
 /* "YYYY-MM-DD" of t (UTC). */
 static void format_date(time_t t, char *buf, size_t len)
 {
@@ -311,18 +110,18 @@ static void format_date(time_t t, char *buf, size_t len)
 /* Cell k (= instant * n_stores + store) of a record. */
 static char *store_cell(const struct pcp_result *r, size_t k, enum cell_kind *kind)
 {
-	struct sbuf b = {0};
+	struct pcp_sbuf b = {0};
 
 	if (r->status != PCP_STATUS_OK) {
 		*kind = CELL_NOT_PROBED;
-		sb_cstr(&b, FAIL_MARK " ");
-		sb_cstr(&b, pcp_status_short(r->status));
-		return sb_take(&b);
+		pcp_sbuf_cstr(&b, FAIL_MARK " ");
+		pcp_sbuf_cstr(&b, pcp_status_short(r->status));
+		return pcp_sbuf_take(&b);
 	}
 	if (!r->verdicts || k >= r->n_verdicts) {
 		*kind = CELL_NOT_PROBED; /* no verdict for this store: say so, never guess */
-		sb_cstr(&b, "?");
-		return sb_take(&b);
+		pcp_sbuf_cstr(&b, "?");
+		return pcp_sbuf_take(&b);
 	}
 	const struct pcp_verdict *v = &r->verdicts[k];
 	if (v->ok && v->expiring) {
@@ -330,23 +129,23 @@ static char *store_cell(const struct pcp_result *r, size_t k, enum cell_kind *ki
 
 		*kind = CELL_EXPIRING;
 		format_date(v->path_not_after, date, sizeof date);
-		sb_cstr(&b, OK_MARK " expires ");
-		sb_cstr(&b, date);
-		return sb_take(&b);
+		pcp_sbuf_cstr(&b, OK_MARK " expires ");
+		pcp_sbuf_cstr(&b, date);
+		return pcp_sbuf_take(&b);
 	}
 	if (v->ok) {
 		*kind = CELL_OK;
-		sb_cstr(&b, OK_MARK);
-		return sb_take(&b);
+		pcp_sbuf_cstr(&b, OK_MARK);
+		return pcp_sbuf_take(&b);
 	}
 	*kind = CELL_FAIL;
-	sb_cstr(&b, FAIL_MARK " ");
+	pcp_sbuf_cstr(&b, FAIL_MARK " ");
 	size_t rlen = strnlen(v->reason, sizeof v->reason);
 	if (rlen)
-		put_clean(&b, v->reason, rlen, CELL_MAX_COLS - 2);
+		pcp_text_put(&b, v->reason, rlen, CELL_MAX_COLS - 2);
 	else
-		put_clean(&b, v->error, strnlen(v->error, sizeof v->error), CELL_MAX_COLS - 2);
-	return sb_take(&b);
+		pcp_text_put(&b, v->error, strnlen(v->error, sizeof v->error), CELL_MAX_COLS - 2);
+	return pcp_sbuf_take(&b);
 }
 
 static const char *kind_color(enum cell_kind kind)
@@ -382,8 +181,8 @@ static void print_cells(struct text_writer *tw, const struct cell *cells, bool h
 		const char *text = cells[c].text ? cells[c].text : "";
 		const char *mark = cells[c].mark;
 		size_t len = strlen(text);
-		size_t mw = mark ? text_width(mark, strlen(mark)) : 0;
-		size_t w = text_width(text, len) + mw;
+		size_t mw = mark ? pcp_text_width(mark, strlen(mark)) : 0;
+		size_t w = pcp_text_width(text, len) + mw;
 		const char *col = !color ? NULL : header ? COLOR_BOLD : kind_color(cells[c].kind);
 		char *cut = NULL;
 
@@ -391,10 +190,10 @@ static void print_cells(struct text_writer *tw, const struct cell *cells, bool h
 			fputs("  ", out);
 		/* Cut the text, never the mark: a divergent row must stay recognisable. */
 		if (w > tw->width[c]) {
-			cut = clean_dup(text, len, tw->width[c] > mw ? tw->width[c] - mw : 0);
+			cut = pcp_text_clean(text, len, tw->width[c] > mw ? tw->width[c] - mw : 0);
 			if (cut) {
 				text = cut;
-				w = text_width(text, strlen(text)) + mw;
+				w = pcp_text_width(text, strlen(text)) + mw;
 			}
 		}
 		if (col)
@@ -441,13 +240,13 @@ static void start_table(struct text_writer *tw)
 {
 	for (size_t c = 0; c < tw->n_cols; c++) {
 		const char *name = column_title(tw, c);
-		size_t cap = c == 0 ? ADDR_MAX_COLS : CELL_MAX_COLS;
-		size_t w = text_width(name, strlen(name));
+		size_t cap = c == 0 ? PCP_TEXT_ADDR_MAX_COLS : CELL_MAX_COLS;
+		size_t w = pcp_text_width(name, strlen(name));
 		for (size_t i = 0; i < tw->n_rows; i++) {
 			const char *t = tw->rows[i].cells[c].text;
 			const char *m = tw->rows[i].cells[c].mark;
-			size_t cw = (t ? text_width(t, strlen(t)) : 0) +
-			            (m ? text_width(m, strlen(m)) : 0);
+			size_t cw = (t ? pcp_text_width(t, strlen(t)) : 0) +
+			            (m ? pcp_text_width(m, strlen(m)) : 0);
 			if (cw > w)
 				w = cw;
 		}
@@ -466,7 +265,7 @@ static void start_table(struct text_writer *tw)
 
 static void add_note(struct text_writer *tw, const struct pcp_result *r, const char *addr)
 {
-	struct sbuf b = {0};
+	struct pcp_sbuf b = {0};
 	size_t elen = strnlen(r->error, sizeof r->error);
 	const char *err = elen ? r->error : pcp_status_short(r->status);
 
@@ -474,11 +273,11 @@ static void add_note(struct text_writer *tw, const struct pcp_result *r, const c
 		tw->notes_dropped++;
 		return;
 	}
-	sb_cstr(&b, "  ");
-	sb_cstr(&b, addr ? addr : "?");
-	sb_cstr(&b, ": ");
-	put_clean(&b, err, elen ? elen : strlen(err), NOTE_MAX_COLS);
-	char *note = sb_take(&b);
+	pcp_sbuf_cstr(&b, "  ");
+	pcp_sbuf_cstr(&b, addr ? addr : "?");
+	pcp_sbuf_cstr(&b, ": ");
+	pcp_text_put(&b, err, elen ? elen : strlen(err), NOTE_MAX_COLS);
+	char *note = pcp_sbuf_take(&b);
 	if (!note) {
 		tw->failed = true;
 		return;
@@ -502,40 +301,12 @@ static const struct pcp_cert_facts *path_cert(const struct pcp_result *r,
 	return depth == 0 && r->chain_len ? &r->chain[0] : NULL;
 }
 
-char *pcp_text_cn(const char *dn, size_t max_cols)
+static void put_cn(struct pcp_sbuf *b, const char *dn, enum pcp_cn_pick pick)
 {
-	struct sbuf v = {0};
-	bool start = true;
-
-	for (size_t i = 0; dn[i]; i++) {
-		if (dn[i] == '\\' && dn[i + 1]) {
-			i++;
-			start = false;
-			continue;
-		}
-		if (start && strncmp(dn + i, "CN=", 3) == 0) {
-			for (i += 3; dn[i] && dn[i] != ',' && dn[i] != '+'; i++) {
-				if (dn[i] == '\\' && dn[i + 1])
-					i++;
-				sb_put(&v, dn + i, 1);
-			}
-			break;
-		}
-		start = dn[i] == ',' || dn[i] == '+';
-	}
-	if (v.failed)
-		return sb_take(&v);
-	char *out = v.len ? clean_dup(v.p, v.len, max_cols) : clean_dup(dn, strlen(dn), max_cols);
-	free(v.p);
-	return out;
-}
-
-static void put_cn(struct sbuf *b, const char *dn)
-{
-	char *cn = pcp_text_cn(dn, NAME_MAX_COLS);
+	char *cn = pcp_text_cn(dn, pick, NAME_MAX_COLS);
 
 	if (cn)
-		sb_cstr(b, cn);
+		pcp_sbuf_cstr(b, cn);
 	else
 		b->failed = true;
 	free(cn);
@@ -543,7 +314,7 @@ static void put_cn(struct sbuf *b, const char *dn)
 
 /* "the server's certificate 'db1'", "the intermediate 'X'", "the root 'Y'": the certificate
  * at depth of v's path. Certificates taken from the store are named from the path's end. */
-static void put_cert(struct sbuf *b, const struct pcp_verdict *v, int depth,
+static void put_cert(struct pcp_sbuf *b, const struct pcp_verdict *v, int depth,
                      const struct pcp_cert_facts *f)
 {
 	bool top = v->path_len && (size_t)depth == v->path_len - 1;
@@ -551,18 +322,18 @@ static void put_cert(struct sbuf *b, const struct pcp_verdict *v, int depth,
 	char at[48];
 
 	if (depth == 0)
-		sb_cstr(b, "the server's certificate");
+		pcp_sbuf_cstr(b, "the server's certificate");
 	else if (top && (!f || f->self_issued))
-		sb_cstr(b, "the root");
+		pcp_sbuf_cstr(b, "the root");
 	else
-		sb_cstr(b, "the intermediate");
+		pcp_sbuf_cstr(b, "the intermediate");
 	if (name) {
-		sb_cstr(b, " '");
-		put_cn(b, name);
-		sb_cstr(b, "'");
+		pcp_sbuf_cstr(b, " '");
+		put_cn(b, name, PCP_CN_DISPLAY);
+		pcp_sbuf_cstr(b, "'");
 	} else if (depth > 0) {
 		snprintf(at, sizeof at, " at depth %d", depth);
-		sb_cstr(b, at);
+		pcp_sbuf_cstr(b, at);
 	}
 }
 
@@ -584,20 +355,13 @@ static void failure_date(const struct pcp_verdict *v, time_t fallback, char *buf
 		snprintf(buf, len, "?");
 }
 
-static bool is_ip_literal(const char *host)
-{
-	unsigned char buf[16];
-
-	return host && (inet_pton(AF_INET, host, buf) == 1 || inet_pton(AF_INET6, host, buf) == 1);
-}
-
 /* "names 'a.example.com', 'b.example.com'" from the leaf: the SANs of the host's type
  * (iPAddress for an IP literal, else dNSName), or its CN when there are none of that type,
  * as libpq compares them. */
-static void put_leaf_names(struct sbuf *b, const struct pcp_result *r)
+static void put_leaf_names(struct pcp_sbuf *b, const struct pcp_result *r)
 {
 	const struct pcp_cert_facts *leaf = r->chain && r->chain_len ? &r->chain[0] : NULL;
-	const char *prefix = is_ip_literal(r->host) ? "IP:" : "DNS:";
+	const char *prefix = pcp_host_is_ip_literal(r->host) ? "IP:" : "DNS:";
 	size_t listed = 0, more = 0;
 
 	for (size_t i = 0; leaf && leaf->san && i < leaf->n_san; i++) {
@@ -607,25 +371,25 @@ static void put_leaf_names(struct sbuf *b, const struct pcp_result *r)
 			more++;
 			continue;
 		}
-		sb_cstr(b, listed++ ? ", '" : " names '");
-		put_clean_cstr(b, leaf->san[i] + strlen(prefix), NAME_MAX_COLS);
-		sb_cstr(b, "'");
+		pcp_sbuf_cstr(b, listed++ ? ", '" : " names '");
+		pcp_text_put_cstr(b, leaf->san[i] + strlen(prefix), NAME_MAX_COLS);
+		pcp_sbuf_cstr(b, "'");
 	}
 	if (more) {
 		char n[48];
 
 		snprintf(n, sizeof n, " and %zu more", more);
-		sb_cstr(b, n);
+		pcp_sbuf_cstr(b, n);
 	}
 	if (!listed && leaf) {
-		sb_cstr(b, " names '");
-		put_cn(b, leaf->subject ? leaf->subject : "");
-		sb_cstr(b, "'");
+		pcp_sbuf_cstr(b, " names '");
+		put_cn(b, leaf->subject ? leaf->subject : "", PCP_CN_LIBPQ);
+		pcp_sbuf_cstr(b, "'");
 	}
 }
 
 /* One failing verdict in plain words: which certificate, which date, which missing issuer. */
-static void put_reason(struct sbuf *b, const struct pcp_result *r, const struct pcp_verdict *v)
+static void put_reason(struct pcp_sbuf *b, const struct pcp_result *r, const struct pcp_verdict *v)
 {
 	const struct pcp_cert_facts *f = path_cert(r, v, v->depth);
 	size_t elen = strnlen(v->error, sizeof v->error);
@@ -636,65 +400,67 @@ static void put_reason(struct sbuf *b, const struct pcp_result *r, const struct 
 	case V_ERR_CERT_HAS_EXPIRED:
 		put_cert(b, v, v->depth, f);
 		failure_date(v, f ? f->not_after : 0, date, sizeof date);
-		sb_cstr(b, " expired on ");
-		sb_cstr(b, date);
+		pcp_sbuf_cstr(b, " expired on ");
+		pcp_sbuf_cstr(b, date);
 		return;
 	case V_ERR_CERT_NOT_YET_VALID:
 		put_cert(b, v, v->depth, f);
 		failure_date(v, f ? f->not_before : 0, date, sizeof date);
-		sb_cstr(b, " is not valid before ");
-		sb_cstr(b, date);
+		pcp_sbuf_cstr(b, " is not valid before ");
+		pcp_sbuf_cstr(b, date);
 		return;
 	case V_ERR_UNABLE_TO_GET_ISSUER_CERT:
 	case V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
 		if (f) {
-			sb_cstr(b, "no certificate in the store issued '");
-			put_clean_cstr(b, f->issuer, NOTE_MAX_COLS / 2);
-			sb_cstr(b, "' (the server did not send it, or the store lacks its root)");
+			pcp_sbuf_cstr(b, "no certificate in the store issued '");
+			pcp_text_put_cstr(b, f->issuer, NOTE_MAX_COLS / 2);
+			pcp_sbuf_cstr(
+			        b, "' (the server did not send it, or the store lacks its root)");
 		} else {
-			sb_cstr(b, "no certificate in the store issued ");
+			pcp_sbuf_cstr(b, "no certificate in the store issued ");
 			put_cert(b, v, v->depth, f);
-			sb_cstr(b, " (the store lacks its issuer)");
+			pcp_sbuf_cstr(b, " (the store lacks its issuer)");
 		}
 		return;
 	case V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
 		put_cert(b, v, 0, f);
-		sb_cstr(b, " is self-signed and not in the store");
+		pcp_sbuf_cstr(b, " is self-signed and not in the store");
 		return;
 	case V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
-		sb_cstr(b, "the server sent ");
+		pcp_sbuf_cstr(b, "the server sent ");
 		put_cert(b, v, v->depth, f);
-		sb_cstr(b, ", which is not in the store");
+		pcp_sbuf_cstr(b, ", which is not in the store");
 		return;
 	case V_ERR_CA_MD_TOO_WEAK:
 		put_cert(b, v, v->depth, f);
-		sb_cstr(b, " is signed with ");
-		put_clean_cstr(b, f && f->sig_alg ? f->sig_alg : "a weak digest", NAME_MAX_COLS);
-		sb_cstr(b, ", too weak for the client's security level");
+		pcp_sbuf_cstr(b, " is signed with ");
+		pcp_text_put_cstr(b, f && f->sig_alg ? f->sig_alg : "a weak digest", NAME_MAX_COLS);
+		pcp_sbuf_cstr(b, ", too weak for the client's security level");
 		return;
 	case V_ERR_EE_KEY_TOO_SMALL:
 	case V_ERR_CA_KEY_TOO_SMALL:
 		put_cert(b, v, v->depth, f);
-		sb_cstr(b, " has a key too small for the client's security level");
+		pcp_sbuf_cstr(b, " has a key too small for the client's security level");
 		if (f && f->key) {
-			sb_cstr(b, " (");
-			put_clean_cstr(b, f->key, NAME_MAX_COLS);
-			sb_cstr(b, ")");
+			pcp_sbuf_cstr(b, " (");
+			pcp_text_put_cstr(b, f->key, NAME_MAX_COLS);
+			pcp_sbuf_cstr(b, ")");
 		}
 		return;
 	case V_ERR_INVALID_PURPOSE:
 		put_cert(b, v, v->depth, f);
-		sb_cstr(b, " is not meant for TLS servers (its extended key usage)");
+		pcp_sbuf_cstr(b, " is not meant for TLS servers (its extended key usage)");
 		return;
 	case PCP_VERDICT_NAME_MISMATCH:
-		sb_cstr(b, "the server's certificate");
+		pcp_sbuf_cstr(b, "the server's certificate");
 		put_leaf_names(b, r);
-		sb_cstr(b, ", not '");
-		put_clean_cstr(b, r->host, NAME_MAX_COLS);
-		sb_cstr(b, "'");
+		pcp_sbuf_cstr(b, ", not '");
+		pcp_text_put_cstr(b, r->host, NAME_MAX_COLS);
+		pcp_sbuf_cstr(b, "'");
 		return;
 	case PCP_VERDICT_NO_HOST:
-		sb_cstr(b, "verify-full needs a host name to compare, and the target gives only an "
+		pcp_sbuf_cstr(
+		        b, "verify-full needs a host name to compare, and the target gives only an "
 		           "address");
 		return;
 	default:
@@ -702,15 +468,16 @@ static void put_reason(struct sbuf *b, const struct pcp_result *r, const struct 
 	}
 	if (v->depth >= 0) {
 		put_cert(b, v, v->depth, f);
-		sb_cstr(b, ": ");
+		pcp_sbuf_cstr(b, ": ");
 	}
 	/* OpenSSL's words without libpq's prefix. */
 	if (elen > strlen(prefix) && strncmp(v->error, prefix, strlen(prefix)) == 0)
-		put_clean(b, v->error + strlen(prefix), elen - strlen(prefix), NOTE_MAX_COLS / 2);
+		pcp_text_put(b, v->error + strlen(prefix), elen - strlen(prefix),
+		             NOTE_MAX_COLS / 2);
 	else if (elen)
-		put_clean(b, v->error, elen, NOTE_MAX_COLS / 2);
+		pcp_text_put(b, v->error, elen, NOTE_MAX_COLS / 2);
 	else
-		put_clean(b, v->reason, strnlen(v->reason, sizeof v->reason), NOTE_MAX_COLS / 2);
+		pcp_text_put(b, v->reason, strnlen(v->reason, sizeof v->reason), NOTE_MAX_COLS / 2);
 }
 
 /* ---- --explain: commands that reproduce a verdict by hand ---- */
@@ -718,10 +485,10 @@ static void put_reason(struct sbuf *b, const struct pcp_result *r, const struct 
 /* Appends s as one shell word: bare when it holds only characters no shell treats
  * specially, else in single quotes with each ' written as '\''. s is sanitised first, so
  * the command on the terminal is exactly the one a reader can paste. */
-static void put_shell_word(struct sbuf *b, const char *s)
+static void put_shell_word(struct pcp_sbuf *b, const char *s)
 {
 	static const char safe[] = "@%+=:,./_-";
-	char *clean = clean_dup(s, strlen(s), ARG_MAX_COLS);
+	char *clean = pcp_text_clean(s, strlen(s), ARG_MAX_COLS);
 	bool bare = clean && clean[0];
 
 	if (!clean) {
@@ -732,24 +499,24 @@ static void put_shell_word(struct sbuf *b, const char *s)
 		bare = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
 		       (*p >= '0' && *p <= '9') || strchr(safe, *p);
 	if (bare) {
-		sb_cstr(b, clean);
+		pcp_sbuf_cstr(b, clean);
 	} else {
-		sb_put(b, "'", 1);
+		pcp_sbuf_put(b, "'", 1);
 		for (const char *p = clean; *p; p++)
 			if (*p == '\'')
-				sb_cstr(b, "'\\''");
+				pcp_sbuf_cstr(b, "'\\''");
 			else
-				sb_put(b, p, 1);
-		sb_put(b, "'", 1);
+				pcp_sbuf_put(b, p, 1);
+		pcp_sbuf_put(b, "'", 1);
 	}
 	free(clean);
 }
 
 /* Appends " key=value" for a libpq connection string: value bare, or in single quotes
  * with \ and ' escaped as libpq reads them (sanitised like every shown text). */
-static void put_conninfo(struct sbuf *b, const char *key, const char *value)
+static void put_conninfo(struct pcp_sbuf *b, const char *key, const char *value)
 {
-	char *clean = clean_dup(value, strlen(value), ARG_MAX_COLS);
+	char *clean = pcp_text_clean(value, strlen(value), ARG_MAX_COLS);
 	bool bare = clean && clean[0];
 
 	if (!clean) {
@@ -759,25 +526,25 @@ static void put_conninfo(struct sbuf *b, const char *key, const char *value)
 	for (const char *p = clean; *p && bare; p++)
 		bare = *p != ' ' && *p != '\'' && *p != '\\';
 	if (b->len)
-		sb_put(b, " ", 1);
-	sb_cstr(b, key);
-	sb_put(b, "=", 1);
+		pcp_sbuf_put(b, " ", 1);
+	pcp_sbuf_cstr(b, key);
+	pcp_sbuf_put(b, "=", 1);
 	if (!bare)
-		sb_put(b, "'", 1);
+		pcp_sbuf_put(b, "'", 1);
 	for (const char *p = clean; *p; p++) {
 		if (!bare && (*p == '\'' || *p == '\\'))
-			sb_put(b, "\\", 1);
-		sb_put(b, p, 1);
+			pcp_sbuf_put(b, "\\", 1);
+		pcp_sbuf_put(b, p, 1);
 	}
 	if (!bare)
-		sb_put(b, "'", 1);
+		pcp_sbuf_put(b, "'", 1);
 	free(clean);
 }
 
 /* The openssl s_client and psql lines for verdict column k of r, each on its own indented
  * line: s_client shows the chain and OpenSSL's verdict, psql is libpq's own answer. */
-static void put_commands(struct sbuf *b, const struct text_writer *tw, const struct pcp_result *r,
-                         size_t k)
+static void put_commands(struct pcp_sbuf *b, const struct text_writer *tw,
+                         const struct pcp_result *r, size_t k)
 {
 	const struct pcp_run_info *info = tw->base.info;
 	size_t store = k % tw->n_stores, a = k / tw->n_stores;
@@ -785,35 +552,35 @@ static void put_commands(struct sbuf *b, const struct text_writer *tw, const str
 	const char *path =
 	        info->store_paths && info->store_paths[store] ? info->store_paths[store] : name;
 	bool dir = tw->store_dirs[store];
-	bool ip = is_ip_literal(r->host);
+	bool ip = pcp_host_is_ip_literal(r->host);
 	bool full = r->sslmode == PCP_SSLMODE_VERIFY_FULL;
 	const char *mode = pcp_sslmode_name(r->sslmode);
-	bool now = a == 0 && !info->at_given;
+	bool now = pcp_run_is_now(info, a);
 	time_t at = pcp_run_instant(info, a);
-	struct sbuf w = {0}, ci = {0};
+	struct pcp_sbuf w = {0}, ci = {0};
 	char num[32], when[32];
 
-	sb_cstr(b, "\n    openssl s_client -starttls postgres -connect ");
-	put_addr_port(&w, r);
+	pcp_sbuf_cstr(b, "\n    openssl s_client -starttls postgres -connect ");
+	pcp_text_put_addr_port(&w, r);
 	if (w.failed)
 		b->failed = true;
 	else
 		put_shell_word(b, w.p);
 	free(w.p);
-	if (r->host && r->host[0] && !ip) {
-		sb_cstr(b, " -servername ");
+	if (pcp_host_sends_sni(r->host)) {
+		pcp_sbuf_cstr(b, " -servername ");
 		put_shell_word(b, r->host);
 	}
-	sb_cstr(b, dir ? " -CApath " : " -CAfile ");
+	pcp_sbuf_cstr(b, dir ? " -CApath " : " -CAfile ");
 	put_shell_word(b, path);
-	sb_cstr(b, " -verify_return_error");
+	pcp_sbuf_cstr(b, " -verify_return_error");
 	if (full && r->host && r->host[0]) {
-		sb_cstr(b, ip ? " -verify_ip " : " -verify_hostname ");
+		pcp_sbuf_cstr(b, ip ? " -verify_ip " : " -verify_hostname ");
 		put_shell_word(b, r->host);
 	}
 	snprintf(num, sizeof num, " -attime %lld", (long long)at);
-	sb_cstr(b, num);
-	sb_cstr(b, " -showcerts </dev/null");
+	pcp_sbuf_cstr(b, num);
+	pcp_sbuf_cstr(b, " -showcerts </dev/null");
 
 	if (r->host)
 		put_conninfo(&ci, "host", r->host);
@@ -823,24 +590,25 @@ static void put_commands(struct sbuf *b, const struct text_writer *tw, const str
 	put_conninfo(&ci, "sslmode", mode);
 	put_conninfo(&ci, "sslrootcert", path);
 	put_conninfo(&ci, "dbname", "postgres");
-	sb_cstr(b, "\n    ");
+	pcp_sbuf_cstr(b, "\n    ");
 	if (!now) {
 		/* "UTC" spelled out: faketime reads the time in the local zone otherwise. */
 		pcp_format_time(at, when, sizeof when);
 		when[10] = ' ';
 		when[19] = '\0';
-		sb_cstr(b, "faketime '");
-		sb_cstr(b, when);
-		sb_cstr(b, " UTC' ");
+		pcp_sbuf_cstr(b, "faketime '");
+		pcp_sbuf_cstr(b, when);
+		pcp_sbuf_cstr(b, " UTC' ");
 	}
-	sb_cstr(b, "psql ");
+	pcp_sbuf_cstr(b, "psql ");
 	if (ci.failed)
 		b->failed = true;
 	else
 		put_shell_word(b, ci.p);
 	free(ci.p);
 	if (dir)
-		sb_cstr(b,
+		pcp_sbuf_cstr(
+		        b,
 		        "\n    # libpq reads one file: concatenate the directory's certificates");
 }
 
@@ -850,7 +618,7 @@ static void add_reasons(struct text_writer *tw, const struct pcp_result *r, cons
 {
 	for (size_t k = 0; r->verdicts && k < r->n_verdicts && k < tw->n_cols - 1; k++) {
 		const struct pcp_verdict *v = &r->verdicts[k];
-		struct sbuf b = {0};
+		struct pcp_sbuf b = {0};
 
 		if (v->ok)
 			continue;
@@ -858,15 +626,15 @@ static void add_reasons(struct text_writer *tw, const struct pcp_result *r, cons
 			tw->reasons_dropped++;
 			continue;
 		}
-		sb_cstr(&b, "  ");
-		sb_cstr(&b, addr ? addr : "?");
-		sb_cstr(&b, " under ");
-		sb_cstr(&b, tw->labels[k]);
-		sb_cstr(&b, ": ");
+		pcp_sbuf_cstr(&b, "  ");
+		pcp_sbuf_cstr(&b, addr ? addr : "?");
+		pcp_sbuf_cstr(&b, " under ");
+		pcp_sbuf_cstr(&b, tw->labels[k]);
+		pcp_sbuf_cstr(&b, ": ");
 		put_reason(&b, r, v);
 		if (tw->base.info->explain)
 			put_commands(&b, tw, r, k);
-		char *line = sb_take(&b);
+		char *line = pcp_sbuf_take(&b);
 		if (!line) {
 			tw->failed = true;
 			return;
@@ -935,13 +703,14 @@ static int text_end(struct pcp_writer *w, const struct pcp_run_totals *totals)
 		fprintf(out, "%s\n", tw->notes[i]);
 	if (tw->notes_dropped > 0)
 		fprintf(out,
-		        "  " ELLIPSIS " and %zu more not probed (details with --format json)\n",
+		        "  " PCP_TEXT_ELLIPSIS
+		        " and %zu more not probed (details with --format json)\n",
 		        tw->notes_dropped);
 	for (size_t i = 0; i < tw->n_reasons; i++)
 		fprintf(out, "%s\n", tw->reasons[i]);
 	if (tw->reasons_dropped > 0)
 		fprintf(out,
-		        "  " ELLIPSIS
+		        "  " PCP_TEXT_ELLIPSIS
 		        " and %zu more failing verdicts (details with --format json)\n",
 		        tw->reasons_dropped);
 
@@ -985,16 +754,16 @@ static char *column_label(const struct pcp_run_info *info, size_t k)
 {
 	size_t store = k % info->n_stores;
 	const char *name = info->store_names[store] ? info->store_names[store] : "";
-	struct sbuf b = {0};
+	struct pcp_sbuf b = {0};
 	char when[32];
 
-	put_clean_cstr(&b, name, CELL_MAX_COLS);
+	pcp_text_put_cstr(&b, name, CELL_MAX_COLS);
 	if (pcp_run_n_instants(info) > 1) {
 		pcp_text_instant(info, k / info->n_stores, when, sizeof when);
-		sb_cstr(&b, "@");
-		sb_cstr(&b, when);
+		pcp_sbuf_cstr(&b, "@");
+		pcp_sbuf_cstr(&b, when);
 	}
-	return sb_take(&b);
+	return pcp_sbuf_take(&b);
 }
 
 struct pcp_writer *pcp_report_text_new(FILE *out, const struct pcp_run_info *info)

@@ -147,3 +147,28 @@ fail:
 	pcp_verdict_cleanup(dst);
 	return -1;
 }
+
+const char *pcp_status_short(enum pcp_status status)
+{
+	switch (status) {
+	case PCP_STATUS_OK:
+		return "ok";
+	case PCP_STATUS_NO_SSL:
+		return "no SSL";
+	case PCP_STATUS_REFUSED:
+		return "refused";
+	case PCP_STATUS_TIMEOUT:
+		return "timeout";
+	case PCP_STATUS_DNS_FAILED:
+		return "DNS failed";
+	case PCP_STATUS_TLS_FAILED:
+		return "TLS failed";
+	case PCP_STATUS_PROTOCOL_ERROR:
+		return "protocol error";
+	case PCP_STATUS_CANCELLED:
+		return "cancelled";
+	case PCP_STATUS_INVALID_TARGET:
+		return "invalid target";
+	}
+	return "unknown";
+}

@@ -23,6 +23,8 @@ enum pcp_status {
 };
 
 const char *pcp_status_name(enum pcp_status status);
+/* The status in a few words for people ("no SSL", "timeout"), for cells and "error". */
+const char *pcp_status_short(enum pcp_status status);
 
 enum pcp_sslmode {
 	PCP_SSLMODE_VERIFY_CA,

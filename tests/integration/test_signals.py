@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """SIGINT and SIGTERM: pgcertprobe starts no new probe, ends the ones in flight within a
-second, still writes exactly one record per target (cancelled for the unfinished ones, in
-input order), and exits 130 / 143. Uses hostile_server's silent listener so probes hang
+second, still writes exactly one record per target it has read (cancelled for the
+unfinished ones, in input order), stops reading a targets file at once (saying where), and
+exits 130 / 143. Uses hostile_server's silent listener so probes hang
 until interrupted. Stdlib only; prints "N passed, M failed"."""
 
 import json
@@ -13,19 +14,9 @@ import tempfile
 
 import time
 
-from harness import BUILD, PROBER, SOURCE, Tally
+from harness import PROBER, SOURCE, Tally, start_hostile, stop_process_group
 
-FIXTURE = os.path.join(BUILD, "tests", "hostile_server")
 STORE = os.path.join(SOURCE, "config", "combined.pem")
-
-
-def start_fixture():
-    proc = subprocess.Popen([FIXTURE, "--exit-on-stdin-eof", "--mode", "silent,ok"],
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.DEVNULL, start_new_session=True)
-    line = proc.stdout.readline().decode()
-    ports = dict(item.split("=") for item in line.split()[1:])
-    return proc, int(ports["silent"]), int(ports["ok"])
 
 
 def interrupted_run(sig, silent, ok, n_silent, concurrency, tmpdir=None):
@@ -55,7 +46,8 @@ t = Tally()
 
 
 def main():
-    fixture, silent, ok = start_fixture()
+    fixture, ports = start_hostile("silent", "ok")
+    silent, ok = ports["silent"], ports["ok"]
     try:
         for sig, code in ((signal.SIGINT, 130), (signal.SIGTERM, 143)):
             for n, conc, streamed in ((5, 16, False), (10, 3, False), (2000, 3, True)):
@@ -65,6 +57,17 @@ def main():
                     rc, records, took, targets, err = interrupted_run(
                         sig, silent, ok, n, conc, tmp if streamed else None)
                 t.check(f"{name}: exit {code}", rc == code, f"exit {rc}, stderr {err!r}")
+                if streamed:
+                    # The file is read no further: a record for every line read, and the
+                    # message names the last one.
+                    read = 1 + int(err.split(" line ")[1].split()[0]) if " line " in err else 0
+                    t.check(f"{name}: says where reading stopped",
+                            "were not read" in err and read > 1, err)
+                    t.check(f"{name}: stopped reading", len(records) < len(targets),
+                            f"{len(records)} records for {len(targets)} targets")
+                    t.check(f"{name}: one record per target read", len(records) == read,
+                            f"{len(records)} records, {read} targets read")
+                    targets = targets[:len(records)]
                 t.check(f"{name}: one record per target", len(records) == len(targets),
                       f"{len(records)} records for {len(targets)} targets")
                 t.check(f"{name}: input order", [r["target"] for r in records] == targets)
@@ -77,8 +80,7 @@ def main():
                 t.check(f"{name}: no sanitizer report", "Sanitizer" not in err and
                       "runtime error" not in err, err)
     finally:
-        os.killpg(fixture.pid, signal.SIGKILL)
-        fixture.wait()
+        stop_process_group(fixture)
     return t.finish()
 
 

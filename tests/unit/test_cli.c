@@ -371,8 +371,8 @@ static void test_parse_all_options(void **state)
 	assert_true(r->s.timeout == 2.5);
 	assert_int_equal(r->s.concurrency, 17);
 	assert_int_equal(r->s.n_require, 2);
-	assert_string_equal(r->s.require[0], "b");
-	assert_string_equal(r->s.require[1], "a");
+	assert_string_equal(r->s.require[0].text, "b");
+	assert_string_equal(r->s.require[1].text, "a");
 	assert_string_equal(r->s.save_chains, "/tmp");
 	assert_int_equal(r->s.color, PCP_COLOR_NEVER);
 	assert_int_equal(r->s.n_target_files, 2);
@@ -493,7 +493,7 @@ static void test_config_defaults_and_stores(void **state)
 	assert_int_equal(r->s.concurrency, 7);
 	assert_int_equal(r->s.format, PCP_FORMAT_JSON);
 	assert_int_equal(r->s.n_require, 1);
-	assert_string_equal(r->s.require[0], "rel");
+	assert_string_equal(r->s.require[0].text, "rel");
 	assert_string_equal(r->s.save_chains, "/var/tmp");
 	assert_int_equal(r->s.color, PCP_COLOR_ALWAYS);
 	assert_false(r->s.stores_from_cli);
@@ -580,7 +580,7 @@ static void test_config_require_overridden(void **state)
 	PARSE(r, "-c", conf, "db");
 	expect_ok(r);
 	assert_int_equal(r->s.n_require, 1);
-	assert_string_equal(r->s.require[0], "a");
+	assert_string_equal(r->s.require[0].text, "a");
 	done(r);
 	PARSE(r, "-c", conf, "--require", "b", "db");
 	expect_ok(r);
@@ -588,7 +588,7 @@ static void test_config_require_overridden(void **state)
 		fail_msg("--require b over a file's \"require = a\": %zu required stores, want 1 "
 		         "(b)",
 		         r->s.n_require);
-	assert_string_equal(r->s.require[0], "b");
+	assert_string_equal(r->s.require[0].text, "b");
 	done(r);
 }
 

@@ -16,6 +16,8 @@
 #include <string.h>
 
 #include "report.h"
+#include "summary.h"
+#include "text.h"
 #include "testrecords.h"
 #include "testutil.h"
 
@@ -896,7 +898,7 @@ static void test_text_summary_variants(void **state)
 	};
 
 	(void)state;
-	info.at_given = false;
+	info.now = info.at;
 	info.sslmode = PCP_SSLMODE_VERIFY_CA;
 	make_ok(&r, "db1", "db1", "10.0.0.1", 5432, v);
 	char *out = pcp_test_run_writer(PCP_FORMAT_TEXT, &info, &r, 1, &totals);
@@ -918,7 +920,7 @@ static void test_text_summary_variants(void **state)
 	/* No records at all: just the summary. */
 	size_t zero[3] = {0, 0, 0};
 	struct pcp_run_totals none = {.verified = zero};
-	info.at_given = true;
+	info.now = 0;
 	out = pcp_test_run_writer(PCP_FORMAT_TEXT, &info, NULL, 0, &none);
 	assert_string_equal(out, "\n0 addresses: 0 verify under baltimore, 0 under digicert-g2, "
 	                         "0 under combined; 0 could not be probed\n"
@@ -1639,7 +1641,7 @@ static void test_text_two_instants(void **state)
 
 	/* Without the mismatch and the old server, the new-root stores are safe; the default
 	 * instant is "now" in headers and sentences. */
-	info.at_given = false;
+	info.now = info.at;
 	out = run_text_and_summary(&info, &r[1], 2);
 	assert_non_null(strstr(out, "address                           baltimore@now     "
 	                            "digicert-g2@now  combined@now  "
@@ -1696,7 +1698,7 @@ static void test_text_explain(void **state)
 	(void)state;
 	info.explain = true;
 	info.store_paths = paths;
-	info.at_given = false; /* now: no faketime */
+	info.now = info.at; /* now: no faketime */
 	make_ok(&r[0], "x", "it's $(reboot)\x1b[2J", "10.0.0.7", 5432, v);
 	make_ok(&r[1], "10.0.0.8", "10.0.0.8", "10.0.0.8", 5433, v);
 	make_ok(&r[2], "x", "2001:db8::5", "2001:db8::5", 5432, vall);
@@ -1746,7 +1748,7 @@ static void test_text_explain(void **state)
 	free(out);
 
 	/* An instant that is not now: psql under faketime, in UTC whatever the local zone. */
-	info.at_given = true;
+	info.now = 0;
 	info.ats = two_ats;
 	info.n_ats = 2;
 	struct pcp_result two;
