@@ -186,7 +186,7 @@ static enum pcp_errc set_format(struct pcp_settings *s, const char *v, struct pc
 	if (pcp_format_parse(v, &s->format) < 0)
 		return pcp_error_set(
 		        err, PCP_ERR_USAGE,
-		        "format \"%s\": expected text, json, summary, prometheus or csv", v);
+		        "format \"%s\": expected text, json, summary, prometheus, csv or html", v);
 	return PCP_OK;
 }
 
@@ -354,7 +354,7 @@ static const struct option_def options[] = {
          " repeatable: every verdict at every instant)"},
         {"format", 0, "FORMAT", "format", set_format,
          "text (default), summary (the text without its table), json (one object per line),"
-         " prometheus or csv"},
+         " prometheus, csv or html (one self-contained page)"},
         {"output", 0, "FILE", NULL, set_output,
          "write to FILE (atomically: a temporary file renamed when the run completes)"},
         {"timeout", 't', "SECONDS", "timeout", set_timeout,
@@ -495,15 +495,19 @@ enum pcp_errc pcp_settings_add_require(struct pcp_settings *s, const char *v, st
 	return PCP_OK;
 }
 
-size_t pcp_settings_instants(const struct pcp_settings *s, time_t now, time_t *out)
+size_t pcp_settings_instants(const struct pcp_settings *s, time_t now, time_t *out,
+                             unsigned *now_mask)
 {
 	size_t n = 0;
 
+	*now_mask = 0;
 	if (s->n_ats)
-		for (; n < s->n_ats; n++)
+		for (; n < s->n_ats; n++) {
 			out[n] = s->ats_now[n] ? now : s->ats[n];
+			*now_mask |= s->ats_now[n] ? 1u << n : 0;
+		}
 	else
-		out[n++] = now;
+		*now_mask = 1, out[n++] = now;
 	for (size_t i = 0; i < s->n_require && n < PCP_MAX_INSTANTS; i++) {
 		bool seen = false;
 

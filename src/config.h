@@ -88,8 +88,10 @@ void pcp_strings_clear(char ***list, size_t *n);
 enum pcp_errc pcp_settings_add_store(struct pcp_settings *s, const char *name, const char *path,
                                      struct pcp_error *err);
 /* The instants a run verifies at: every --at (or now), then each --require STORE@TIME
- * instant not among them. Returns how many were written to out (at most PCP_MAX_INSTANTS). */
-size_t pcp_settings_instants(const struct pcp_settings *s, time_t now, time_t *out);
+ * instant not among them. Returns how many were written to out (at most PCP_MAX_INSTANTS);
+ * bit a of *now_mask is set when instant a is the run's now (the default, or --at now). */
+size_t pcp_settings_instants(const struct pcp_settings *s, time_t now, time_t *out,
+                             unsigned *now_mask);
 
 /* Adds a --require value "STORE" or "STORE@TIME". PCP_ERR_USAGE for an empty store name or
  * a bad time. */

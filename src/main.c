@@ -53,11 +53,13 @@ int main(int argc, char **argv)
 	    pcp_output_open(&output, s.output, &err) != PCP_OK)
 		goto fail;
 	time_t now = time(NULL), ats[PCP_MAX_INSTANTS];
-	size_t n_ats = pcp_settings_instants(&s, now, ats);
+	unsigned now_mask;
+	size_t n_ats = pcp_settings_instants(&s, now, ats, &now_mask);
 	struct pcp_run_info info = {.store_names = stores.names,
 	                            .n_stores = stores.n,
 	                            .at = ats[0],
 	                            .now = now,
+	                            .now_mask = now_mask,
 	                            .ats = ats,
 	                            .n_ats = n_ats,
 	                            .warn_days = s.warn_days,

@@ -15,6 +15,7 @@ int pcp_format_parse(const char *s, enum pcp_format *out)
 	        {"prometheus", PCP_FORMAT_PROMETHEUS},
 	        {"csv", PCP_FORMAT_CSV},
 	        {"summary", PCP_FORMAT_SUMMARY},
+	        {"html", PCP_FORMAT_HTML},
 	};
 
 	for (size_t i = 0; s && i < sizeof formats / sizeof formats[0]; i++)
@@ -39,6 +40,8 @@ struct pcp_writer *pcp_writer_new(enum pcp_format format, FILE *out,
 		return pcp_report_csv_new(out, info);
 	case PCP_FORMAT_SUMMARY:
 		return pcp_report_summary_new(out, info);
+	case PCP_FORMAT_HTML:
+		return pcp_report_html_new(out, info);
 	}
 	return NULL;
 }
@@ -61,5 +64,5 @@ time_t pcp_run_instant(const struct pcp_run_info *info, size_t a)
 
 bool pcp_run_is_now(const struct pcp_run_info *info, size_t a)
 {
-	return info->now != 0 && pcp_run_instant(info, a) == info->now;
+	return a < 8 * sizeof info->now_mask && (info->now_mask >> a & 1u);
 }

@@ -17,9 +17,10 @@ enum pcp_format {
 	PCP_FORMAT_PROMETHEUS,
 	PCP_FORMAT_CSV,
 	PCP_FORMAT_SUMMARY, /* the text writer's summary block alone */
+	PCP_FORMAT_HTML,    /* one self-contained page */
 };
 
-/* Parses "text" / "json" / "prometheus" / "csv" / "summary"; returns -1 for anything else. */
+/* Parses "text" / "json" / "prometheus" / "csv" / "summary" / "html"; -1 for anything else. */
 int pcp_format_parse(const char *s, enum pcp_format *out);
 
 /* What every writer may know about the run. Borrowed for the writer's lifetime. */
@@ -28,7 +29,8 @@ struct pcp_run_info {
 	                                 * store i at instant a */
 	size_t n_stores;
 	time_t at;         /* the first verification instant (ats[0]) */
-	time_t now;        /* the run's "now": an instant equal to it reads "now"; 0: none */
+	time_t now;        /* when the run started */
+	unsigned now_mask; /* bit a: instant a is the run's now (the default, or --at now) */
 	const time_t *ats; /* every instant, in order; verdicts are per store per instant */
 	size_t n_ats;
 	double warn_days;         /* --warn-days, < 0 when not given */
@@ -72,12 +74,13 @@ struct pcp_writer *pcp_writer_new(enum pcp_format format, FILE *out,
 void pcp_writer_free(struct pcp_writer *w);
 
 /* Per-format constructors (report_text.c, report_json.c, report_prometheus.c,
- * report_csv.c). */
+ * report_csv.c, report_summary.c, report_html.c). */
 struct pcp_writer *pcp_report_text_new(FILE *out, const struct pcp_run_info *info);
 struct pcp_writer *pcp_report_json_new(FILE *out, const struct pcp_run_info *info);
 struct pcp_writer *pcp_report_prometheus_new(FILE *out, const struct pcp_run_info *info);
 struct pcp_writer *pcp_report_csv_new(FILE *out, const struct pcp_run_info *info);
 struct pcp_writer *pcp_report_summary_new(FILE *out, const struct pcp_run_info *info);
+struct pcp_writer *pcp_report_html_new(FILE *out, const struct pcp_run_info *info);
 
 /* How many instants the run verifies at (at least 1, also when ats is not set), and the
  * a-th of them (info->at when ats is not set). */

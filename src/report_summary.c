@@ -41,18 +41,6 @@ enum {
 #define COLOR_RED   "\033[31m"
 #define COLOR_RESET "\033[0m"
 
-/* A counted key: a class name (static) or an anchor subject (owned). */
-struct count {
-	char *key;
-	size_t n;
-};
-
-/* A capped list of sanitised lines, the rest counted. */
-struct lines {
-	char **items;
-	size_t n, dropped;
-};
-
 struct pcp_summary {
 	const struct pcp_run_info *info;
 	size_t n_stores, n_ats, n_cols; /* n_cols = n_stores * n_ats verdicts per record */
@@ -62,30 +50,30 @@ struct pcp_summary {
 	time_t *expiring_first; /* per verdict column: the earliest expiry among them */
 	size_t *fail_all;       /* per instant: reachable records no store verifies */
 	/* Migration classes, in a fixed order, then any other name seen. */
-	struct count classes[8];
+	struct pcp_summary_count classes[8];
 	size_t n_classes, other_classes, classified;
 	/* Where the chains end (record anchors), and the old store's anchors records still
 	 * depend on; up to MAX_ANCHORS each, the rest counted. */
-	struct count anchors[MAX_ANCHORS];
+	struct pcp_summary_count anchors[MAX_ANCHORS];
 	size_t n_anchors, other_anchors;
-	struct count old_anchors[MAX_ANCHORS];
+	struct pcp_summary_count old_anchors[MAX_ANCHORS];
 	size_t n_old_anchors, other_old_anchors;
 	long old_store; /* index of the old root's store, -1 when absent */
 	/* Divergent names, sanitised; addresses of one target arrive together, so a run of
 	 * records with one name is one name. */
-	struct lines div;
+	struct pcp_summary_lines div;
 	uint64_t div_last;
 	bool div_any;
 	/* The client audit: counts over records with a client, and the failing ones' lines. */
 	size_t clients, now_connect, now_plain, after_clients, after_connect, after_plain;
-	struct lines client_notes;
+	struct pcp_summary_lines client_notes;
 	/* --future-chain: per store, records with a future verdict and how many verify. */
 	size_t *future_n, *future_ok;
 	bool any_future;
 	/* --baseline: changes, and the records that have any. */
 	bool has_baseline;
 	size_t changes, changed_records;
-	struct lines change_notes;
+	struct pcp_summary_lines change_notes;
 	bool failed; /* an allocation failed */
 };
 
@@ -117,7 +105,7 @@ static char *clean(const char *s, size_t max_cols)
 }
 
 /* Takes line into l (or counts it past the cap); NULL marks an allocation failure. */
-static void lines_add(struct pcp_summary *s, struct lines *l, char *line)
+static void lines_add(struct pcp_summary *s, struct pcp_summary_lines *l, char *line)
 {
 	if (!line) {
 		s->failed = true;
@@ -131,7 +119,7 @@ static void lines_add(struct pcp_summary *s, struct lines *l, char *line)
 	l->items[l->n++] = line;
 }
 
-static void lines_free(struct lines *l)
+static void lines_free(struct pcp_summary_lines *l)
 {
 	for (size_t i = 0; l->items && i < l->n; i++)
 		free(l->items[i]);
@@ -139,7 +127,7 @@ static void lines_free(struct lines *l)
 }
 
 /* Adds one to key in a capped table of counts; copy: the key is owned by the table. */
-static void count_key(struct pcp_summary *s, struct count *table, size_t *n, size_t cap,
+static void count_key(struct pcp_summary *s, struct pcp_summary_count *table, size_t *n, size_t cap,
                       size_t *others, const char *key, bool copy)
 {
 	for (size_t i = 0; i < *n; i++)
@@ -402,7 +390,7 @@ static void print_fail_count(FILE *out, bool color, size_t n)
 		fprintf(out, "%zu fail", n);
 }
 
-static void print_lines(FILE *out, const struct lines *l, const char *what)
+static void print_lines(FILE *out, const struct pcp_summary_lines *l, const char *what)
 {
 	for (size_t i = 0; i < l->n; i++)
 		fprintf(out, "%s\n", l->items[i]);
@@ -658,7 +646,7 @@ struct pcp_summary *pcp_summary_new(const struct pcp_run_info *info)
 	}
 	/* Classes print in the order of the migration, whatever order records arrive in. */
 	for (size_t i = 0; i < sizeof class_order / sizeof class_order[0]; i++)
-		s->classes[s->n_classes++] = (struct count){(char *)class_order[i], 0};
+		s->classes[s->n_classes++] = (struct pcp_summary_count){(char *)class_order[i], 0};
 	return s;
 }
 
@@ -680,6 +668,42 @@ void pcp_summary_free(struct pcp_summary *s)
 	lines_free(&s->client_notes);
 	lines_free(&s->change_notes);
 	free(s);
+}
+
+void pcp_summary_view(const struct pcp_summary *s, struct pcp_summary_view *v)
+{
+	*v = (struct pcp_summary_view){
+	        .records = s->records,
+	        .not_probed = s->not_probed,
+	        .verified = s->verified,
+	        .expiring = s->expiring,
+	        .expiring_first = s->expiring_first,
+	        .fail_all = s->fail_all,
+	        .classes = s->classes,
+	        .n_classes = s->n_classes,
+	        .other_classes = s->other_classes,
+	        .anchors = s->anchors,
+	        .n_anchors = s->n_anchors,
+	        .other_anchors = s->other_anchors,
+	        .old_anchors = s->old_anchors,
+	        .n_old_anchors = s->n_old_anchors,
+	        .other_old_anchors = s->other_old_anchors,
+	        .divergent = &s->div,
+	        .clients = s->clients,
+	        .now_connect = s->now_connect,
+	        .now_plain = s->now_plain,
+	        .after_clients = s->after_clients,
+	        .after_connect = s->after_connect,
+	        .after_plain = s->after_plain,
+	        .client_notes = &s->client_notes,
+	        .any_future = s->any_future,
+	        .future_n = s->future_n,
+	        .future_ok = s->future_ok,
+	        .has_baseline = s->has_baseline,
+	        .changes = s->changes,
+	        .changed_records = s->changed_records,
+	        .change_notes = &s->change_notes,
+	};
 }
 
 /* ---- --format summary: the block alone ---- */

@@ -41,7 +41,7 @@ struct pcp_run_info pcp_test_run_info(const char *const *stores, size_t n_ats, d
 	        .store_names = stores,
 	        .n_stores = 3,
 	        .at = PCP_TEST_AT_2021_02_15,
-	        .now = 0,
+	        .now_mask = 0,
 	        .ats = n_ats ? pcp_test_two_ats : NULL,
 	        .n_ats = n_ats,
 	        .warn_days = warn_days,

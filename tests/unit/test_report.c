@@ -899,6 +899,7 @@ static void test_text_summary_variants(void **state)
 
 	(void)state;
 	info.now = info.at;
+	info.now_mask = 1;
 	info.sslmode = PCP_SSLMODE_VERIFY_CA;
 	make_ok(&r, "db1", "db1", "10.0.0.1", 5432, v);
 	char *out = pcp_test_run_writer(PCP_FORMAT_TEXT, &info, &r, 1, &totals);
@@ -920,7 +921,7 @@ static void test_text_summary_variants(void **state)
 	/* No records at all: just the summary. */
 	size_t zero[3] = {0, 0, 0};
 	struct pcp_run_totals none = {.verified = zero};
-	info.now = 0;
+	info.now_mask = 0;
 	out = pcp_test_run_writer(PCP_FORMAT_TEXT, &info, NULL, 0, &none);
 	assert_string_equal(out, "\n0 addresses: 0 verify under baltimore, 0 under digicert-g2, "
 	                         "0 under combined; 0 could not be probed\n"
@@ -1642,6 +1643,7 @@ static void test_text_two_instants(void **state)
 	/* Without the mismatch and the old server, the new-root stores are safe; the default
 	 * instant is "now" in headers and sentences. */
 	info.now = info.at;
+	info.now_mask = 1;
 	out = run_text_and_summary(&info, &r[1], 2);
 	assert_non_null(strstr(out, "address                           baltimore@now     "
 	                            "digicert-g2@now  combined@now  "
@@ -1698,7 +1700,8 @@ static void test_text_explain(void **state)
 	(void)state;
 	info.explain = true;
 	info.store_paths = paths;
-	info.now = info.at; /* now: no faketime */
+	info.now = info.at;
+	info.now_mask = 1; /* now: no faketime */
 	make_ok(&r[0], "x", "it's $(reboot)\x1b[2J", "10.0.0.7", 5432, v);
 	make_ok(&r[1], "10.0.0.8", "10.0.0.8", "10.0.0.8", 5433, v);
 	make_ok(&r[2], "x", "2001:db8::5", "2001:db8::5", 5432, vall);
@@ -1748,7 +1751,7 @@ static void test_text_explain(void **state)
 	free(out);
 
 	/* An instant that is not now: psql under faketime, in UTC whatever the local zone. */
-	info.now = 0;
+	info.now_mask = 0;
 	info.ats = two_ats;
 	info.n_ats = 2;
 	struct pcp_result two;
