@@ -162,70 +162,6 @@ static enum pcp_errc conninfo_parse_error(char *perr, struct pcp_error *err)
 	return PCP_ERR_TARGET;
 }
 
-static enum pcp_errc parse_conninfo(const char *text, struct pcp_target *t, struct pcp_error *err)
-{
-	char *perr = NULL;
-	PQconninfoOption *opts = PQconninfoParse(text, &perr);
-	const char *host = NULL, *hostaddr = NULL, *port = NULL;
-	enum pcp_errc rc = PCP_OK;
-
-	t->is_conninfo = true;
-	t->client_sslmode = PCP_LIBPQ_PREFER;
-	if (!opts)
-		return conninfo_parse_error(perr, err);
-	for (PQconninfoOption *o = opts; o->keyword; o++) {
-		enum pcp_libpq_sslmode mode;
-
-		if (!o->val || !*o->val)
-			continue;
-		if (strcmp(o->keyword, "host") == 0) {
-			host = o->val;
-		} else if (strcmp(o->keyword, "hostaddr") == 0) {
-			hostaddr = o->val;
-		} else if (strcmp(o->keyword, "port") == 0) {
-			port = o->val;
-		} else if (strcmp(o->keyword, "sslrootcert") == 0) {
-			if (!(t->sslrootcert = strdup(o->val))) {
-				rc = pcp_error_set(err, PCP_ERR_SYSTEM, "out of memory");
-				goto out;
-			}
-		} else if (strcmp(o->keyword, "sslmode") == 0) {
-			if (!sslmode_from_name(o->val, &mode)) {
-				rc = pcp_error_set(err, PCP_ERR_TARGET,
-				                   "invalid sslmode value: \"%s\"", o->val);
-				goto out;
-			}
-			apply_client_sslmode(t, mode);
-		}
-	}
-	if ((host && strchr(host, ',')) || (hostaddr && strchr(hostaddr, ',')) ||
-	    (port && strchr(port, ','))) {
-		rc = pcp_error_set(
-		        err, PCP_ERR_TARGET,
-		        "lists of hosts are not supported yet: give each host as its own target");
-		goto out;
-	}
-	if (!host && !hostaddr) {
-		rc = pcp_error_set(err, PCP_ERR_TARGET, "no host or hostaddr given");
-		goto out;
-	}
-	/* With a hostaddr, libpq connects over TCP whatever host says. */
-	if (!hostaddr && is_unix_socket(host)) {
-		rc = unix_socket_error(host, err);
-		goto out;
-	}
-	if ((rc = libpq_port(port, &t->port, err)) ||
-	    (hostaddr && (rc = check_hostaddr(hostaddr, err))))
-		goto out;
-	t->host = dup_or_null(host);
-	t->hostaddr = dup_or_null(hostaddr);
-	if ((host && !t->host) || (hostaddr && !t->hostaddr))
-		rc = pcp_error_set(err, PCP_ERR_SYSTEM, "out of memory");
-out:
-	PQconninfoFree(opts);
-	return rc;
-}
-
 /* host, host:port, [v6], [v6]:port, or a bare IPv6 literal. */
 static enum pcp_errc parse_hostport(const char *text, struct pcp_target *t, struct pcp_error *err)
 {
@@ -292,14 +228,13 @@ static enum pcp_errc target_init(struct pcp_target *t, const char *text, struct 
 	return PCP_OK;
 }
 
-enum pcp_errc pcp_target_parse(const char *text, struct pcp_target *out, struct pcp_error *err)
+/* host[:port] forms. On PCP_ERR_TARGET, out->text is still set for the record. */
+static enum pcp_errc parse_plain(const char *text, struct pcp_target *out, struct pcp_error *err)
 {
 	if (target_init(out, text, err))
 		return PCP_ERR_SYSTEM;
 	if (!*text)
 		return pcp_error_set(err, PCP_ERR_TARGET, "empty target");
-	if (is_conninfo_text(text))
-		return parse_conninfo(text, out, err);
 	return parse_hostport(text, out, err);
 }
 
@@ -906,7 +841,7 @@ enum pcp_errc pcp_target_expand(const char *text, const struct pcp_target_env *e
 		/* host[:port] forms: one target; pcp_target_parse keeps the text on failure */
 		if (!(t = calloc(1, sizeof *t)))
 			return pcp_error_set(err, PCP_ERR_SYSTEM, "out of memory");
-		rc = pcp_target_parse(text, t, err);
+		rc = parse_plain(text, t, err);
 		if (rc == PCP_OK || rc == PCP_ERR_TARGET) {
 			*out = t;
 			*n = 1;

@@ -55,9 +55,6 @@ enum pcp_errc pcp_target_expand(const char *text, const struct pcp_target_env *e
  * text. Returns a malloc'd string, NULL when out of memory. */
 char *pcp_target_mask(const char *text);
 
-/* Parses text. On failure returns PCP_ERR_TARGET with err naming what was wrong, and
- * out->text is still set (so the caller can emit an invalid_target record). */
-enum pcp_errc pcp_target_parse(const char *text, struct pcp_target *out, struct pcp_error *err);
 void pcp_target_cleanup(struct pcp_target *t);
 
 /* Streams a targets file: one target per line, '#' comments and blank lines skipped,
