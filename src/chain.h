@@ -14,8 +14,9 @@ struct pcp_chain {
 	STACK_OF(X509) * certs; /* owned, each certificate up-referenced; leaf at index 0 */
 };
 
-/* Copies a chain served by a peer (SSL_get_peer_cert_chain), taking a reference on each
- * certificate so it outlives the SSL object. Returns NULL on allocation failure. */
+/* Copies a chain served by a peer (SSL_get_peer_cert_chain, NULL counts as empty), taking
+ * a reference on each certificate so it outlives the SSL object. Returns NULL on
+ * allocation failure only. */
 struct pcp_chain *pcp_chain_from_stack(const STACK_OF(X509) * served);
 
 /* Reads every certificate of a PEM file, in file order. NULL with err set when the file

@@ -190,10 +190,19 @@ static enum step step_handshake(struct pcp_probe *p)
 	case PCP_TLS_DONE:
 		break;
 	}
-	p->chain = pcp_tls_capture(p->ssl, p->tls_version, sizeof p->tls_version, p->tls_cipher,
-	                           sizeof p->tls_cipher);
-	if (!p->chain)
+	if (pcp_tls_capture(p->ssl, &p->chain, p->tls_version, sizeof p->tls_version, p->tls_cipher,
+	                    sizeof p->tls_cipher) < 0) {
+		/* Not the server's doing: the engine ends the run on a system error. */
+		p->status = PCP_STATUS_TLS_FAILED;
+		pcp_error_set(&p->err, PCP_ERR_SYSTEM, "keeping the served chain: out of memory");
+		return STEP_FINISHED;
+	}
+	/* libpq fails the same handshake: with no certificate there is nothing to verify. */
+	if (pcp_chain_len(p->chain) == 0) {
+		pcp_chain_free(p->chain);
+		p->chain = NULL;
 		return fail(p, PCP_STATUS_TLS_FAILED, "server sent no certificate", NULL);
+	}
 	p->status = PCP_STATUS_OK;
 	set_state(p, PCP_PROBE_CLOSING);
 	return STEP_NEXT;

@@ -101,11 +101,14 @@ enum pcp_tls_rc pcp_tls_shutdown(SSL *ssl)
 	}
 }
 
-struct pcp_chain *pcp_tls_capture(SSL *ssl, char *version, size_t vlen, char *cipher, size_t clen)
+int pcp_tls_capture(SSL *ssl, struct pcp_chain **chain, char *version, size_t vlen, char *cipher,
+                    size_t clen)
 {
 	const SSL_CIPHER *c = SSL_get_current_cipher(ssl);
 
 	snprintf(version, vlen, "%s", SSL_get_version(ssl));
 	snprintf(cipher, clen, "%s", c ? SSL_CIPHER_get_name(c) : "");
-	return pcp_chain_from_stack(SSL_get_peer_cert_chain(ssl));
+	/* No peer chain at all (anonymous ciphers) is an empty chain, not a failure. */
+	*chain = pcp_chain_from_stack(SSL_get_peer_cert_chain(ssl));
+	return *chain ? 0 : -1;
 }

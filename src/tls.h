@@ -28,8 +28,10 @@ enum pcp_tls_rc pcp_tls_handshake(SSL *ssl, struct pcp_error *err);
 /* One step of sending close_notify; never waits for the peer's. */
 enum pcp_tls_rc pcp_tls_shutdown(SSL *ssl);
 
-/* After a completed handshake: the served chain (owned by the caller), and the protocol
- * version and cipher names. NULL chain only on allocation failure. */
-struct pcp_chain *pcp_tls_capture(SSL *ssl, char *version, size_t vlen, char *cipher, size_t clen);
+/* After a completed handshake: the served chain into *chain (owned by the caller; it may
+ * hold no certificate at all), and the protocol version and cipher names. Returns 0, or -1
+ * when out of memory. */
+int pcp_tls_capture(SSL *ssl, struct pcp_chain **chain, char *version, size_t vlen, char *cipher,
+                    size_t clen);
 
 #endif

@@ -1,0 +1,332 @@
+/* Unit tests for judge: what a probe saw becomes a finished record. Verdicts per store and
+ * instant (cached per served chain, the name check per record), classes (and none without
+ * both class stores), anchors, --warn-days marks, divergence across a target's addresses,
+ * invalid targets, and the client lookup for targets that are not connection strings. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "judge.h"
+#include "testpki.h"
+#include "truststore.h"
+
+#define NOW T(2026, 1, 1, 0, 0, 0)
+
+static time_t T(int y, int mo, int d, int h, int mi, int s)
+{
+	return pcp_testpki_time(y, mo, d, h, mi, s);
+}
+
+struct fixture {
+	EVP_PKEY *k_old, *k_new, *k_int, *k_leaf;
+	X509 *old_root, *new_root, *inter, *leaf_a, *leaf_b;
+	struct pcp_chain *chain_a, *chain_b;
+	char dir[64];
+	struct pcp_store_list classed, unclassed;
+};
+
+static const struct pcp_testpki_bytes db_name[] = {{"db.example.com", 0}};
+
+static X509 *ca(const char *cn, EVP_PKEY *key, X509 *issuer, EVP_PKEY *ikey, time_t na,
+                uint64_t serial)
+{
+	struct pcp_testpki_spec s = {.cn = cn,
+	                             .serial = serial,
+	                             .not_before = T(2020, 1, 1, 0, 0, 0),
+	                             .not_after = na,
+	                             .bc = PCP_TESTPKI_BC_CA,
+	                             .key_usage = PCP_TESTPKI_KU_KEY_CERT_SIGN};
+
+	return pcp_testpki_cert(&s, key, issuer, ikey);
+}
+
+static X509 *leaf(struct fixture *f, uint64_t serial, time_t na)
+{
+	struct pcp_testpki_spec s = {.cn = "db.example.com",
+	                             .serial = serial,
+	                             .not_before = T(2020, 1, 1, 0, 0, 0),
+	                             .not_after = na,
+	                             .bc = PCP_TESTPKI_BC_LEAF,
+	                             .eku = PCP_TESTPKI_EKU_SERVER,
+	                             .dns = db_name,
+	                             .n_dns = 1};
+
+	return pcp_testpki_cert(&s, f->k_leaf, f->inter, f->k_int);
+}
+
+static void add_store(struct fixture *f, struct pcp_store_list *list, const char *name,
+                      X509 *const *certs, size_t n)
+{
+	char path[128];
+	struct pcp_error err = {0};
+	struct pcp_store *s;
+
+	snprintf(path, sizeof path, "%s/%s.pem", f->dir, name);
+	assert_int_equal(pcp_testpki_write_certs(path, certs, n), 0);
+	s = pcp_store_load(name, path, &err);
+	assert_non_null(s);
+	assert_int_equal(pcp_store_list_add(list, s, &err), PCP_OK);
+}
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof *f);
+	X509 *both[2];
+
+	assert_non_null(f);
+	f->k_old = pcp_testpki_key(PCP_TESTPKI_EC_P256, 0);
+	f->k_new = pcp_testpki_key(PCP_TESTPKI_EC_P256, 0);
+	f->k_int = pcp_testpki_key(PCP_TESTPKI_EC_P256, 0);
+	f->k_leaf = pcp_testpki_key(PCP_TESTPKI_EC_P256, 0);
+	f->old_root = ca("Old Root", f->k_old, NULL, NULL, T(2025, 5, 12, 23, 59, 0), 1);
+	f->new_root = ca("New Root", f->k_new, NULL, NULL, T(2038, 1, 15, 12, 0, 0), 2);
+	f->inter =
+	        ca("New Intermediate", f->k_int, f->new_root, f->k_new, T(2030, 1, 1, 0, 0, 0), 3);
+	f->leaf_a = leaf(f, 4, T(2026, 1, 20, 0, 0, 0));
+	f->leaf_b = leaf(f, 5, T(2027, 1, 1, 0, 0, 0));
+	assert_non_null(f->leaf_a);
+	assert_non_null(f->leaf_b);
+	f->chain_a = pcp_testpki_chain(f->leaf_a, f->inter, NULL);
+	f->chain_b = pcp_testpki_chain(f->leaf_b, f->inter, NULL);
+	snprintf(f->dir, sizeof f->dir, "/tmp/pcp-test-judge-XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	both[0] = f->old_root;
+	both[1] = f->new_root;
+	add_store(f, &f->classed, "baltimore", &f->old_root, 1);
+	add_store(f, &f->classed, "digicert-g2", &f->new_root, 1);
+	add_store(f, &f->classed, "combined", both, 2);
+	add_store(f, &f->unclassed, "old", &f->old_root, 1);
+	add_store(f, &f->unclassed, "new", &f->new_root, 1);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	char cmd[128];
+
+	pcp_chain_free(f->chain_a);
+	pcp_chain_free(f->chain_b);
+	X509_free(f->old_root);
+	X509_free(f->new_root);
+	X509_free(f->inter);
+	X509_free(f->leaf_a);
+	X509_free(f->leaf_b);
+	EVP_PKEY_free(f->k_old);
+	EVP_PKEY_free(f->k_new);
+	EVP_PKEY_free(f->k_int);
+	EVP_PKEY_free(f->k_leaf);
+	pcp_store_list_cleanup(&f->classed);
+	pcp_store_list_cleanup(&f->unclassed);
+	snprintf(cmd, sizeof cmd, "rm -rf %s", f->dir);
+	assert_int_equal(system(cmd), 0);
+	free(f);
+	return 0;
+}
+
+static struct pcp_judge *judge_new(const struct pcp_store_list *stores, const time_t *ats,
+                                   size_t n_ats, double warn_days)
+{
+	struct pcp_judge_config cfg = {.stores = stores,
+	                               .ats = ats,
+	                               .n_ats = n_ats,
+	                               .auth_level = 2,
+	                               .warn_days = warn_days};
+	struct pcp_error err = {0};
+	struct pcp_judge *j = pcp_judge_new(&cfg, &err);
+
+	if (!j)
+		fail_msg("pcp_judge_new: %s", err.msg);
+	return j;
+}
+
+/* A record as the engine makes it before judging: status, host and mode set. */
+static struct pcp_result *record(struct pcp_judge *j, const char *host, enum pcp_sslmode mode,
+                                 enum pcp_status status, const struct pcp_chain *chain)
+{
+	struct pcp_result *r = calloc(1, sizeof *r);
+	struct pcp_target t = {.text = (char *)"target", .host = (char *)host, .port = 5432};
+	struct pcp_error err = {0};
+
+	assert_non_null(r);
+	r->target = strdup("target");
+	r->host = host ? strdup(host) : NULL;
+	r->sslmode = mode;
+	r->status = status;
+	if (pcp_judge_record(j, r, &t, NULL, chain, &err) < 0)
+		fail_msg("pcp_judge_record: %s", err.msg);
+	return r;
+}
+
+static void record_free(struct pcp_result *r)
+{
+	pcp_result_cleanup(r);
+	free(r);
+}
+
+static void test_verdicts_and_class(void **state)
+{
+	struct fixture *f = *state;
+	time_t ats[] = {NOW, T(2025, 5, 1, 0, 0, 0)};
+	struct pcp_judge *j = judge_new(&f->classed, ats, 2, -1);
+	struct pcp_result *r =
+	        record(j, "db.example.com", PCP_SSLMODE_VERIFY_FULL, PCP_STATUS_OK, f->chain_a);
+
+	/* [instant * n_stores + store]: baltimore, digicert-g2, combined, twice */
+	assert_int_equal(r->n_verdicts, 6);
+	assert_false(r->verdicts[0].ok);
+	assert_true(r->verdicts[1].ok);
+	assert_true(r->verdicts[2].ok);
+	assert_int_equal(r->verdicts[1].depth, -1);
+	assert_int_equal(r->verdicts[1].path_len, 3);
+	assert_string_equal(r->class_name, "new-only");
+	assert_string_equal(r->anchor, "CN=New Root");
+	assert_int_equal(r->chain_len, 2);
+	assert_int_equal(r->verdicts[1].path_not_after, T(2026, 1, 20, 0, 0, 0));
+	assert_false(r->verdicts[1].expiring); /* no --warn-days */
+	record_free(r);
+	pcp_judge_free(j);
+}
+
+/* The chain's verdicts are cached; the name check follows each record's host and mode. */
+static void test_name_check_per_record(void **state)
+{
+	struct fixture *f = *state;
+	time_t ats[] = {NOW};
+	struct pcp_judge *j = judge_new(&f->classed, ats, 1, -1);
+	struct pcp_result *good =
+	        record(j, "db.example.com", PCP_SSLMODE_VERIFY_FULL, PCP_STATUS_OK, f->chain_a);
+	struct pcp_result *other =
+	        record(j, "other.example.com", PCP_SSLMODE_VERIFY_FULL, PCP_STATUS_OK, f->chain_a);
+	struct pcp_result *ca_only =
+	        record(j, "other.example.com", PCP_SSLMODE_VERIFY_CA, PCP_STATUS_OK, f->chain_a);
+	struct pcp_result *no_host =
+	        record(j, NULL, PCP_SSLMODE_VERIFY_FULL, PCP_STATUS_OK, f->chain_a);
+
+	assert_true(good->verdicts[1].ok);
+	assert_false(other->verdicts[1].ok);
+	assert_int_equal(other->verdicts[1].code, PCP_VERDICT_NAME_MISMATCH);
+	assert_non_null(strstr(other->verdicts[1].error, "does not match host name"));
+	assert_true(ca_only->verdicts[1].ok);
+	assert_int_equal(no_host->verdicts[1].code, PCP_VERDICT_NO_HOST);
+	/* the first record's verdict was not changed by the later ones' name checks */
+	assert_true(good->verdicts[1].ok);
+	assert_string_equal(good->verdicts[1].error, "");
+	record_free(good);
+	record_free(other);
+	record_free(ca_only);
+	record_free(no_host);
+	pcp_judge_free(j);
+}
+
+/* Without both class stores a record has no class, rather than a made-up "neither". */
+static void test_no_class_without_class_stores(void **state)
+{
+	struct fixture *f = *state;
+	time_t ats[] = {NOW};
+	struct pcp_judge *j = judge_new(&f->unclassed, ats, 1, -1);
+	struct pcp_result *ok =
+	        record(j, "db.example.com", PCP_SSLMODE_VERIFY_FULL, PCP_STATUS_OK, f->chain_a);
+	struct pcp_result *down =
+	        record(j, "db.example.com", PCP_SSLMODE_VERIFY_FULL, PCP_STATUS_TIMEOUT, NULL);
+
+	assert_null(ok->class_name);
+	assert_null(down->class_name);
+	assert_true(ok->verdicts[1].ok);
+	record_free(ok);
+	record_free(down);
+	pcp_judge_free(j);
+	j = judge_new(&f->classed, ats, 1, -1);
+	down = record(j, "db.example.com", PCP_SSLMODE_VERIFY_FULL, PCP_STATUS_TIMEOUT, NULL);
+	assert_string_equal(down->class_name, "unreachable");
+	assert_int_equal(down->n_verdicts, 0);
+	record_free(down);
+	pcp_judge_free(j);
+}
+
+static void test_warn_days(void **state)
+{
+	struct fixture *f = *state;
+	time_t ats[] = {NOW};
+	struct pcp_judge *j = judge_new(&f->classed, ats, 1, 30);
+	struct pcp_result *a =
+	        record(j, "db.example.com", PCP_SSLMODE_VERIFY_FULL, PCP_STATUS_OK, f->chain_a);
+	struct pcp_result *b =
+	        record(j, "db.example.com", PCP_SSLMODE_VERIFY_FULL, PCP_STATUS_OK, f->chain_b);
+
+	assert_true(a->verdicts[1].expiring);  /* leaf A ends 19 days after NOW */
+	assert_false(b->verdicts[1].expiring); /* leaf B in a year */
+	assert_false(a->verdicts[0].expiring); /* failing verdicts are never "expiring" */
+	record_free(a);
+	record_free(b);
+	pcp_judge_free(j);
+}
+
+static void test_divergence(void **state)
+{
+	struct fixture *f = *state;
+	time_t ats[] = {NOW};
+	struct pcp_judge *j = judge_new(&f->classed, ats, 1, -1);
+	struct pcp_error err = {0};
+	struct pcp_result *same[] = {
+	        record(j, "db.example.com", PCP_SSLMODE_VERIFY_FULL, PCP_STATUS_OK, f->chain_a),
+	        record(j, "db.example.com", PCP_SSLMODE_VERIFY_FULL, PCP_STATUS_TIMEOUT, NULL),
+	        record(j, "db.example.com", PCP_SSLMODE_VERIFY_FULL, PCP_STATUS_OK, f->chain_a)};
+	struct pcp_result *mixed[] = {
+	        record(j, "db.example.com", PCP_SSLMODE_VERIFY_FULL, PCP_STATUS_OK, f->chain_a),
+	        record(j, "db.example.com", PCP_SSLMODE_VERIFY_FULL, PCP_STATUS_OK, f->chain_b)};
+
+	assert_int_equal(pcp_judge_group(j, same, 3, &err), 0);
+	assert_int_equal(pcp_judge_group(j, mixed, 2, &err), 0);
+	for (size_t i = 0; i < 3; i++) {
+		assert_false(same[i]->divergent);
+		record_free(same[i]);
+	}
+	for (size_t i = 0; i < 2; i++) {
+		assert_true(mixed[i]->divergent);
+		record_free(mixed[i]);
+	}
+	pcp_judge_free(j);
+}
+
+static void test_invalid_target_and_client(void **state)
+{
+	struct fixture *f = *state;
+	time_t ats[] = {NOW};
+	struct pcp_judge *j = judge_new(&f->classed, ats, 1, -1);
+	struct pcp_result *r =
+	        record(j, NULL, PCP_SSLMODE_VERIFY_FULL, PCP_STATUS_INVALID_TARGET, NULL);
+	struct pcp_target plain = {.text = (char *)"db", .host = (char *)"db", .port = 5432};
+	const struct pcp_judge_client *client = (const void *)&plain;
+	struct pcp_error err = {0};
+
+	assert_null(r->class_name);
+	assert_int_equal(r->n_verdicts, 0);
+	assert_null(r->client);
+	assert_int_equal(pcp_judge_client_for(j, &plain, &client, &err), 0);
+	assert_null(client);
+	record_free(r);
+	pcp_judge_free(j);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test(test_verdicts_and_class),
+	        cmocka_unit_test(test_name_check_per_record),
+	        cmocka_unit_test(test_no_class_without_class_stores),
+	        cmocka_unit_test(test_warn_days),
+	        cmocka_unit_test(test_divergence),
+	        cmocka_unit_test(test_invalid_target_and_client),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
