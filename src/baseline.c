@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 /* A line longer than this is skipped (and counted): a record of ours is a few KiB, and a
  * baseline file is as untrusted as any input. */
@@ -64,6 +65,8 @@ struct pcp_baseline {
 	struct table by_key;    /* entries by (target, addr) */
 	struct table by_target; /* targets by name */
 	size_t skipped;
+	char at[40]; /* the first record's "at", "" when none had one */
+	int at_now;  /* its "at_now": 1, 0, or -1 when the file does not say */
 };
 
 static uint64_t fnv1a(uint64_t h, const char *s, size_t len)
@@ -198,6 +201,12 @@ void pcp_baseline_free(struct pcp_baseline *b)
 	free(b->by_key.slots);
 	free(b->by_target.slots);
 	free(b);
+}
+
+const char *pcp_baseline_instant(const struct pcp_baseline *b, int *at_now)
+{
+	*at_now = b->at_now;
+	return b->at[0] ? b->at : NULL;
 }
 
 size_t pcp_baseline_skipped(const struct pcp_baseline *b)
@@ -450,6 +459,13 @@ static enum pcp_errc load_line(struct pcp_baseline *b, const char *line, size_t 
 		if ((idx = add_entry(b, tgt, addr)) == NONE)
 			goto nomem;
 	}
+	if (!b->at[0] && json_is_string(json_object_get(rec, "at"))) {
+		const json_t *now = json_object_get(rec, "at_now");
+
+		snprintf(b->at, sizeof b->at, "%.39s",
+		         json_string_value(json_object_get(rec, "at")));
+		b->at_now = json_is_boolean(now) ? json_is_true(now) : -1;
+	}
 	/* Several runs concatenated: the last record of a (target, addr) wins. */
 	entry_payload_cleanup(&b->entries[idx]);
 	if (read_payload(&b->entries[idx], rec, status) < 0)
@@ -522,6 +538,7 @@ struct pcp_baseline *pcp_baseline_load(const char *path, struct pcp_error *err)
 	struct pcp_baseline *b = calloc(1, sizeof *b);
 	struct reader r = {0};
 	enum pcp_errc rc = PCP_OK;
+	struct stat st;
 
 	if (!b || !(r.buf = malloc(MAX_LINE + 1))) {
 		pcp_error_set(err, PCP_ERR_SYSTEM, "%s: out of memory reading the baseline", path);
@@ -531,6 +548,12 @@ struct pcp_baseline *pcp_baseline_load(const char *path, struct pcp_error *err)
 	if (!(r.f = fopen(path, "rb"))) {
 		pcp_error_set(err, PCP_ERR_INPUT, "cannot read baseline %s: %s", path,
 		              strerror(errno ? errno : EIO));
+		goto fail;
+	}
+	/* A file or a pipe (--baseline <(zcat ...)); a device such as /dev/zero never ends. */
+	if (fstat(fileno(r.f), &st) != 0 || !(S_ISREG(st.st_mode) || S_ISFIFO(st.st_mode))) {
+		pcp_error_set(err, PCP_ERR_INPUT,
+		              "cannot read baseline %s: not a regular file or a pipe", path);
 		goto fail;
 	}
 	for (;;) {

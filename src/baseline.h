@@ -29,6 +29,11 @@ int pcp_baseline_compare(struct pcp_baseline *b, struct pcp_result *res,
  * (the target's first record) for every baseline address of that target not seen. */
 int pcp_baseline_vanished(struct pcp_baseline *b, const char *target, struct pcp_result *rec);
 
+/* The instant the baseline was verified at (its first record's "at", RFC 3339), or NULL
+ * when no record says; *at_now is 1 when that run verified as of its own now, 0 when at
+ * a given instant, -1 when the file does not say (written before "at_now" existed). */
+const char *pcp_baseline_instant(const struct pcp_baseline *b, int *at_now);
+
 /* Records in the file that were skipped as unreadable. */
 size_t pcp_baseline_skipped(const struct pcp_baseline *b);
 

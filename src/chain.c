@@ -15,6 +15,7 @@
 #include <openssl/x509v3.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static struct pcp_chain *chain_new(void)
 {
@@ -54,6 +55,7 @@ fail:
 
 struct pcp_chain *pcp_chain_load_pem(const char *path, struct pcp_error *err)
 {
+	struct stat st;
 	struct pcp_chain *chain = NULL;
 	BIO *in;
 	X509 *x;
@@ -61,6 +63,10 @@ struct pcp_chain *pcp_chain_load_pem(const char *path, struct pcp_error *err)
 
 	ERR_clear_error();
 	errno = 0;
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode)) {
+		pcp_error_set(err, PCP_ERR_INPUT, "%s: not a regular file or a pipe", path);
+		return NULL;
+	}
 	if (!(in = BIO_new_file(path, "r"))) {
 		int saved = errno;
 

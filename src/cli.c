@@ -350,7 +350,7 @@ static const struct option_def options[] = {
         {"sslmode", 0, "MODE", "sslmode", set_sslmode,
          "verify-ca or verify-full (default verify-full): the libpq mode judged"},
         {"at", 0, "TIME", NULL, set_at,
-         "verify as of TIME: 2021-02-15T00:00:00Z, 2021-02-15, or @UNIXSECONDS (default now;"
+         "verify as of TIME: now, 2021-02-15T00:00:00Z, 2021-02-15, or @UNIXSECONDS (default now;"
          " repeatable: every verdict at every instant)"},
         {"format", 0, "FORMAT", "format", set_format,
          "text (default), summary (the text without its table), json (one object per line),"
@@ -677,6 +677,10 @@ enum pcp_errc pcp_cli_parse_time(const char *s, time_t *out, struct pcp_error *e
 		v = strtoll(s + 1, &end, 10);
 		if (errno || end == s + 1 || *end)
 			goto bad;
+		/* Years 0000 to 9999: what RFC 3339 can write back in the records. */
+		if (v < -62167219200LL || v > 253402300799LL)
+			return pcp_error_set(err, PCP_ERR_USAGE,
+			                     "time \"%s\": out of range (years 0000 to 9999)", s);
 		*out = (time_t)v;
 		return PCP_OK;
 	}

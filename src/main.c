@@ -73,7 +73,8 @@ int main(int argc, char **argv)
 	                             .stores = &stores,
 	                             .ats = ats,
 	                             .n_ats = n_ats,
-	                             .auth_level = pcp_verify_default_auth_level()};
+	                             .auth_level = pcp_verify_default_auth_level(),
+	                             .output_name = s.output ? s.output : "standard output"};
 	if (!(writer = cfg.writer = pcp_writer_new(s.format, output.f, &info)))
 		goto oom;
 	if (pcp_run(&cfg, &outcome, &err) != PCP_OK ||

@@ -18,9 +18,25 @@ enum pcp_errc pcp_output_open(struct pcp_output *o, const char *path, struct pcp
 	mode_t mask;
 	int fd;
 
+	struct stat st;
+
 	memset(o, 0, sizeof *o);
 	if (!path) {
 		o->f = stdout;
+		return PCP_OK;
+	}
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+		return pcp_error_set(err, PCP_ERR_USAGE, "--output %s: is a directory", path);
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		if (!(o->path = strdup(path)))
+			return pcp_error_set(err, PCP_ERR_SYSTEM, "out of memory");
+		if (!(o->f = fopen(path, "w"))) {
+			int e = errno;
+
+			pcp_output_abort(o);
+			return pcp_error_set(err, PCP_ERR_USAGE, "--output %s: %s", path,
+			                     strerror(e));
+		}
 		return PCP_OK;
 	}
 	len = strlen(path);
@@ -73,13 +89,22 @@ enum pcp_errc pcp_output_commit(struct pcp_output *o, struct pcp_error *err)
 {
 	int e = 0;
 
-	if (!o->path) {
-		fflush(stdout);
-		return PCP_OK;
-	}
-	if (!o->tmp || !o->f)
+	if (!o->f)
 		return pcp_error_set(err, PCP_ERR_SYSTEM, "%s: nothing to commit", o->path);
 	errno = 0;
+	if (!o->tmp) {
+		/* Standard output or a file written directly: only flush and check. */
+		if (fflush(o->f) != 0 || ferror(o->f))
+			e = errno ? errno : EIO;
+		if (o->f != stdout && fclose(o->f) != 0 && !e)
+			e = errno;
+		if (o->f != stdout)
+			o->f = NULL;
+		if (e)
+			return pcp_error_set(err, PCP_ERR_SYSTEM, "cannot write %s: %s",
+			                     o->path ? o->path : "standard output", strerror(e));
+		return PCP_OK;
+	}
 	if (fflush(o->f) != 0 || ferror(o->f) || fsync(fileno(o->f)) != 0)
 		e = errno ? errno : EIO;
 	if (fclose(o->f) != 0 && !e)

@@ -281,7 +281,7 @@ static int json_record(struct pcp_writer *w, const struct pcp_result *r)
 
 	fputs(",\"at\":", out);
 	pcp_json_time(out, info->at);
-	fputs("}\n", out);
+	fputs(pcp_run_is_now(info, 0) ? ",\"at_now\":true}\n" : ",\"at_now\":false}\n", out);
 
 	/* Pipelines see each record as soon as it is known. */
 	if (fflush(out) != 0 || ferror(out))

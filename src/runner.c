@@ -21,6 +21,7 @@
 #include "engine.h"
 #include "gates.h"
 #include "input.h"
+#include "json.h"
 #include "judge.h"
 #include "log.h"
 #include "net.h"
@@ -121,8 +122,9 @@ static void emit_ready(struct run *r)
 			if (r->cfg->writer->ops->record(r->cfg->writer, g->results[i]) < 0) {
 				struct pcp_error err;
 
-				pcp_error_set(&err, PCP_ERR_SYSTEM, "cannot write the report: %s",
-				              strerror(errno ? errno : EIO));
+				pcp_error_set(&err, PCP_ERR_SYSTEM,
+				              "cannot write the report to %s: %s",
+				              r->cfg->output_name, strerror(errno ? errno : EIO));
 				fail_run(r, &err);
 				return;
 			}
@@ -283,8 +285,11 @@ static int take_chain(struct run *r, size_t i, struct pcp_error *err)
 	if (r->stopped)
 		return conclude(r, g, PCP_STATUS_CANCELLED,
 		                "interrupted before the chain was judged", err);
-	if (!o->chain)
+	if (!o->chain) {
+		pcp_progress_finish(r->progress);
+		pcp_log_warn("invalid target \"%s\": %s", g->t.text, o->error);
 		return conclude(r, g, PCP_STATUS_INVALID_TARGET, o->error, err);
+	}
 	return pcp_engine_conclude(r->engine, g, &outcome, err);
 }
 
@@ -403,6 +408,28 @@ static void run_cleanup(struct run *r)
 	pcp_progress_free(r->progress);
 }
 
+/* Verdicts flip when the instant moves, not only when servers change: say so when the
+ * baseline was verified at another kind of instant (a given one against now, or another
+ * given one). Two runs "as of now" compare without a warning. */
+static void warn_baseline_instant(const struct run *r)
+{
+	const struct pcp_settings *s = r->cfg->settings;
+	struct pcp_baseline *b = pcp_judge_baseline(r->judge);
+	bool run_now = s->n_ats == 0 || s->ats_now[0];
+	const char *then;
+	char at[40];
+	int then_now;
+
+	if (!b || !(then = pcp_baseline_instant(b, &then_now)))
+		return;
+	pcp_format_time(r->cfg->ats[0], at, sizeof at);
+	if ((then_now >= 0 && (then_now == 1) != run_now) || (!run_now && strcmp(then, at) != 0))
+		pcp_log_warn("--baseline %s was verified as of %s%s; this run verifies as of %s%s: "
+		             "verdicts may change with the instant, not the servers",
+		             s->baseline, then, then_now == 1 ? " (its now)" : "", at,
+		             run_now ? " (now)" : "");
+}
+
 /* Unreadable target files stop the run before any probe (exit 66). A FIFO is only
  * checked for permission: opening it here would wait for its writer, or (without
  * blocking) let the writer's first write fail once we closed it again. */
@@ -470,6 +497,7 @@ static enum pcp_errc prepare_run(struct run *r, struct pcp_error *err)
 	if (!(r->gates = pcp_gates_new(s, r->cfg->stores, r->cfg->ats, r->cfg->n_ats, err)) ||
 	    !(r->judge = pcp_judge_new(&jcfg, err)))
 		return err->code;
+	warn_baseline_instant(r);
 	ecfg.window = pcp_net_fit_concurrency(s->concurrency);
 	if (ecfg.window < s->concurrency)
 		pcp_log_warn("open-file limit allows only %u probes in flight: --concurrency %u "
@@ -543,8 +571,8 @@ enum pcp_errc pcp_run(const struct pcp_run_config *cfg, struct pcp_run_outcome *
 	pcp_progress_update(r.progress, 0, 0, 0, ev_now(r.loop));
 	start_watchers(&r);
 	if (cfg->writer->ops->begin(cfg->writer) < 0) {
-		pcp_error_set(err, PCP_ERR_SYSTEM, "cannot write the report: %s",
-		              strerror(errno ? errno : EIO));
+		pcp_error_set(err, PCP_ERR_SYSTEM, "cannot write the report to %s: %s",
+		              cfg->output_name, strerror(errno ? errno : EIO));
 	} else {
 		ev_run(r.loop, 0);
 	}
@@ -555,8 +583,8 @@ enum pcp_errc pcp_run(const struct pcp_run_config *cfg, struct pcp_run_outcome *
 		pcp_baseline_unseen(pcp_judge_baseline(r.judge), report_unseen, &r);
 	/* Buffering writers (Prometheus) write everything here: a failure is the run's. */
 	if (err->code == PCP_OK && cfg->writer->ops->end(cfg->writer, &out->totals) < 0)
-		pcp_error_set(err, PCP_ERR_SYSTEM, "cannot write the report: %s",
-		              strerror(errno ? errno : EIO));
+		pcp_error_set(err, PCP_ERR_SYSTEM, "cannot write the report to %s: %s",
+		              cfg->output_name, strerror(errno ? errno : EIO));
 out:
 	run_cleanup(&r);
 	return err->code;

@@ -19,6 +19,7 @@ struct pcp_run_config {
 	size_t n_ats;
 	int auth_level;
 	struct pcp_writer *writer;
+	const char *output_name; /* where the writer prints, for messages */
 };
 
 struct pcp_run_outcome {

@@ -30,7 +30,9 @@
 /* Our own bounds where libpq has none: a service file is read up to this many bytes (so
  * /dev/zero cannot spin forever), and one string names at most this many hosts. */
 #define SERVICE_FILE_MAX (1024 * 1024)
-#define HOSTS_MAX        256
+/* A targets line longer than this is no line at all: the file is not a list of targets. */
+#define LINE_SKIP_MAX (1024 * 1024)
+#define HOSTS_MAX     256
 
 static char *dup_or_null(const char *s)
 {
@@ -900,11 +902,12 @@ static char *trim(char *s, size_t *len)
 }
 
 /* Reads one line into r->buf, keeping at most PCP_TARGET_LINE_MAX + 1 bytes of it (the rest
- * is skipped) so a file without newlines cannot grow memory. Returns the bytes kept, and
- * -1 at end of file before any byte. */
+ * is skipped) so a file without newlines cannot grow memory. Returns the bytes kept, -1
+ * at end of file before any byte, -2 when out of memory, -3 when no line end came within
+ * LINE_SKIP_MAX bytes. */
 static long read_bounded_line(struct pcp_target_reader *r, bool *has_nul, bool *too_long)
 {
-	size_t len = 0;
+	size_t len = 0, skipped = 0;
 	int c;
 
 	*has_nul = false;
@@ -920,6 +923,8 @@ static long read_bounded_line(struct pcp_target_reader *r, bool *has_nul, bool *
 			*has_nul = true;
 		if (len < r->cap - 1)
 			r->buf[len++] = (char)c;
+		else if (++skipped > LINE_SKIP_MAX)
+			return -3; /* /dev/zero and the like: no line ever ends */
 		else
 			*too_long = true;
 	}
@@ -940,6 +945,12 @@ int pcp_target_reader_next(struct pcp_target_reader *r, const char **line, const
 
 		if (n == -2)
 			return pcp_error_set(err, PCP_ERR_SYSTEM, "out of memory"), -1;
+		if (n == -3)
+			return pcp_error_set(err, PCP_ERR_INPUT,
+			                     "%s line %lu: no end of line within %d bytes: not a "
+			                     "targets file",
+			                     r->path, r->lineno + 1, LINE_SKIP_MAX),
+			       -1;
 		if (n == -1) {
 			if (ferror(r->fp))
 				return pcp_error_set(err, PCP_ERR_INPUT, "error reading %s: %s",

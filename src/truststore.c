@@ -177,6 +177,11 @@ struct pcp_store *pcp_store_load(const char *name, const char *path, struct pcp_
 	if (S_ISDIR(st.st_mode)) {
 		if (load_dir(s->store, name, path, err) < 0)
 			goto fail;
+	} else if (!S_ISREG(st.st_mode)) {
+		/* A device or a FIFO would be read forever, or block before the loop. */
+		pcp_error_set(err, PCP_ERR_CONFIG,
+		              "store %s: %s is not a regular file or a directory", name, path);
+		goto fail;
 	} else if (load_file(s->store, name, path, err) < 0) {
 		goto fail;
 	}

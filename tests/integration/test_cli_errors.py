@@ -385,6 +385,71 @@ def test_text_output_and_counts(tmp):
     t.check("text output with bad targets: exit 2", r.rc == 2, r.show())
 
 
+def test_devices_and_pipes(tmp):
+    """Files that are devices or FIFOs: never a hang, never a device replaced."""
+    fifo = os.path.join(tmp, "fifo")
+    os.mkfifo(fifo)
+    expect("store from /dev/zero", ["--store", "z=/dev/zero", REFUSED], EX_CONFIG,
+           ["z", "/dev/zero", "not a regular file"])
+    expect("store from a FIFO", ["--store", "f=" + fifo, REFUSED], EX_CONFIG,
+           [fifo, "not a regular file"])
+    expect("targets from /dev/zero", ["--store", STORE, "--targets", "/dev/zero"], EX_NOINPUT,
+           ["/dev/zero line 1", "not a targets file"])
+    for dev in ("/dev/zero", "/dev/urandom"):
+        expect(f"baseline from {dev}", ["--store", STORE, "--baseline", dev, REFUSED],
+               EX_NOINPUT, [dev, "not a regular file"])
+        expect(f"future chain from {dev}", ["--store", STORE, "--future-chain", dev, REFUSED],
+               EX_NOINPUT, [dev])
+        r = expect(f"offline chain from {dev}", ["--store", STORE, "--format", "json",
+                                               "--chain", dev], 2, [dev, "invalid target"])
+        t.check(f"offline chain from {dev}: one invalid_target record",
+                [json.loads(l)["status"] for l in r.out.splitlines()] == ["invalid_target"],
+                r.show())
+    full = os.stat("/dev/full")
+    expect("--output /dev/full", ["--store", STORE, "--output", "/dev/full", REFUSED], 71,
+           ["/dev/full", "No space left"])
+    after = os.stat("/dev/full")
+    t.check("--output /dev/full: the device is still a device",
+            (after.st_mode, after.st_rdev) == (full.st_mode, full.st_rdev))
+    with open("/dev/full", "wb") as devfull:
+        p = subprocess.run([PROBER, "--store", STORE, REFUSED], stdout=devfull,
+                           stderr=subprocess.PIPE, env=dict(os.environ, PGCERTPROBE_CONFIG=EMPTY_CONF))
+    t.check("standard output on /dev/full: exit 71 naming the report",
+            p.returncode == 71 and b"cannot write" in p.stderr, (p.returncode, p.stderr))
+    expect("--output naming a directory", ["--store", STORE, "--output", tmp, REFUSED],
+           EX_USAGE, [tmp, "directory"])
+
+
+def test_instants(tmp):
+    expect("--at beyond year 9999", ["--store", STORE, "--at", "@99999999999999", REFUSED],
+           EX_USAGE, ["@99999999999999", "out of range"])
+    expect("--require with no store", ["--store", STORE, "--require", "@2021-01-01", REFUSED],
+           EX_USAGE, ["@2021-01-01", "no store"])
+    expect("--forbid-class without class stores", ["--store", STORE, "--forbid-class",
+                                                   "neither", REFUSED], EX_USAGE,
+           ["--forbid-class", "baltimore", "--old-store"])
+    r = expect("--at now with a date", ["--store", STORE, "--at", "now", "--at", "2021-02-15",
+                                        "--format", "json", REFUSED], 2, [])
+    rec = json.loads(r.out.splitlines()[0])
+    t.check("--at now: the record's instants are now and the date",
+            rec["at_now"] is True and len(rec["ats"]) == 2 and rec["ats"][1] ==
+            "2021-02-15T00:00:00Z" and rec["at"] != "2021-02-15T00:00:00Z", rec)
+    # A baseline verified at a given instant, compared with a run as of now, is compared
+    # with a warning; two runs as of now are not.
+    chain = COMBINED
+    base = os.path.join(tmp, "base.jsonl")
+    r = run(["--store", STORE, "--format", "json", "--chain", chain, "--at", "2021-02-15"])
+    write(base, r.out)
+    r = expect("baseline at another instant", ["--store", STORE, "--chain", chain,
+                                               "--baseline", base], 0,
+               ["--baseline", "2021-02-15T00:00:00Z", "as of", "instant"])
+    r = run(["--store", STORE, "--format", "json", "--chain", chain])
+    write(base, r.out)
+    r = run(["--store", STORE, "--chain", chain, "--baseline", base])
+    t.check("baseline as of now against a run as of now: no warning",
+            "instant" not in r.err and r.rc == 0, r.show())
+
+
 def main():
     global EMPTY_CONF
     if not os.access(PROBER, os.X_OK):
@@ -400,6 +465,8 @@ def main():
         test_garbage_targets_file(tmp)
         test_long_lines(tmp)
         test_text_output_and_counts(tmp)
+        test_devices_and_pipes(tmp)
+        test_instants(tmp)
     return t.finish()
 
 

@@ -269,7 +269,8 @@ static void test_intermediate_changed(void **state)
 	/* The server starts sending its root too: what it serves changed. */
 	make_record(&recs[4], "db2", "10.0.0.2", PCP_STATUS_OK, "abe", new_only, 'e');
 	assert_int_equal(compare(&recs[4]), 0);
-	assert_true(snprintf(both, sizeof both, "%s,%s", hex64('b'), hex64('e')) < (int)sizeof both);
+	assert_true(snprintf(both, sizeof both, "%s,%s", hex64('b'), hex64('e')) <
+	            (int)sizeof both);
 	assert_int_equal(recs[4].n_changes, 1);
 	assert_change(&recs[4], "intermediate_changed", NULL, hex64('b'), both);
 

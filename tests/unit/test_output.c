@@ -136,23 +136,31 @@ static void test_missing_directory(void **state)
 	pcp_output_abort(&o);
 }
 
-/* The rename fails (the destination is a directory): an error naming it, no temporary
- * file left. */
+/* A directory is refused at once; one that appears while the run writes makes the rename
+ * fail: an error naming it, no temporary file left. */
 static void test_commit_failure(void **state)
 {
 	struct pcp_output o;
 	struct pcp_error err = {0};
+	char inside[512];
 	struct dir d;
 
 	(void)state;
 	make_dir(&d);
 	assert_int_equal(mkdir(d.file, 0755), 0);
+	assert_int_equal(pcp_output_open(&o, d.file, &err), PCP_ERR_USAGE);
+	assert_non_null(strstr(err.msg, "directory"));
+	assert_int_equal(rmdir(d.file), 0);
 	assert_int_equal(pcp_output_open(&o, d.file, &err), PCP_OK);
+	assert_int_equal(mkdir(d.file, 0755), 0);
+	snprintf(inside, sizeof inside, "%s/keep", d.file);
+	assert_int_equal(mkdir(inside, 0755), 0);
 	fputs("x", o.f);
 	assert_int_equal(pcp_output_commit(&o, &err), PCP_ERR_SYSTEM);
 	assert_non_null(strstr(err.msg, d.file));
 	assert_int_equal(entries(&d), 1);
 	pcp_output_abort(&o);
+	assert_int_equal(rmdir(inside), 0);
 	assert_int_equal(rmdir(d.file), 0);
 	remove_dir(&d);
 }

@@ -332,9 +332,9 @@ static void assert_path(json_t *v, const char *hex)
 	}
 }
 
-static const char *const record_keys[] = {"target", "host",  "addr",   "port",      "sslmode",
-                                          "status", "error", "tls",    "timing",    "chain",
-                                          "verify", "class", "anchor", "divergent", "at"};
+static const char *const record_keys[] = {
+        "target", "host",  "addr",   "port",  "sslmode", "status",    "error", "tls",
+        "timing", "chain", "verify", "class", "anchor",  "divergent", "at",    "at_now"};
 static const char *const cert_keys[] = {"subject", "issuer", "serial", "not_before", "not_after",
                                         "sha256",  "san",    "key",    "sig_alg"};
 static const char *const verdict_keys[] = {"ok",     "error", "code",           "depth",
@@ -574,13 +574,15 @@ static void test_json_client_divergent_future(void **state)
 	static const char *const keys_full[] = {"target", "host",  "addr",   "port",      "sslmode",
 	                                        "status", "error", "tls",    "timing",    "chain",
 	                                        "verify", "class", "anchor", "divergent", "client",
-	                                        "future", "at"};
+	                                        "future", "at",    "at_now"};
 	static const char *const keys_client[] = {
-	        "target", "host",  "addr",   "port",  "sslmode", "status",    "error",  "tls",
-	        "timing", "chain", "verify", "class", "anchor",  "divergent", "client", "at"};
+	        "target", "host",      "addr",   "port",  "sslmode", "status",
+	        "error",  "tls",       "timing", "chain", "verify",  "class",
+	        "anchor", "divergent", "client", "at",    "at_now"};
 	static const char *const keys_future[] = {
-	        "target", "host",  "addr",   "port",  "sslmode", "status",    "error",  "tls",
-	        "timing", "chain", "verify", "class", "anchor",  "divergent", "future", "at"};
+	        "target", "host",      "addr",   "port",  "sslmode", "status",
+	        "error",  "tls",       "timing", "chain", "verify",  "class",
+	        "anchor", "divergent", "future", "at",    "at_now"};
 	const char *future_reasons[3] = {"unknown issuer", "", ""};
 	struct pcp_run_info info = pcp_test_run_info(store_names, 0, -1);
 	struct pcp_result r[4];
@@ -1410,7 +1412,7 @@ static void test_json_instants(void **state)
 	static const char *const keys[] = {"target", "host",    "addr",   "port",      "sslmode",
 	                                   "status", "error",   "tls",    "timing",    "chain",
 	                                   "verify", "class",   "anchor", "divergent", "verify_at",
-	                                   "ats",    "changes", "at"};
+	                                   "ats",    "changes", "at",     "at_now"};
 	static const char *const change_keys[] = {"kind", "store", "from", "to"};
 	static const char *const at_keys[] = {"2021-02-15T00:00:00Z", "2025-06-01T12:00:00Z"};
 	struct pcp_run_info info = make_info2();
