@@ -68,7 +68,8 @@ int main(int argc, char **argv)
 	                            .version = PCP_VERSION,
 	                            .explain = s.explain,
 	                            .store_paths = stores.paths,
-	                            .old_store = s.old_store};
+	                            .old_store = s.old_store,
+	                            .new_store = s.new_store};
 	struct pcp_run_config cfg = {.settings = &s,
 	                             .stores = &stores,
 	                             .ats = ats,

@@ -40,6 +40,7 @@ struct pcp_run_info {
 	bool explain;                   /* text: commands that reproduce each failure by hand */
 	const char *const *store_paths; /* store i's file or directory (n_stores long), or NULL */
 	const char *old_store;          /* the old root's store (--old-store), NULL: "baltimore" */
+	const char *new_store;          /* the new root's (--new-store), NULL: "digicert-g2" */
 };
 
 /* Counts a writer may print at the end. Divergent names, the client audit and the

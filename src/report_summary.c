@@ -59,6 +59,7 @@ struct pcp_summary {
 	struct pcp_summary_count old_anchors[MAX_ANCHORS];
 	size_t n_old_anchors, other_old_anchors;
 	long old_store; /* index of the old root's store, -1 when absent */
+	bool no_new;    /* the new root's store is absent: no record has a class */
 	/* Divergent names, sanitised; addresses of one target arrive together, so a run of
 	 * records with one name is one name. */
 	struct pcp_summary_lines div;
@@ -560,6 +561,18 @@ int pcp_summary_print(struct pcp_summary *s, FILE *out, const struct pcp_run_tot
 		if (s->other_classes)
 			fprintf(out, "%s %zu other", sep, s->other_classes);
 		putc('\n', out);
+	} else if (s->records && (s->old_store < 0 || s->no_new)) {
+		const struct pcp_run_info *ri = s->info;
+		char *missing =
+		        clean(s->old_store < 0 ? (ri->old_store ? ri->old_store : "baltimore")
+		                               : (ri->new_store ? ri->new_store : "digicert-g2"),
+		              STORE_MAX_COLS);
+
+		fprintf(out,
+		        "no migration classes: no store is called \"%s\" (name the old and new "
+		        "root's stores with --old-store and --new-store)\n",
+		        missing ? missing : "?");
+		free(missing);
 	}
 	if (s->n_anchors > 0) {
 		fputs("chains end at:", out);
@@ -617,6 +630,7 @@ struct pcp_summary *pcp_summary_new(const struct pcp_run_info *info)
 {
 	struct pcp_summary *s = calloc(1, sizeof *s);
 	const char *old = info->old_store ? info->old_store : "baltimore";
+	const char *new = info->new_store ? info->new_store : "digicert-g2";
 	static const char *const class_order[] = {"old-only", "new-only", "both", "neither",
 	                                          "unreachable"};
 
@@ -627,9 +641,13 @@ struct pcp_summary *pcp_summary_new(const struct pcp_run_info *info)
 	s->n_ats = pcp_run_n_instants(info);
 	s->n_cols = s->n_stores * s->n_ats;
 	s->old_store = -1;
-	for (size_t i = 0; i < s->n_stores; i++)
+	s->no_new = true;
+	for (size_t i = 0; i < s->n_stores; i++) {
 		if (info->store_names[i] && strcmp(info->store_names[i], old) == 0)
 			s->old_store = (long)i;
+		if (info->store_names[i] && strcmp(info->store_names[i], new) == 0)
+			s->no_new = false;
+	}
 	s->verified = calloc(s->n_cols + 1, sizeof *s->verified);
 	s->expiring = calloc(s->n_cols + 1, sizeof *s->expiring);
 	s->expiring_first = calloc(s->n_cols + 1, sizeof *s->expiring_first);
