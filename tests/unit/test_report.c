@@ -332,9 +332,11 @@ static void assert_path(json_t *v, const char *hex)
 	}
 }
 
-static const char *const record_keys[] = {"target", "host",  "addr",   "port",      "sslmode",
-                                          "status", "error", "tls",    "timing",    "chain",
-                                          "verify", "class", "anchor", "divergent", "at"};
+static const char *const record_keys[] = {
+        "target", "host",  "addr",        "port",  "sslmode",    "status",
+        "error",  "tls",   "negotiation", "alpn",  "direct_tls", "direct_tls_from",
+        "timing", "chain", "verify",      "class", "anchor",     "divergent",
+        "at"};
 static const char *const cert_keys[] = {"subject", "issuer", "serial", "not_before", "not_after",
                                         "sha256",  "san",    "key",    "sig_alg"};
 static const char *const verdict_keys[] = {"ok",     "error", "code",           "depth",
@@ -562,25 +564,31 @@ static void test_json_hostile_bytes(void **state)
 	pcp_result_cleanup(&r);
 }
 
-static const char *const client_keys[] = {"sslmode",   "rootcert", "rootcert_exists",
-                                          "verifies",  "roots",    "connects",
-                                          "encrypted", "error",    "after"};
+static const char *const client_keys[] = {
+        "libpq_version",   "sslnegotiation", "sslmode", "rootcert",
+        "rootcert_exists", "verifies",       "roots",   "connects",
+        "encrypted",       "error",          "after"};
 static const char *const root_keys[] = {"subject", "sha256", "known"};
 static const char *const after_keys[] = {"connects", "encrypted", "error"};
 
 /* "client", "future" and "divergent": each key, its type and value, and where it sits. */
 static void test_json_client_divergent_future(void **state)
 {
-	static const char *const keys_full[] = {"target", "host",  "addr",   "port",      "sslmode",
-	                                        "status", "error", "tls",    "timing",    "chain",
-	                                        "verify", "class", "anchor", "divergent", "client",
-	                                        "future", "at"};
+	static const char *const keys_full[] = {
+	        "target", "host",   "addr",        "port",  "sslmode",    "status",
+	        "error",  "tls",    "negotiation", "alpn",  "direct_tls", "direct_tls_from",
+	        "timing", "chain",  "verify",      "class", "anchor",     "divergent",
+	        "client", "future", "at"};
 	static const char *const keys_client[] = {
-	        "target", "host",  "addr",   "port",  "sslmode", "status",    "error",  "tls",
-	        "timing", "chain", "verify", "class", "anchor",  "divergent", "client", "at"};
+	        "target", "host",  "addr",        "port",  "sslmode",    "status",
+	        "error",  "tls",   "negotiation", "alpn",  "direct_tls", "direct_tls_from",
+	        "timing", "chain", "verify",      "class", "anchor",     "divergent",
+	        "client", "at"};
 	static const char *const keys_future[] = {
-	        "target", "host",  "addr",   "port",  "sslmode", "status",    "error",  "tls",
-	        "timing", "chain", "verify", "class", "anchor",  "divergent", "future", "at"};
+	        "target", "host",  "addr",        "port",  "sslmode",    "status",
+	        "error",  "tls",   "negotiation", "alpn",  "direct_tls", "direct_tls_from",
+	        "timing", "chain", "verify",      "class", "anchor",     "divergent",
+	        "future", "at"};
 	const char *future_reasons[3] = {"unknown issuer", "", ""};
 	struct pcp_run_info info = pcp_test_run_info(store_names, 0, -1);
 	struct pcp_result r[4];
@@ -1407,10 +1415,11 @@ static void assert_verdict_json(json_t *v, const struct pcp_verdict *want, bool 
  * instant, "ats" lists them; class, anchor, expiring and changes are where promised. */
 static void test_json_instants(void **state)
 {
-	static const char *const keys[] = {"target", "host",    "addr",   "port",      "sslmode",
-	                                   "status", "error",   "tls",    "timing",    "chain",
-	                                   "verify", "class",   "anchor", "divergent", "verify_at",
-	                                   "ats",    "changes", "at"};
+	static const char *const keys[] = {
+	        "target",    "host",  "addr",        "port",  "sslmode",    "status",
+	        "error",     "tls",   "negotiation", "alpn",  "direct_tls", "direct_tls_from",
+	        "timing",    "chain", "verify",      "class", "anchor",     "divergent",
+	        "verify_at", "ats",   "changes",     "at"};
 	static const char *const change_keys[] = {"kind", "store", "from", "to"};
 	static const char *const at_keys[] = {"2021-02-15T00:00:00Z", "2025-06-01T12:00:00Z"};
 	struct pcp_run_info info = make_info2();
