@@ -456,6 +456,12 @@ static void test_json_failed_records(void **state)
 	                "could not translate host name \"nxdomain.invalid\"");
 	pcp_test_record(&r[2], "hostaddr=10.0.0.3", NULL, "10.0.0.3", 5432, PCP_STATUS_TIMEOUT, "");
 	r[2].sslmode = PCP_SSLMODE_VERIFY_CA;
+	r[0].direct_tls = PCP_DIRECT_REFUSED;
+	r[0].direct_basis = PCP_DIRECT_BY_NO_SSL;
+	r[2].negotiation = PCP_NEGOTIATION_DIRECT;
+	pcp_test_set_str(r[2].alpn, sizeof r[2].alpn, "postgresql");
+	r[2].direct_tls = PCP_DIRECT_ACCEPTED;
+	r[2].direct_basis = PCP_DIRECT_BY_HANDSHAKE;
 
 	char *out = pcp_test_run_writer(PCP_FORMAT_JSON, &info, r, 3, NULL);
 	assert_int_equal(load_lines(out, objs, 4), 3);
@@ -475,6 +481,11 @@ static void test_json_failed_records(void **state)
 	                    json_object_get(json_object_get(o, "timing"), "connect_ms")) == 1.5);
 	assert_str(o, "at", "2021-02-15T00:00:00Z");
 
+	assert_str(o, "negotiation", "postgres");
+	assert_null_member(o, "alpn");
+	assert_str(o, "direct_tls", "refused"); /* an N: no TLS at all */
+	assert_str(o, "direct_tls_from", "no_ssl");
+
 	o = objs[1];
 	assert_keys(o, record_keys, sizeof record_keys / sizeof *record_keys);
 	assert_str(o, "status", "dns_failed");
@@ -487,6 +498,10 @@ static void test_json_failed_records(void **state)
 	o = objs[2];
 	assert_null_member(o, "host");
 	assert_str(o, "addr", "10.0.0.3");
+	assert_str(o, "negotiation", "direct");
+	assert_str(o, "alpn", "postgresql");
+	assert_str(o, "direct_tls", "accepted");
+	assert_str(o, "direct_tls_from", "direct");
 	assert_str(o, "sslmode", "verify-ca");
 	assert_str(o, "status", "timeout");
 	assert_str(o, "error", "timeout"); /* text even when the probe left none */
