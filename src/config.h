@@ -65,12 +65,14 @@ struct pcp_settings {
 	int family;  /* AF_UNSPEC, or AF_INET (-4) / AF_INET6 (-6) */
 	char **pins; /* --resolve HOST:PORT:ADDR specs, owned */
 	size_t n_pins;
-	char *dns_server;          /* owned or NULL */
-	unsigned shard_k, shard_n; /* keep targets whose hash % n == k; n == 0: all */
-	char *client_home;         /* owned or NULL: home for ~/.postgresql/root.crt */
-	char *future_chain;        /* owned or NULL: PEM chain served after the switch */
-	char *config_path;         /* owned: the file actually read, or NULL */
-	bool explain;              /* text: commands that reproduce each failure */
+	char *dns_server;                 /* owned or NULL */
+	unsigned shard_k, shard_n;        /* keep targets whose hash % n == k; n == 0: all */
+	char *client_home;                /* owned or NULL: home for ~/.postgresql/root.crt */
+	char *future_chain;               /* owned or NULL: PEM chain served after the switch */
+	char *config_path;                /* owned: the file actually read, or NULL */
+	bool explain;                     /* text: commands that reproduce each failure */
+	enum pcp_negotiation negotiation; /* --negotiation: SSLRequest first, or direct TLS */
+	int libpq_version;                /* --libpq-version: the audit's rules (15-18) */
 	bool help, version;
 };
 

@@ -131,6 +131,7 @@ static int finish_record(struct pcp_group *g, size_t i, const struct sockaddr_st
 	res->host = t->host ? strdup(t->host) : NULL;
 	res->port = t->port;
 	res->sslmode = t->has_sslmode ? t->sslmode : g->sslmode;
+	res->negotiation = g->negotiation;
 	res->connect_ms = -1;
 	if (!res->target || (t->host && !res->host))
 		goto oom;
@@ -148,6 +149,7 @@ static int finish_record(struct pcp_group *g, size_t i, const struct sockaddr_st
 		res->total_ms = p->total_ms;
 		snprintf(res->tls_version, sizeof res->tls_version, "%s", p->tls_version);
 		snprintf(res->tls_cipher, sizeof res->tls_cipher, "%s", p->tls_cipher);
+		pcp_probe_note(p, res);
 	}
 	if (p && chain && g->engine->cfg.save_chains)
 		save_chain(g->engine->cfg.save_chains, g, i, res, chain);
@@ -258,7 +260,9 @@ int pcp_engine_submit(struct pcp_engine *e, struct pcp_group *g, struct pcp_erro
 	                                .timeout = g->timeout,
 	                                .done = on_probe_done,
 	                                .done_arg = e,
-	                                .trace = e->cfg.trace};
+	                                .trace = e->cfg.trace,
+	                                .negotiation = g->negotiation,
+	                                .alpn = g->alpn};
 	g->resolving = true;
 	e->held++;
 	if (pcp_resolve_start(e->resolver, g->t.hostaddr ? g->t.hostaddr : g->t.host, g->t.port,

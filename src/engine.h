@@ -41,8 +41,10 @@ struct pcp_group {
 	const struct pcp_judge_client *client; /* the audited client, NULL when none */
 	enum pcp_sslmode sslmode;              /* records' mode unless the target names one */
 	double timeout;                        /* seconds per probe */
-	size_t index;                          /* position in the input (--save-chains names) */
-	pcp_group_done_fn done;                /* may be NULL */
+	enum pcp_negotiation negotiation;      /* SSLRequest first, or TLS at once */
+	bool alpn;    /* offer ALPN "postgresql" over SSLRequest too (audits by libpq 17+) */
+	size_t index; /* position in the input (--save-chains names) */
+	pcp_group_done_fn done; /* may be NULL */
 	void *done_arg;
 	struct pcp_group *next; /* free for the owner's lists */
 	/* Set by the engine. */

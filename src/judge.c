@@ -42,6 +42,7 @@ struct pcp_judge {
 	struct cache_entry *cache;
 	struct pcp_judge_client *clients;
 	struct pcp_judge_client no_file;
+	struct pcp_judge_client *system; /* sslrootcert=system (16+), loaded on first use */
 	const struct pcp_judge_client *default_client; /* for strings without sslrootcert */
 	char *default_rootcert; /* HOME/.postgresql/root.crt, named in libpq's message */
 	struct pcp_chain *future;
@@ -217,6 +218,14 @@ static int client_verdict(const struct pcp_judge *j, const struct pcp_judge_clie
 	        .rootcert_error = cl->path && !cl->store && cl->error[0] ? cl->error : NULL,
 	        .status = res->status,
 	        .status_error = res->error,
+	        .libpq_version = c->libpq_version,
+	        .direct = c->direct,
+	        .system_roots = cl == j->system,
+	        .probed = res->negotiation,
+	        .direct_tls = res->direct_tls,
+	        .alpn = res->alpn,
+	        .tls_error_libpq = res->tls_error_libpq,
+	        .tls_eof = res->tls_eof,
 	};
 	struct pcp_error verr = {0};
 
@@ -248,6 +257,8 @@ static int audit_client(struct pcp_judge *j, struct pcp_result *res, const struc
 	if (!c)
 		return -1;
 	c->sslmode = t->client_sslmode;
+	c->libpq_version = t->libpq_version;
+	c->direct = t->direct;
 	if (cl->path && !(c->rootcert = strdup(cl->path)))
 		return -1;
 	c->rootcert_exists = cl->store != NULL;
@@ -334,6 +345,38 @@ int pcp_judge_group(struct pcp_judge *j, struct pcp_result **results, size_t n,
 	return 0;
 }
 
+/* The system's store as the audited clients' sslrootcert=system: the probing machine's
+ * OpenSSL default roots (SSL_CERT_FILE and SSL_CERT_DIR override them, as for libpq),
+ * loaded once. Its listing keeps only the roots of the Azure change: a system store holds
+ * a hundred others. */
+static const struct pcp_judge_client *system_client(struct pcp_judge *j)
+{
+	struct pcp_judge_client *cl = j->system;
+	struct pcp_error err = {0};
+	size_t kept = 0;
+
+	if (cl)
+		return cl;
+	if (!(cl = calloc(1, sizeof *cl)) || !(cl->path = strdup("system"))) {
+		free(cl);
+		return NULL;
+	}
+	if (!(cl->store = pcp_store_load_system("system", &err)))
+		snprintf(cl->error, sizeof cl->error, "%s", err.msg);
+	if (cl->store && pcp_client_roots(cl->store, &cl->roots, &cl->n_roots) < 0)
+		cl->n_roots = 0;
+	for (size_t i = 0; i < cl->n_roots; i++) {
+		if (cl->roots[i].known)
+			cl->roots[kept++] = cl->roots[i];
+		else
+			free(cl->roots[i].subject);
+	}
+	cl->n_roots = kept;
+	cl->next = j->clients;
+	j->clients = cl;
+	return j->system = cl;
+}
+
 int pcp_judge_client_for(struct pcp_judge *j, const struct pcp_target *t,
                          const struct pcp_judge_client **out, struct pcp_error *err)
 {
@@ -344,6 +387,12 @@ int pcp_judge_client_for(struct pcp_judge *j, const struct pcp_target *t,
 	*out = NULL;
 	if (!t->is_conninfo)
 		return 0;
+	if (t->system_roots) {
+		if (!(*out = system_client(j)))
+			return pcp_error_set(err, PCP_ERR_SYSTEM, "system roots: out of memory"),
+			       -1;
+		return 0;
+	}
 	/* Most strings name no root file: the default one is looked up once per run. */
 	if (by_default && j->default_client) {
 		*out = j->default_client;

@@ -62,6 +62,28 @@ static enum step fail(struct pcp_probe *p, enum pcp_status status, const char *m
 	return STEP_FINISHED;
 }
 
+/* The SSL object exists only once TLS is due: after an 'S', or at once when direct. */
+static enum step start_tls(struct pcp_probe *p)
+{
+	bool direct = p->env->negotiation == PCP_NEGOTIATION_DIRECT;
+
+	p->ssl = pcp_tls_new(p->env->ssl_ctx, p->fd, p->sni, direct || p->env->alpn, &p->err);
+	if (!p->ssl) {
+		p->status = PCP_STATUS_TLS_FAILED;
+		return STEP_FINISHED;
+	}
+	set_state(p, PCP_PROBE_TLS_HANDSHAKE);
+	return STEP_NEXT;
+}
+
+static enum step connected(struct pcp_probe *p)
+{
+	if (p->env->negotiation == PCP_NEGOTIATION_DIRECT)
+		return start_tls(p);
+	set_state(p, PCP_PROBE_SEND_SSLREQ);
+	return STEP_NEXT;
+}
+
 static enum step step_connecting(struct pcp_probe *p)
 {
 	int e = pcp_net_connect_result(p->fd);
@@ -71,8 +93,7 @@ static enum step step_connecting(struct pcp_probe *p)
 	if (e)
 		return fail(p, pcp_net_connect_status(e), "could not connect", strerror(e));
 	p->connect_ms = elapsed_ms(p);
-	set_state(p, PCP_PROBE_SEND_SSLREQ);
-	return STEP_NEXT;
+	return connected(p);
 }
 
 static enum step step_send(struct pcp_probe *p)
@@ -117,14 +138,7 @@ static enum step step_reply(struct pcp_probe *p)
 		if (recv(p->fd, &extra, 1, MSG_PEEK | MSG_DONTWAIT) > 0)
 			return fail(p, PCP_STATUS_PROTOCOL_ERROR,
 			            "received unencrypted data after SSL response", NULL);
-		/* The SSL object exists only for servers that said 'S'. */
-		p->ssl = pcp_tls_new(p->env->ssl_ctx, p->fd, p->sni, &p->err);
-		if (!p->ssl) {
-			p->status = PCP_STATUS_TLS_FAILED;
-			return STEP_FINISHED;
-		}
-		set_state(p, PCP_PROBE_TLS_HANDSHAKE);
-		return STEP_NEXT;
+		return start_tls(p);
 	case PCP_REPLY_NO_SSL:
 		return fail(p, PCP_STATUS_NO_SSL, "server does not support SSL", NULL);
 	case PCP_REPLY_ERROR:
@@ -177,19 +191,35 @@ static enum step step_error_text(struct pcp_probe *p)
 	return finish_error_text(p);
 }
 
+/* A server before PostgreSQL 17 reads the ClientHello as a startup packet of absurd length
+ * and closes; a pooler may answer in its own protocol: either way, say so first. */
+static void direct_refused(struct pcp_probe *p)
+{
+	char inner[sizeof p->err.msg];
+
+	snprintf(inner, sizeof inner, "%s", p->err.msg);
+	pcp_error_set(&p->err, PCP_ERR_TARGET,
+	              "server did not accept direct TLS (a server before PostgreSQL 17, a pooler, "
+	              "or no TLS at all): %s",
+	              inner);
+}
+
 static enum step step_handshake(struct pcp_probe *p)
 {
-	switch (pcp_tls_handshake(p->ssl, &p->err)) {
+	switch (pcp_tls_handshake(p->ssl, &p->err, &p->tls_failure)) {
 	case PCP_TLS_WANT_READ:
 		return STEP_WANT_READ;
 	case PCP_TLS_WANT_WRITE:
 		return STEP_WANT_WRITE;
 	case PCP_TLS_FAILED:
 		p->status = PCP_STATUS_TLS_FAILED;
+		if (p->env->negotiation == PCP_NEGOTIATION_DIRECT)
+			direct_refused(p);
 		return STEP_FINISHED;
 	case PCP_TLS_DONE:
 		break;
 	}
+	pcp_tls_alpn(p->ssl, p->alpn, sizeof p->alpn);
 	if (pcp_tls_capture(p->ssl, &p->chain, p->tls_version, sizeof p->tls_version, p->tls_cipher,
 	                    sizeof p->tls_cipher) < 0) {
 		/* Not the server's doing: the engine ends the run on a system error. */
@@ -352,7 +382,12 @@ void pcp_probe_start(struct pcp_probe *p, const struct pcp_probe_env *env,
 		ev_timer_start(env->loop, &p->timer);
 		break;
 	case PCP_NET_CONNECTED:
-		set_state(p, PCP_PROBE_SEND_SSLREQ);
+		p->connect_ms = elapsed_ms(p);
+		if (connected(p) == STEP_FINISHED) {
+			p->failed_at_start = true;
+			ev_timer_start(env->loop, &p->timer);
+			break;
+		}
 		want(p, EV_WRITE);
 		break;
 	case PCP_NET_IN_PROGRESS:
@@ -369,6 +404,33 @@ void pcp_probe_cancel(struct pcp_probe *p)
 	pcp_error_set(&p->err, PCP_ERR_TARGET, "interrupted (while %s)",
 	              pcp_probe_state_name(p->state));
 	finish(p);
+}
+
+void pcp_probe_note(const struct pcp_probe *p, struct pcp_result *res)
+{
+	bool reached = p->status == PCP_STATUS_OK || p->status == PCP_STATUS_TLS_FAILED ||
+	               p->status == PCP_STATUS_PROTOCOL_ERROR || p->status == PCP_STATUS_NO_SSL;
+
+	res->negotiation = p->env->negotiation;
+	snprintf(res->alpn, sizeof res->alpn, "%s", p->alpn);
+	if (p->status == PCP_STATUS_TLS_FAILED)
+		snprintf(res->tls_error_libpq, sizeof res->tls_error_libpq, "%s",
+		         p->tls_failure.libpq);
+	res->tls_eof = p->status == PCP_STATUS_TLS_FAILED && p->tls_failure.eof;
+	res->direct_tls = PCP_DIRECT_UNKNOWN;
+	if (p->env->negotiation == PCP_NEGOTIATION_DIRECT && reached) {
+		res->direct_tls =
+		        p->status == PCP_STATUS_OK ? PCP_DIRECT_ACCEPTED : PCP_DIRECT_REFUSED;
+		res->direct_basis = PCP_DIRECT_BY_HANDSHAKE;
+	} else if (p->status == PCP_STATUS_NO_SSL) {
+		res->direct_tls = PCP_DIRECT_REFUSED;
+		res->direct_basis = PCP_DIRECT_BY_NO_SSL;
+	} else if (p->status == PCP_STATUS_OK && p->env->alpn) {
+		/* PostgreSQL 17+ select "postgresql" on both paths; older servers ignore ALPN. */
+		res->direct_tls = strcmp(p->alpn, PCP_ALPN_NAME) == 0 ? PCP_DIRECT_ACCEPTED
+		                                                      : PCP_DIRECT_REFUSED;
+		res->direct_basis = PCP_DIRECT_BY_ALPN;
+	}
 }
 
 void pcp_probe_cleanup(struct pcp_probe *p)

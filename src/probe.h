@@ -1,4 +1,5 @@
-/* One probe = one address: connect, SSLRequest, one reply byte, TLS handshake, close_notify.
+/* One probe = one address: connect, SSLRequest, one reply byte, TLS handshake, close_notify;
+ * or, with direct negotiation, connect, TLS handshake with ALPN "postgresql", close_notify.
  * A state machine driven by one embedded ev_io and bounded by one embedded ev_timer. The
  * runner owns probes; a probe reports once through its done callback and is freed by the
  * runner after that callback returns. */
@@ -13,6 +14,7 @@
 #include "chain.h"
 #include "error.h"
 #include "result.h"
+#include "tls.h"
 
 /* Bytes of an E reply kept for the message. */
 #define PCP_PROBE_ETEXT_MAX 512
@@ -39,7 +41,10 @@ struct pcp_probe_env {
 	double timeout; /* seconds for the whole probe */
 	pcp_probe_done_fn done;
 	void *done_arg;
-	bool trace; /* log state changes to stderr */
+	bool trace;                       /* log state changes to stderr */
+	enum pcp_negotiation negotiation; /* SSLRequest first, or TLS at once */
+	bool alpn; /* offer ALPN "postgresql" after SSLRequest too (as libpq 17+); the direct
+	            * path always offers it, as the server requires */
 };
 
 struct pcp_probe {
@@ -60,6 +65,8 @@ struct pcp_probe {
 	struct pcp_chain *chain; /* captured chain, owned until the runner takes it */
 	char tls_version[16];
 	char tls_cipher[64];
+	char alpn[32];                      /* what the server selected, "" when none */
+	struct pcp_tls_failure tls_failure; /* a failed handshake in libpq's words */
 	double connect_ms;
 	double total_ms;
 	char etext[PCP_PROBE_ETEXT_MAX];
@@ -80,6 +87,11 @@ void pcp_probe_expire(struct pcp_probe *p);
 
 /* Ends a probe in flight with status cancelled; reports through the done callback now. */
 void pcp_probe_cancel(struct pcp_probe *p);
+
+/* Copies what a finished probe learnt about the negotiation into its record: how it asked
+ * for TLS, the ALPN the server chose, whether the server accepts direct TLS, and a failed
+ * handshake in libpq's words. */
+void pcp_probe_note(const struct pcp_probe *p, struct pcp_result *res);
 
 /* Releases what a finished probe still holds (chain not taken). */
 void pcp_probe_cleanup(struct pcp_probe *p);

@@ -16,7 +16,7 @@ static const char *const columns[] = {
         "status",      "error",          "store",          "at",
         "ok",          "code",           "depth",          "reason",
         "class",       "anchor",         "path_not_after", "expiring",
-        "leaf_sha256", "leaf_not_after",
+        "leaf_sha256", "leaf_not_after", "negotiation",    "direct_tls",
 };
 
 struct csv_writer {
@@ -168,6 +168,8 @@ static int csv_record(struct pcp_writer *base, const struct pcp_result *r)
 				field_str(&row, NULL);
 				field_str(&row, NULL);
 			}
+			field_str(&row, pcp_negotiation_name(r->negotiation));
+			field_str(&row, pcp_direct_tls_name(r->direct_tls));
 			end_row(&row);
 		}
 	/* Pipelines see each record as soon as it is known. */

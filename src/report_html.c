@@ -392,6 +392,11 @@ static void put_address(struct html_writer *w, const struct pcp_result *r)
 		put_buf(out, r->tls_cipher, sizeof r->tls_cipher);
 		fputs("</dd>", out);
 	}
+	fprintf(out, "<dt>negotiation</dt><dd>%s", pcp_negotiation_name(r->negotiation));
+	if (r->direct_tls != PCP_DIRECT_UNKNOWN)
+		fprintf(out, "; direct TLS %s (%s)", pcp_direct_tls_name(r->direct_tls),
+		        pcp_direct_basis_name(r->direct_basis));
+	fputs("</dd>", out);
 	if (r->class_name)
 		fprintf(out, "<dt>class</dt><dd>%s</dd>", r->class_name);
 	if (r->anchor) {

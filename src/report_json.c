@@ -162,17 +162,29 @@ static void json_changes(FILE *out, const struct pcp_result *r)
 	putc(']', out);
 }
 
+/* "connects":..,"encrypted":..,"error":..; the first two null when undecided. */
+static void json_fate(FILE *out, const struct pcp_client_verdict *v)
+{
+	if (v->undecided)
+		fputs("\"connects\":null,\"encrypted\":null,\"error\":", out);
+	else
+		fprintf(out, "\"connects\":%s,\"encrypted\":%s,\"error\":",
+		        v->connects ? "true" : "false", v->encrypted ? "true" : "false");
+	json_field_or_null(out, v->error, sizeof v->error);
+}
+
 static void json_client_verdict(FILE *out, const struct pcp_client_verdict *v)
 {
-	fprintf(out, "{\"connects\":%s,\"encrypted\":%s,\"error\":", v->connects ? "true" : "false",
-	        v->encrypted ? "true" : "false");
-	json_field_or_null(out, v->error, sizeof v->error);
+	putc('{', out);
+	json_fate(out, v);
 	putc('}', out);
 }
 
 static void json_client(FILE *out, const struct pcp_client *c)
 {
-	fputs("{\"sslmode\":", out);
+	fprintf(out, "{\"libpq_version\":%d,\"sslnegotiation\":", c->libpq_version);
+	pcp_json_cstr(out, c->libpq_version >= 17 ? (c->direct ? "direct" : "postgres") : NULL);
+	fputs(",\"sslmode\":", out);
 	pcp_json_cstr(out, pcp_libpq_sslmode_name(c->sslmode));
 	fputs(",\"rootcert\":", out);
 	pcp_json_cstr(out, c->rootcert);
@@ -190,10 +202,8 @@ static void json_client(FILE *out, const struct pcp_client *c)
 		putc('}', out);
 	}
 	/* Today's fate sits flat in the object; "after" only with --future-chain. */
-	fprintf(out,
-	        "],\"connects\":%s,\"encrypted\":%s,\"error\":", c->now.connects ? "true" : "false",
-	        c->now.encrypted ? "true" : "false");
-	json_field_or_null(out, c->now.error, sizeof c->now.error);
+	fputs("],", out);
+	json_fate(out, &c->now);
 	if (c->has_after) {
 		fputs(",\"after\":", out);
 		json_client_verdict(out, &c->after);
@@ -242,6 +252,17 @@ static int json_record(struct pcp_writer *w, const struct pcp_result *r)
 	} else {
 		fputs("null", out);
 	}
+
+	fputs(",\"negotiation\":", out);
+	pcp_json_cstr(out, pcp_negotiation_name(r->negotiation));
+	fputs(",\"alpn\":", out);
+	json_field_or_null(out, r->alpn, sizeof r->alpn);
+	fputs(",\"direct_tls\":", out);
+	pcp_json_cstr(out, pcp_direct_tls_name(r->direct_tls));
+	fputs(",\"direct_tls_from\":", out);
+	pcp_json_cstr(out, r->direct_tls == PCP_DIRECT_UNKNOWN
+	                           ? NULL
+	                           : pcp_direct_basis_name(r->direct_basis));
 
 	fputs(",\"timing\":{\"connect_ms\":", out);
 	json_ms(out, r->connect_ms);

@@ -17,6 +17,7 @@ enum family {
 	F_PROBE_DURATION,
 	F_TLS_REACHED,
 	F_PROBE_STATUS,
+	F_DIRECT_TLS,
 	F_CLASS,
 	F_ANCHOR,
 	F_VERIFIED,
@@ -47,7 +48,12 @@ static const struct {
                            "place."},
         [F_PROBE_STATUS] = {"pgcertprobe_probe_status",
                             "Always 1; the status label says how the probe ended (ok, no_ssl, "
-                            "refused, timeout, ...)."},
+                            "refused, timeout, ...), the negotiation label how it asked for TLS "
+                            "(postgres: SSLRequest; direct: TLS at once)."},
+        [F_DIRECT_TLS] = {"pgcertprobe_direct_tls",
+                          "1 when the server accepts direct TLS (PostgreSQL 17+), 0 when it "
+                          "does not; the from label says how that is known (direct, alpn, "
+                          "no_ssl); absent when unknown."},
         [F_CLASS] = {"pgcertprobe_class",
                      "Always 1; the class label says which roots the server's chain verifies "
                      "under (old-only, new-only, both, neither, unreachable)."},
@@ -329,7 +335,14 @@ static int prom_record(struct pcp_writer *base, const struct pcp_result *r)
 	l = sample(w, F_PROBE_STATUS);
 	labels_raw(&l, addr);
 	label(&l, "status", pcp_status_name(r->status));
+	label(&l, "negotiation", pcp_negotiation_name(r->negotiation));
 	value_int(&l, 1);
+	if (r->direct_tls != PCP_DIRECT_UNKNOWN) {
+		l = sample(w, F_DIRECT_TLS);
+		labels_raw(&l, addr);
+		label(&l, "from", pcp_direct_basis_name(r->direct_basis));
+		value_int(&l, r->direct_tls == PCP_DIRECT_ACCEPTED);
+	}
 	if (r->class_name) {
 		l = sample(w, F_CLASS);
 		labels_raw(&l, addr);

@@ -67,7 +67,10 @@ struct pcp_summary {
 	bool div_any;
 	/* The client audit: counts over records with a client, and the failing ones' lines. */
 	size_t clients, now_connect, now_plain, after_clients, after_connect, after_plain;
+	size_t now_undecided, after_undecided; /* clients a refused direct probe cannot judge */
 	struct pcp_summary_lines client_notes;
+	/* Negotiation: records probed with direct TLS, and what is known of each server's. */
+	size_t direct_records, direct_accept, direct_refuse, direct_by_alpn;
 	/* --future-chain: per store, records with a future verdict and how many verify. */
 	size_t *future_n, *future_ok;
 	bool any_future;
@@ -238,6 +241,8 @@ static void note_client(struct pcp_summary *s, const struct pcp_result *r)
 	const struct pcp_client_verdict *bad = NULL;
 
 	s->clients++;
+	s->now_undecided += c->now.undecided;
+	s->after_undecided += c->has_after && c->after.undecided;
 	if (c->now.connects) {
 		s->now_connect++;
 		if (!c->now.encrypted)
@@ -375,6 +380,11 @@ int pcp_summary_add(struct pcp_summary *s, const struct pcp_result *r)
 		note_divergent(s, r);
 	if (r->client)
 		note_client(s, r);
+	s->direct_records += r->negotiation == PCP_NEGOTIATION_DIRECT;
+	s->direct_accept += r->direct_tls == PCP_DIRECT_ACCEPTED;
+	s->direct_refuse += r->direct_tls == PCP_DIRECT_REFUSED;
+	s->direct_by_alpn +=
+	        r->direct_tls != PCP_DIRECT_UNKNOWN && r->direct_basis == PCP_DIRECT_BY_ALPN;
 	if (r->has_baseline) {
 		s->has_baseline = true;
 		note_changes(s, r);
@@ -547,7 +557,13 @@ int pcp_summary_print(struct pcp_summary *s, FILE *out, const struct pcp_run_tot
 		pcp_format_time(info->at, when, sizeof when);
 		fprintf(out, ", as of %s", when);
 	}
+	if (s->direct_records)
+		fputs(", negotiation direct (TLS at once, ALPN postgresql)", out);
 	putc('\n', out);
+	/* Said when the run asked: by probing directly, or by offering ALPN (libpq 17+). */
+	if ((s->direct_records || s->direct_by_alpn) && s->direct_accept + s->direct_refuse > 0)
+		fprintf(out, "direct TLS (PostgreSQL 17+): %zu accept, %zu refuse\n",
+		        s->direct_accept, s->direct_refuse);
 
 	if (s->classified > 0) {
 		const char *sep = "classes:";
@@ -598,12 +614,17 @@ int pcp_summary_print(struct pcp_summary *s, FILE *out, const struct pcp_run_tot
 	if (s->clients > 0) {
 		fprintf(out, "%zu client%s audited: %zu connect now (%zu unencrypted), ",
 		        s->clients, s->clients == 1 ? "" : "s", s->now_connect, s->now_plain);
-		print_fail_count(out, color, s->clients - s->now_connect);
+		print_fail_count(out, color, s->clients - s->now_connect - s->now_undecided);
+		if (s->now_undecided)
+			fprintf(out, ", %zu not audited", s->now_undecided);
 		putc('\n', out);
 		if (s->after_clients > 0) {
 			fprintf(out, "after the switch: %zu connect (%zu unencrypted), ",
 			        s->after_connect, s->after_plain);
-			print_fail_count(out, color, s->after_clients - s->after_connect);
+			print_fail_count(out, color,
+			                 s->after_clients - s->after_connect - s->after_undecided);
+			if (s->after_undecided)
+				fprintf(out, ", %zu not audited", s->after_undecided);
 			putc('\n', out);
 		}
 		print_lines(out, &s->client_notes, "failing clients");

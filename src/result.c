@@ -30,6 +30,23 @@ const char *pcp_status_name(enum pcp_status status)
 	return "unknown";
 }
 
+const char *pcp_negotiation_name(enum pcp_negotiation n)
+{
+	return n == PCP_NEGOTIATION_DIRECT ? "direct" : "postgres";
+}
+
+const char *pcp_direct_tls_name(enum pcp_direct_tls d)
+{
+	return d == PCP_DIRECT_ACCEPTED ? "accepted" : d == PCP_DIRECT_REFUSED ? "refused" : NULL;
+}
+
+const char *pcp_direct_basis_name(enum pcp_direct_basis b)
+{
+	return b == PCP_DIRECT_BY_HANDSHAKE ? "direct"
+	       : b == PCP_DIRECT_BY_ALPN    ? "alpn"
+	                                    : "no_ssl";
+}
+
 const char *pcp_sslmode_name(enum pcp_sslmode mode)
 {
 	return mode == PCP_SSLMODE_VERIFY_CA ? "verify-ca" : "verify-full";

@@ -26,6 +26,35 @@ const char *pcp_status_name(enum pcp_status status);
 /* The status in a few words for people ("no SSL", "timeout"), for cells and "error". */
 const char *pcp_status_short(enum pcp_status status);
 
+/* How the probe asked for TLS: SSLRequest first (every libpq), or a TLS ClientHello at once
+ * with ALPN "postgresql" (libpq 17+ sslnegotiation=direct; PostgreSQL 17+ servers). */
+enum pcp_negotiation {
+	PCP_NEGOTIATION_POSTGRES,
+	PCP_NEGOTIATION_DIRECT,
+};
+
+const char *pcp_negotiation_name(enum pcp_negotiation n);
+
+/* Whether the server accepts direct TLS, and how that is known: a direct handshake
+ * (negotiation direct), the ALPN the server chose over SSLRequest (PostgreSQL 17+ selects
+ * "postgresql" on both paths, older servers ignore ALPN), or an N to SSLRequest (no TLS
+ * at all). Unknown otherwise. */
+enum pcp_direct_tls {
+	PCP_DIRECT_UNKNOWN,
+	PCP_DIRECT_ACCEPTED,
+	PCP_DIRECT_REFUSED,
+};
+
+enum pcp_direct_basis {
+	PCP_DIRECT_BY_HANDSHAKE,
+	PCP_DIRECT_BY_ALPN,
+	PCP_DIRECT_BY_NO_SSL,
+};
+
+/* "accepted", "refused" or NULL; "direct", "alpn" or "no_ssl". */
+const char *pcp_direct_tls_name(enum pcp_direct_tls d);
+const char *pcp_direct_basis_name(enum pcp_direct_basis b);
+
 enum pcp_sslmode {
 	PCP_SSLMODE_VERIFY_CA,
 	PCP_SSLMODE_VERIFY_FULL,
@@ -82,6 +111,9 @@ const char *pcp_libpq_sslmode_name(enum pcp_libpq_sslmode mode);
 
 /* One audited client's fate against the served (or the future) chain. */
 struct pcp_client_verdict {
+	bool undecided;  /* the probe saw nothing this client's negotiation would see (a
+	                  * direct probe the server refused, for a client that sends
+	                  * SSLRequest): connects and encrypted mean nothing, error says why */
 	bool connects;   /* libpq with exactly that connection string connects */
 	bool encrypted;  /* ...and the session is encrypted (prefer/allow may fall back) */
 	char error[256]; /* libpq's reason when it would not connect, else "" */
@@ -96,6 +128,8 @@ struct pcp_client_root {
 
 /* The client a connection-string target describes (libpq's behaviour with that string). */
 struct pcp_client {
+	int libpq_version;              /* the libpq major whose rules decided */
+	bool direct;                    /* sslnegotiation=direct */
 	enum pcp_libpq_sslmode sslmode; /* prefer when the string names none */
 	char *rootcert;                 /* the file libpq would load, owned; NULL when none */
 	bool rootcert_exists;           /* the file exists and holds certificates */
@@ -130,8 +164,15 @@ struct pcp_result {
 	char error[512];      /* human text whenever status is not ok */
 	char tls_version[16]; /* "TLSv1.3" */
 	char tls_cipher[64];
-	double connect_ms;            /* time to TCP connected, -1 when not reached */
-	double total_ms;              /* whole probe */
+	enum pcp_negotiation negotiation; /* how this probe asked for TLS */
+	char alpn[32];                    /* the ALPN protocol the server selected, "" when none */
+	enum pcp_direct_tls direct_tls;   /* does the server accept direct TLS */
+	enum pcp_direct_basis direct_basis;
+	char tls_error_libpq[256]; /* a failed handshake as libpq (with this OpenSSL) words it,
+	                            * "" otherwise: for the client audit */
+	bool tls_eof;              /* ...and it failed because the server closed the connection */
+	double connect_ms;         /* time to TCP connected, -1 when not reached */
+	double total_ms;           /* whole probe */
 	struct pcp_cert_facts *chain; /* served chain, leaf first, owned */
 	size_t chain_len;
 	struct pcp_verdict *verdicts; /* per instant per store: [a * n_stores + i], owned */

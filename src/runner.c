@@ -151,6 +151,8 @@ static struct pcp_group *group_add(struct run *r, struct pcp_target *t)
 	g->judge = r->judge;
 	g->sslmode = r->cfg->settings->sslmode;
 	g->timeout = r->cfg->settings->timeout;
+	g->negotiation = r->cfg->settings->negotiation;
+	g->alpn = r->cfg->settings->libpq_version >= 17;
 	g->index = r->targets_seen++;
 	if (r->tail)
 		r->tail->next = g;
@@ -510,6 +512,7 @@ static enum pcp_errc prepare_run(struct run *r, struct pcp_error *err)
 	r->tenv.servicefile = getenv("PGSERVICEFILE");
 	r->tenv.sysconfdir = getenv("PGSYSCONFDIR");
 	r->tenv.home = pcp_client_home(s->client_home);
+	r->tenv.libpq_version = s->libpq_version;
 	if (s->n_target_files &&
 	    !(r->input = pcp_input_new(r->loop, s->target_files, s->n_target_files, err)))
 		return err->code;

@@ -1,7 +1,8 @@
-/* Target parsing, expansion and target-file streaming. Connection strings and URIs go through
- * libpq's own PQconninfoParse (quoting, percent-decoding, keywords); what libpq 15 only does
- * when it connects (service files, host/hostaddr/port lists, sslmode, ports, hostaddr) is
- * redone here the same way and with libpq's words, without touching the network. */
+/* Target parsing, expansion and target-file streaming. Connection strings and URIs are read
+ * by the rules of the audited libpq version (conninfo: quoting, percent-decoding, keywords,
+ * option checks); what libpq only does when it connects (service files, host/hostaddr/port
+ * lists, ports, hostaddr) is redone here the same way and with libpq's words, without
+ * touching the network. */
 #include "targets.h"
 
 #include <arpa/inet.h>
@@ -16,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "conninfo.h"
 #include "hostmatch.h"
 
 /* libpq 15 as Debian builds it: SYSCONFDIR (pg_config --sysconfdir), DEFAULT_PGSOCKET_DIR,
@@ -124,19 +126,6 @@ static enum pcp_errc unix_socket_error(const char *host, struct pcp_error *err)
 	                     "host \"%s\" is a Unix-domain socket, which has no TLS", host);
 }
 
-static bool sslmode_from_name(const char *v, enum pcp_libpq_sslmode *mode)
-{
-	static const char *const names[] = {"disable", "allow",     "prefer",
-	                                    "require", "verify-ca", "verify-full"};
-
-	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-		if (strcmp(v, names[i]) == 0) {
-			*mode = (enum pcp_libpq_sslmode)i;
-			return true;
-		}
-	return false;
-}
-
 /* The verdict columns follow a target's sslmode only when it is one of the verifying modes. */
 static void apply_client_sslmode(struct pcp_target *t, enum pcp_libpq_sslmode mode)
 {
@@ -146,22 +135,6 @@ static void apply_client_sslmode(struct pcp_target *t, enum pcp_libpq_sslmode mo
 		t->sslmode = mode == PCP_LIBPQ_VERIFY_CA ? PCP_SSLMODE_VERIFY_CA
 		                                         : PCP_SSLMODE_VERIFY_FULL;
 	}
-}
-
-/* PQconninfoParse's message, first line only (libpq ends it with a newline). Without a
- * message, PQconninfoParse ran out of memory. */
-static enum pcp_errc conninfo_parse_error(char *perr, struct pcp_error *err)
-{
-	char *nl;
-
-	if (!perr)
-		return pcp_error_set(err, PCP_ERR_SYSTEM, "out of memory");
-	pcp_error_set(err, PCP_ERR_TARGET, "%s", perr);
-	PQfreemem(perr);
-	nl = strchr(err->msg, '\n');
-	if (nl)
-		*nl = '\0';
-	return PCP_ERR_TARGET;
 }
 
 /* host, host:port, [v6], [v6]:port, or a bare IPv6 literal. */
@@ -208,14 +181,9 @@ static enum pcp_errc parse_hostport(const char *text, struct pcp_target *t, stru
 }
 
 /* libpq's recognized_connection_string: a URI prefix, or any '='. */
-static bool is_uri(const char *s)
-{
-	return strncmp(s, "postgresql://", 13) == 0 || strncmp(s, "postgres://", 11) == 0;
-}
-
 static bool is_conninfo_text(const char *s)
 {
-	return is_uri(s) || strchr(s, '=') != NULL;
+	return pcp_conninfo_is_uri(s) || strchr(s, '=') != NULL;
 }
 
 static enum pcp_errc target_init(struct pcp_target *t, const char *text, struct pcp_error *err)
@@ -240,7 +208,7 @@ static enum pcp_errc parse_plain(const char *text, struct pcp_target *out, struc
 	return parse_hostport(text, out, err);
 }
 
-/* ---- pcp_target_expand: what libpq 15 makes of one connection string ----
+/* ---- pcp_target_expand: what libpq 15 to 18 make of one connection string ----
  *
  * The string is taken exactly as written. libpq would also fill options the string leaves
  * out from the environment (PGHOST, PGHOSTADDR, PGPORT, PGSSLMODE, PGREQUIRESSL,
@@ -249,56 +217,14 @@ static enum pcp_errc parse_plain(const char *text, struct pcp_target *out, struc
  * where service definitions live (PGSERVICEFILE, PGSYSCONFDIR, the home directory) comes
  * in, from the caller, through struct pcp_target_env. */
 
-/* The options we need, after the service file filled what the string left out. */
-enum opt {
-	OPT_HOST,
-	OPT_HOSTADDR,
-	OPT_PORT,
-	OPT_SSLMODE,
-	OPT_SSLROOTCERT,
-	OPT_SERVICE,
-	OPT_CHANNEL_BINDING,
-	OPT_SSL_MIN,
-	OPT_SSL_MAX,
-	OPT_GSSENCMODE,
-	OPT_SESSION_ATTRS,
-	OPT_N
-};
-
-static const char *const opt_names[OPT_N] = {"host",
-                                             "hostaddr",
-                                             "port",
-                                             "sslmode",
-                                             "sslrootcert",
-                                             "service",
-                                             "channel_binding",
-                                             "ssl_min_protocol_version",
-                                             "ssl_max_protocol_version",
-                                             "gssencmode",
-                                             "target_session_attrs"};
-
-struct conninfo {
-	PQconninfoOption *opts; /* PQconninfoParse's result; also libpq's list of keywords */
-	const char *val[OPT_N]; /* NULL: not given; "" is given (and means "default") */
-	char *owned[OPT_N];     /* values taken from the service file */
-};
-
-static void conninfo_cleanup(struct conninfo *ci)
-{
-	PQconninfoFree(ci->opts);
-	for (int i = 0; i < OPT_N; i++)
-		free(ci->owned[i]);
-	memset(ci, 0, sizeof *ci);
-}
-
 /* One service file line of the wanted group: like libpq, the key is every byte before the
  * first '=' and the value every byte after it (no trimming, no quoting), any libpq keyword
  * is allowed, and the first value for a keyword wins over later ones, the string over all. */
-static enum pcp_errc service_setting(struct conninfo *ci, char *line, const char *path, int lineno,
-                                     struct pcp_error *err)
+static enum pcp_errc service_setting(struct pcp_conninfo *ci, char *line, const char *path,
+                                     int lineno, struct pcp_error *err)
 {
 	char *val = strchr(line, '=');
-	bool known = false;
+	int kw;
 
 	if (!val)
 		return pcp_error_set(err, PCP_ERR_TARGET,
@@ -309,19 +235,10 @@ static enum pcp_errc service_setting(struct conninfo *ci, char *line, const char
 		                     "nested service specifications not supported in service file "
 		                     "\"%s\", line %d",
 		                     path, lineno);
-	for (const PQconninfoOption *o = ci->opts; o->keyword && !known; o++)
-		known = strcmp(o->keyword, line) == 0;
-	if (!known)
+	if ((kw = pcp_kw_find(ci->major, line)) < 0)
 		return pcp_error_set(err, PCP_ERR_TARGET,
 		                     "syntax error in service file \"%s\", line %d", path, lineno);
-	for (int i = 0; i < OPT_N; i++) {
-		if (strcmp(opt_names[i], line) != 0 || ci->val[i])
-			continue;
-		if (!(ci->owned[i] = strdup(val)))
-			return pcp_error_set(err, PCP_ERR_SYSTEM, "out of memory");
-		ci->val[i] = ci->owned[i];
-	}
-	return PCP_OK;
+	return pcp_conninfo_fill(ci, (enum pcp_kw)kw, val, err);
 }
 
 /* What fgets(buf, size) reads: up to size - 1 bytes, through a newline. Returns the bytes
@@ -413,7 +330,7 @@ static FILE *cached_service_file(struct pcp_service_cache *c, const char *path)
 /* Reads the group [name] of one service file into ci. *found tells whether the group was
  * there. Errors carry libpq's messages. */
 static enum pcp_errc read_service_file(const struct pcp_target_env *env, const char *path,
-                                       const char *name, struct conninfo *ci, bool *found,
+                                       const char *name, struct pcp_conninfo *ci, bool *found,
                                        struct pcp_error *err)
 {
 	char buf[LIBPQ_SERVICE_BUF];
@@ -478,10 +395,10 @@ out:
 /* libpq's parseServiceInfo: PGSERVICEFILE, else ~/.pg_service.conf if it exists; then, unless
  * the group was found, PGSYSCONFDIR/pg_service.conf if it exists. The home directory is the
  * caller's (libpq 15 uses $HOME, else the passwd entry); without one, that file is skipped. */
-static enum pcp_errc apply_service(struct conninfo *ci, const struct pcp_target_env *env,
+static enum pcp_errc apply_service(struct pcp_conninfo *ci, const struct pcp_target_env *env,
                                    struct pcp_error *err)
 {
-	const char *name = ci->val[OPT_SERVICE];
+	const char *name = ci->val[PCP_KW_SERVICE];
 	char path[LIBPQ_PATH_MAX];
 	struct stat st;
 	bool found = false;
@@ -504,70 +421,6 @@ static enum pcp_errc apply_service(struct conninfo *ci, const struct pcp_target_
 	if (!found)
 		return pcp_error_set(err, PCP_ERR_TARGET, "definition of service \"%s\" not found",
 		                     name);
-	return PCP_OK;
-}
-
-static bool one_of(const char *v, const char *const *names)
-{
-	for (; *names; names++)
-		if (strcmp(v, *names) == 0)
-			return true;
-	return false;
-}
-
-/* libpq's sslVerifyProtocolVersion: empty means "not set"; names compare without case. */
-static bool tls_version_ok(const char *v)
-{
-	static const char *const names[] = {"TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"};
-
-	if (!v || !*v)
-		return true;
-	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-		if (strcasecmp(v, names[i]) == 0)
-			return true;
-	return false;
-}
-
-/* libpq's sslVerifyProtocolRange (both bounds already valid). */
-static bool tls_range_ok(const char *min, const char *max)
-{
-	if (!min || !max || !*min || !*max || strcasecmp(min, "TLSv1") == 0)
-		return true;
-	return strcasecmp(max, "TLSv1") != 0 && strcasecmp(min, max) <= 0;
-}
-
-static enum pcp_errc invalid_value(const char *name, const char *v, struct pcp_error *err)
-{
-	return pcp_error_set(err, PCP_ERR_TARGET, "invalid %s value: \"%s\"", name, v);
-}
-
-/* The rest of connectOptions2 that a string can fail, in libpq 15's order. A value given as
- * "" is checked like any other (libpq rejects sslmode=''); an absent one takes libpq's
- * compiled default (ssl_min_protocol_version: TLSv1.2). */
-static enum pcp_errc check_options(const struct conninfo *ci, enum pcp_libpq_sslmode *mode,
-                                   struct pcp_error *err)
-{
-	static const char *const dpr[] = {"disable", "prefer", "require", NULL};
-	static const char *const attrs[] = {"any",     "read-write",     "read-only", "primary",
-	                                    "standby", "prefer-standby", NULL};
-	const char *const *v = ci->val;
-	const char *min = v[OPT_SSL_MIN] ? v[OPT_SSL_MIN] : "TLSv1.2";
-
-	*mode = PCP_LIBPQ_PREFER;
-	if (v[OPT_CHANNEL_BINDING] && !one_of(v[OPT_CHANNEL_BINDING], dpr))
-		return invalid_value("channel_binding", v[OPT_CHANNEL_BINDING], err);
-	if (v[OPT_SSLMODE] && !sslmode_from_name(v[OPT_SSLMODE], mode))
-		return invalid_value("sslmode", v[OPT_SSLMODE], err);
-	if (!tls_version_ok(min))
-		return invalid_value("ssl_min_protocol_version", min, err);
-	if (!tls_version_ok(v[OPT_SSL_MAX]))
-		return invalid_value("ssl_max_protocol_version", v[OPT_SSL_MAX], err);
-	if (!tls_range_ok(min, v[OPT_SSL_MAX]))
-		return pcp_error_set(err, PCP_ERR_TARGET, "invalid SSL protocol version range");
-	if (v[OPT_GSSENCMODE] && !one_of(v[OPT_GSSENCMODE], dpr))
-		return invalid_value("gssencmode", v[OPT_GSSENCMODE], err);
-	if (v[OPT_SESSION_ATTRS] && !one_of(v[OPT_SESSION_ATTRS], attrs))
-		return invalid_value("target_session_attrs", v[OPT_SESSION_ATTRS], err);
 	return PCP_OK;
 }
 
@@ -645,28 +498,26 @@ static enum pcp_errc expand_conninfo(const char *text, const struct pcp_target_e
                                      struct pcp_target **out, size_t *n, struct pcp_error *err)
 {
 	static const struct pcp_target_env no_env;
-	struct conninfo ci = {0};
+	struct pcp_conninfo ci;
+	struct pcp_conninfo_facts facts;
 	const char *host, *hostaddr, *port;
-	char *perr = NULL, *hbuf = NULL, *abuf = NULL, *pbuf = NULL;
+	char *hbuf = NULL, *abuf = NULL, *pbuf = NULL;
 	char **hosts = NULL, **addrs = NULL, **ports = NULL;
-	enum pcp_libpq_sslmode mode = PCP_LIBPQ_PREFER;
 	struct pcp_target *ts = NULL;
 	size_t nhost = 1, nport, i;
+	int major;
 	enum pcp_errc rc;
 
 	if (!env)
 		env = &no_env;
-	if (!(ci.opts = PQconninfoParse(text, &perr)))
-		return conninfo_parse_error(perr, err);
-	for (const PQconninfoOption *o = ci.opts; o->keyword; o++)
-		for (int k = 0; k < OPT_N; k++)
-			if (strcmp(o->keyword, opt_names[k]) == 0)
-				ci.val[k] = o->val;
-	if (ci.val[OPT_SERVICE] && (rc = apply_service(&ci, env, err)))
+	major = env->libpq_version ? env->libpq_version : pcp_libpq_default();
+	if ((rc = pcp_conninfo_parse(text, major, &ci, err)))
+		return rc;
+	if (ci.val[PCP_KW_SERVICE] && (rc = apply_service(&ci, env, err)))
 		goto out;
-	host = ci.val[OPT_HOST];
-	hostaddr = ci.val[OPT_HOSTADDR];
-	port = ci.val[OPT_PORT];
+	host = ci.val[PCP_KW_HOST];
+	hostaddr = ci.val[PCP_KW_HOSTADDR];
+	port = ci.val[PCP_KW_PORT];
 	if (hostaddr && *hostaddr)
 		nhost = count_elems(hostaddr);
 	else if (host && *host)
@@ -687,7 +538,7 @@ static enum pcp_errc expand_conninfo(const char *text, const struct pcp_target_e
 		                   "could not match %zu port numbers to %zu hosts", nport, nhost);
 		goto out;
 	}
-	if ((rc = check_options(&ci, &mode, err)))
+	if ((rc = pcp_conninfo_check(&ci, &facts, err)))
 		goto out;
 	if (nhost > HOSTS_MAX) {
 		rc = pcp_error_set(err, PCP_ERR_TARGET,
@@ -709,9 +560,12 @@ static enum pcp_errc expand_conninfo(const char *text, const struct pcp_target_e
 		if ((rc = target_init(t, text, err)))
 			goto out;
 		t->is_conninfo = true;
-		apply_client_sslmode(t, mode);
-		if (ci.val[OPT_SSLROOTCERT] && *ci.val[OPT_SSLROOTCERT] &&
-		    !(t->sslrootcert = strdup(ci.val[OPT_SSLROOTCERT]))) {
+		t->libpq_version = major;
+		t->direct = facts.direct;
+		t->system_roots = facts.system_roots;
+		apply_client_sslmode(t, facts.sslmode);
+		if (ci.val[PCP_KW_SSLROOTCERT] && *ci.val[PCP_KW_SSLROOTCERT] &&
+		    !(t->sslrootcert = strdup(ci.val[PCP_KW_SSLROOTCERT]))) {
 			rc = pcp_error_set(err, PCP_ERR_SYSTEM, "out of memory");
 			goto out;
 		}
@@ -733,14 +587,14 @@ out:
 	free(hbuf);
 	free(abuf);
 	free(pbuf);
-	conninfo_cleanup(&ci);
+	pcp_conninfo_cleanup(&ci);
 	return rc;
 }
 
 /* URIs whose query and userinfo may carry a password: libpq's and pgJDBC's. */
 static bool is_masked_uri(const char *s)
 {
-	return is_uri(s) || strncmp(s, "jdbc:postgresql:", 16) == 0;
+	return pcp_conninfo_is_uri(s) || strncmp(s, "jdbc:postgresql:", 16) == 0;
 }
 
 /* Occurrences of "password": each masked value can grow by "***" at most, plus one for an

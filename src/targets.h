@@ -22,6 +22,9 @@ struct pcp_target {
 	bool is_conninfo;
 	enum pcp_libpq_sslmode client_sslmode; /* PCP_LIBPQ_PREFER when the string names none */
 	char *sslrootcert;                     /* as written, owned; NULL when absent or empty */
+	int libpq_version;                     /* the libpq major whose rules read the string */
+	bool direct;                           /* sslnegotiation=direct (libpq 17+) */
+	bool system_roots;                     /* sslrootcert=system (libpq 16+) */
 };
 
 /* Where service= definitions and the default root file are looked up (libpq's
@@ -31,6 +34,7 @@ struct pcp_target_env {
 	const char *sysconfdir;
 	const char *home;
 	struct pcp_service_cache *services; /* files read once per run; NULL: read each time */
+	int libpq_version; /* rules of this libpq major (15-18); 0: pcp_libpq_default() */
 };
 
 /* Service files kept in memory after their first read, so a list of service= targets

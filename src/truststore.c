@@ -196,6 +196,41 @@ fail:
 	return NULL;
 }
 
+struct pcp_store *pcp_store_load_system(const char *name, struct pcp_error *err)
+{
+	const char *file = getenv(X509_get_default_cert_file_env());
+	const char *dirs = getenv(X509_get_default_cert_dir_env());
+	struct pcp_store *s = calloc(1, sizeof *s);
+	char *list = NULL;
+	struct stat st;
+
+	if (!file)
+		file = X509_get_default_cert_file();
+	if (!dirs)
+		dirs = X509_get_default_cert_dir();
+	if (!s || !(s->name = strdup(name)) || !(s->path = strdup("system")) ||
+	    !(s->store = X509_STORE_new()) || !(list = strdup(dirs))) {
+		pcp_error_set(err, PCP_ERR_SYSTEM, "store %s: out of memory", name);
+		goto fail;
+	}
+	/* Unreadable parts are skipped, as OpenSSL's lookups skip them. */
+	if (stat(file, &st) == 0 && S_ISREG(st.st_mode) &&
+	    load_file(s->store, name, file, err) < 0 && err->code == PCP_ERR_SYSTEM)
+		goto fail;
+	for (char *save = NULL, *d = strtok_r(list, ":", &save); d; d = strtok_r(NULL, ":", &save))
+		if (stat(d, &st) == 0 && S_ISDIR(st.st_mode) &&
+		    load_dir(s->store, name, d, err) < 0 && err->code == PCP_ERR_SYSTEM)
+			goto fail;
+	ERR_clear_error();
+	free(list);
+	s->n_certs = count_certs(s->store);
+	return s;
+fail:
+	free(list);
+	pcp_store_free(s);
+	return NULL;
+}
+
 void pcp_store_free(struct pcp_store *store)
 {
 	if (!store)

@@ -18,6 +18,12 @@ struct pcp_store {
  * path or a broken PEM is an error naming the store and path (code PCP_ERR_CONFIG). */
 struct pcp_store *pcp_store_load(const char *name, const char *path, struct pcp_error *err);
 
+/* OpenSSL's default roots, as SSL_CTX_set_default_verify_paths would use them: the default
+ * file and every directory of the default path ($SSL_CERT_FILE and $SSL_CERT_DIR override
+ * them), all loaded now. Missing files and an empty result are not errors (that client
+ * then trusts nothing). NULL only on allocation failure. */
+struct pcp_store *pcp_store_load_system(const char *name, struct pcp_error *err);
+
 void pcp_store_free(struct pcp_store *store);
 
 /* A list of stores in run order. */

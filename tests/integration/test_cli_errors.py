@@ -170,6 +170,12 @@ def test_usage_errors(tmp):
     expect("unknown short option", ["--store", STORE, "-Z", REFUSED], EX_USAGE, ["-Z"])
     expect("option missing its value", ["--store", STORE, REFUSED, "--timeout"], EX_USAGE,
            ["--timeout"])
+    expect("unknown --negotiation", ["--store", STORE, "--negotiation", "tls", REFUSED], EX_USAGE,
+           ["tls", "postgres", "direct"])
+    expect("unknown --libpq-version", ["--store", STORE, "--libpq-version", "14", REFUSED],
+           EX_USAGE, ["14", "15, 16, 17 or 18"])
+    expect("--libpq-version not a number", ["--store", STORE, "--libpq-version", "17.2", REFUSED],
+           EX_USAGE, ["17.2"])
     expect("no targets", ["--store", STORE], EX_USAGE, ["no targets"])
     expect("no targets at all", [], EX_USAGE, ["no targets"])
     expect("--require unknown store", ["--store", STORE, "--require", "nosuch", REFUSED], EX_USAGE,
@@ -230,6 +236,9 @@ def test_input_files(tmp):
     badval = write(os.path.join(tmp, "badval.conf"), "[defaults]\nconcurrency = 0\n")
     expect("config with bad value", ["--config", badval, "--store", STORE, REFUSED], EX_CONFIG,
            [badval + ":2", "0"])
+    badneg = write(os.path.join(tmp, "badneg.conf"), "[defaults]\nnegotiation = ssl\n")
+    expect("config with a bad negotiation", ["--config", badneg, "--store", STORE, REFUSED],
+           EX_CONFIG, [badneg + ":2", "ssl", "postgres or direct"])
     nostores = write(os.path.join(tmp, "nostores.conf"), "[defaults]\ntimeout = 3\n")
     expect("no stores anywhere", ["--config", nostores, REFUSED], EX_CONFIG, ["store"])
     badstore = write(os.path.join(tmp, "badstore.conf"), "[stores]\nmine = missing.pem\n")
@@ -276,6 +285,8 @@ def test_bad_targets():
              ("conninfo port out of range", "host=127.0.0.1 port=70000", "70000"),
              ("URI port out of range", "postgresql://127.0.0.1:65536/db", "65536"),
              ("sslmode verify-all", "host=127.0.0.1 port=1 sslmode=verify-all", "verify-all"),
+             ("sslnegotiation under libpq 15", "host=127.0.0.1 port=1 sslnegotiation=direct",
+              'invalid connection option "sslnegotiation"'),
              ("hostaddr not numeric", "host=a hostaddr=db.example.com port=1", "db.example.com"),
              ("Unix socket", "host=/var/run/postgresql", "/var/run/postgresql"),
              ("host and port lists of different lengths", "host=127.0.0.1,127.0.0.2 port=1,2,3",
@@ -289,6 +300,17 @@ def test_bad_targets():
                     recs[0].get("status") == "invalid_target"
                     and word in (recs[0].get("error") or "")
                     and recs[0].get("target") == target, recs[0])
+
+    # libpq 17's words for sslnegotiation values
+    for target, word in (("host=127.0.0.1 port=1 sslnegotiation=bogus",
+                          'invalid sslnegotiation value: "bogus"'),
+                         ("host=127.0.0.1 port=1 sslnegotiation=direct",
+                          'weak sslmode "prefer" may not be used with sslnegotiation=direct')):
+        r, recs = json_run("libpq 17: " + target, ["--libpq-version", "17", target], 2, 1)
+        if recs:
+            t.check(f"libpq 17: {target}: invalid_target, {word!r}",
+                    recs[0].get("status") == "invalid_target" and
+                    word in (recs[0].get("error") or ""), recs[0])
 
     # a host list is one target per host, each its own record
     r, recs = json_run("multi-host list", ["host=127.0.0.1,127.0.0.2 port=1"], 2, 2)

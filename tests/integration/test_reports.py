@@ -37,7 +37,7 @@ TEXTFILE = "/var/lib/prometheus/node-exporter/pgcertprobe.prom"
 PAST = "2021-02-14T12:00:00Z"  # before the old root expired
 CSV_HEADER = ["target", "host", "addr", "port", "status", "error", "store", "at", "ok", "code",
               "depth", "reason", "class", "anchor", "path_not_after", "expiring", "leaf_sha256",
-              "leaf_not_after"]
+              "leaf_not_after", "negotiation", "direct_tls"]
 
 t = Tally()
 
@@ -497,6 +497,8 @@ def check_csv(fleet, stores, tmp, now):
                 "leaf_sha256": chain[0]["sha256"] if chain else "",
                 "leaf_not_after": chain[0]["not_after"] if chain else "",
                 "expiring": "",
+                "negotiation": r["negotiation"],
+                "direct_tls": r["direct_tls"] or "",
             }
             if "class" in r:
                 want["class"] = r["class"] or ""

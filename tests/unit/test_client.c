@@ -295,6 +295,108 @@ static void test_defensive_cases(void **state)
 	assert_string_equal(out.error, "host name must be specified for a verified SSL connection");
 }
 
+/* libpq 16-18: system roots, the 16+ hint, direct negotiation (no fallback, EOF from
+ * servers before 17, ALPN checked after the chain and before the name), undecided clients. */
+static void test_newer_libpq(void **state)
+{
+	struct pcp_verdict ok = {.ok = true}, bad = {.code = 10, .depth = 2},
+	                   name = {.code = PCP_VERDICT_NAME_MISMATCH, .depth = 0};
+	struct pcp_client_case base = {.mode = PCP_LIBPQ_REQUIRE,
+	                               .status = PCP_STATUS_OK,
+	                               .libpq_version = 17,
+	                               .direct = true,
+	                               .probed = PCP_NEGOTIATION_DIRECT,
+	                               .direct_tls = PCP_DIRECT_ACCEPTED,
+	                               .alpn = "postgresql"};
+	struct pcp_client_case c = base;
+	struct pcp_client_verdict out;
+
+	(void)state;
+	snprintf(name.error, sizeof name.error, "server certificate for \"a\" does not match");
+	pcp_client_decide(&c, &out);
+	assert_true(out.connects && out.encrypted);
+
+	/* Direct, but the server chose no ALPN, or another one. */
+	c.alpn = "";
+	pcp_client_decide(&c, &out);
+	assert_string_equal(out.error, "direct SSL connection was established without ALPN "
+	                               "protocol negotiation extension");
+	c.alpn = "h2";
+	pcp_client_decide(&c, &out);
+	assert_string_equal(out.error, "SSL connection was established with unexpected ALPN "
+	                               "protocol");
+	/* The chain fails first; the name after the ALPN check. */
+	c.mode = PCP_LIBPQ_VERIFY_FULL;
+	c.rootcert = "/x/root.pem";
+	c.rootcert_exists = true;
+	c.chain = &bad;
+	pcp_client_decide(&c, &out);
+	assert_string_equal(out.error, "SSL error: certificate verify failed");
+	c.chain = &name;
+	pcp_client_decide(&c, &out);
+	assert_string_equal(out.error, "SSL connection was established with unexpected ALPN "
+	                               "protocol");
+	c.alpn = "postgresql";
+	pcp_client_decide(&c, &out);
+	assert_string_equal(out.error, name.error);
+
+	/* A refused direct probe: EOF in the 1.1 builds' words; no fallback. */
+	c = base;
+	c.status = PCP_STATUS_TLS_FAILED;
+	c.tls_eof = true;
+	c.tls_error_libpq = "SSL error: unexpected eof while reading";
+	pcp_client_decide(&c, &out);
+	assert_false(out.connects);
+	assert_string_equal(out.error, "SSL SYSCALL error: EOF detected");
+	c.tls_eof = false;
+	c.tls_error_libpq = "SSL error: wrong version number";
+	pcp_client_decide(&c, &out);
+	assert_string_equal(out.error, "SSL error: wrong version number");
+	/* ... and for a client that sends SSLRequest: nothing to say. */
+	c.direct = false;
+	c.mode = PCP_LIBPQ_PREFER;
+	pcp_client_decide(&c, &out);
+	assert_true(out.undecided);
+	assert_false(out.connects);
+	c.mode = PCP_LIBPQ_DISABLE; /* ... unless it never asks for TLS */
+	pcp_client_decide(&c, &out);
+	assert_false(out.undecided);
+	assert_true(out.connects);
+
+	/* Direct client, SSLRequest probe: the ALPN (or N) tells. */
+	c = base;
+	c.probed = PCP_NEGOTIATION_POSTGRES;
+	c.direct_tls = PCP_DIRECT_REFUSED;
+	c.alpn = "";
+	pcp_client_decide(&c, &out);
+	assert_string_equal(out.error, "SSL SYSCALL error: EOF detected");
+	c.status = PCP_STATUS_NO_SSL;
+	pcp_client_decide(&c, &out);
+	assert_string_equal(out.error, "SSL SYSCALL error: EOF detected");
+	/* ... but a missing root file comes first: libpq loads it before its ClientHello. */
+	c.mode = PCP_LIBPQ_VERIFY_CA;
+	c.rootcert = "/no/such/root.pem";
+	pcp_client_decide(&c, &out);
+	assert_string_equal(out.error,
+	                    "root certificate file \"/no/such/root.pem\" does not exist\n"
+	                    "Either provide the file, use the system's trusted roots "
+	                    "with sslrootcert=system, or change sslmode to disable server "
+	                    "certificate verification.");
+
+	/* System roots (16+): loaded whatever the files; verify-full. */
+	c = (struct pcp_client_case){.mode = PCP_LIBPQ_VERIFY_FULL,
+	                             .rootcert = "system",
+	                             .system_roots = true,
+	                             .status = PCP_STATUS_OK,
+	                             .libpq_version = 16,
+	                             .chain = &ok};
+	pcp_client_decide(&c, &out);
+	assert_true(out.connects && out.encrypted);
+	c.chain = &bad;
+	pcp_client_decide(&c, &out);
+	assert_string_equal(out.error, "SSL error: certificate verify failed");
+}
+
 static void test_verifies(void **state)
 {
 	(void)state;
@@ -613,6 +715,7 @@ int main(void)
 	        cmocka_unit_test(test_decision_table),
 	        cmocka_unit_test(test_unreachable_fails_everywhere),
 	        cmocka_unit_test(test_defensive_cases),
+	        cmocka_unit_test(test_newer_libpq),
 	        cmocka_unit_test(test_verifies),
 	        cmocka_unit_test_setup_teardown(test_default_file_absent, homes_setup,
 	                                        homes_teardown),

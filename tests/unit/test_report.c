@@ -333,8 +333,10 @@ static void assert_path(json_t *v, const char *hex)
 }
 
 static const char *const record_keys[] = {
-        "target", "host",  "addr",   "port",  "sslmode", "status",    "error", "tls",
-        "timing", "chain", "verify", "class", "anchor",  "divergent", "at",    "at_now"};
+        "target", "host",  "addr",        "port",  "sslmode",    "status",
+        "error",  "tls",   "negotiation", "alpn",  "direct_tls", "direct_tls_from",
+        "timing", "chain", "verify",      "class", "anchor",     "divergent",
+        "at",     "at_now"};
 static const char *const cert_keys[] = {"subject", "issuer", "serial", "not_before", "not_after",
                                         "sha256",  "san",    "key",    "sig_alg"};
 static const char *const verdict_keys[] = {"ok",     "error", "code",           "depth",
@@ -454,6 +456,12 @@ static void test_json_failed_records(void **state)
 	                "could not translate host name \"nxdomain.invalid\"");
 	pcp_test_record(&r[2], "hostaddr=10.0.0.3", NULL, "10.0.0.3", 5432, PCP_STATUS_TIMEOUT, "");
 	r[2].sslmode = PCP_SSLMODE_VERIFY_CA;
+	r[0].direct_tls = PCP_DIRECT_REFUSED;
+	r[0].direct_basis = PCP_DIRECT_BY_NO_SSL;
+	r[2].negotiation = PCP_NEGOTIATION_DIRECT;
+	pcp_test_set_str(r[2].alpn, sizeof r[2].alpn, "postgresql");
+	r[2].direct_tls = PCP_DIRECT_ACCEPTED;
+	r[2].direct_basis = PCP_DIRECT_BY_HANDSHAKE;
 
 	char *out = pcp_test_run_writer(PCP_FORMAT_JSON, &info, r, 3, NULL);
 	assert_int_equal(load_lines(out, objs, 4), 3);
@@ -473,6 +481,11 @@ static void test_json_failed_records(void **state)
 	                    json_object_get(json_object_get(o, "timing"), "connect_ms")) == 1.5);
 	assert_str(o, "at", "2021-02-15T00:00:00Z");
 
+	assert_str(o, "negotiation", "postgres");
+	assert_null_member(o, "alpn");
+	assert_str(o, "direct_tls", "refused"); /* an N: no TLS at all */
+	assert_str(o, "direct_tls_from", "no_ssl");
+
 	o = objs[1];
 	assert_keys(o, record_keys, sizeof record_keys / sizeof *record_keys);
 	assert_str(o, "status", "dns_failed");
@@ -485,6 +498,10 @@ static void test_json_failed_records(void **state)
 	o = objs[2];
 	assert_null_member(o, "host");
 	assert_str(o, "addr", "10.0.0.3");
+	assert_str(o, "negotiation", "direct");
+	assert_str(o, "alpn", "postgresql");
+	assert_str(o, "direct_tls", "accepted");
+	assert_str(o, "direct_tls_from", "direct");
 	assert_str(o, "sslmode", "verify-ca");
 	assert_str(o, "status", "timeout");
 	assert_str(o, "error", "timeout"); /* text even when the probe left none */
@@ -562,27 +579,31 @@ static void test_json_hostile_bytes(void **state)
 	pcp_result_cleanup(&r);
 }
 
-static const char *const client_keys[] = {"sslmode",   "rootcert", "rootcert_exists",
-                                          "verifies",  "roots",    "connects",
-                                          "encrypted", "error",    "after"};
+static const char *const client_keys[] = {
+        "libpq_version",   "sslnegotiation", "sslmode", "rootcert",
+        "rootcert_exists", "verifies",       "roots",   "connects",
+        "encrypted",       "error",          "after"};
 static const char *const root_keys[] = {"subject", "sha256", "known"};
 static const char *const after_keys[] = {"connects", "encrypted", "error"};
 
 /* "client", "future" and "divergent": each key, its type and value, and where it sits. */
 static void test_json_client_divergent_future(void **state)
 {
-	static const char *const keys_full[] = {"target", "host",  "addr",   "port",      "sslmode",
-	                                        "status", "error", "tls",    "timing",    "chain",
-	                                        "verify", "class", "anchor", "divergent", "client",
-	                                        "future", "at",    "at_now"};
+	static const char *const keys_full[] = {
+	        "target", "host",   "addr",        "port",  "sslmode",    "status",
+	        "error",  "tls",    "negotiation", "alpn",  "direct_tls", "direct_tls_from",
+	        "timing", "chain",  "verify",      "class", "anchor",     "divergent",
+	        "client", "future", "at",          "at_now"};
 	static const char *const keys_client[] = {
-	        "target", "host",      "addr",   "port",  "sslmode", "status",
-	        "error",  "tls",       "timing", "chain", "verify",  "class",
-	        "anchor", "divergent", "client", "at",    "at_now"};
+	        "target", "host",  "addr",        "port",  "sslmode",    "status",
+	        "error",  "tls",   "negotiation", "alpn",  "direct_tls", "direct_tls_from",
+	        "timing", "chain", "verify",      "class", "anchor",     "divergent",
+	        "client", "at",    "at_now"};
 	static const char *const keys_future[] = {
-	        "target", "host",      "addr",   "port",  "sslmode", "status",
-	        "error",  "tls",       "timing", "chain", "verify",  "class",
-	        "anchor", "divergent", "future", "at",    "at_now"};
+	        "target", "host",  "addr",        "port",  "sslmode",    "status",
+	        "error",  "tls",   "negotiation", "alpn",  "direct_tls", "direct_tls_from",
+	        "timing", "chain", "verify",      "class", "anchor",     "divergent",
+	        "future", "at",    "at_now"};
 	const char *future_reasons[3] = {"unknown issuer", "", ""};
 	struct pcp_run_info info = pcp_test_run_info(store_names, 0, -1);
 	struct pcp_result r[4];
@@ -1409,10 +1430,11 @@ static void assert_verdict_json(json_t *v, const struct pcp_verdict *want, bool 
  * instant, "ats" lists them; class, anchor, expiring and changes are where promised. */
 static void test_json_instants(void **state)
 {
-	static const char *const keys[] = {"target", "host",    "addr",   "port",      "sslmode",
-	                                   "status", "error",   "tls",    "timing",    "chain",
-	                                   "verify", "class",   "anchor", "divergent", "verify_at",
-	                                   "ats",    "changes", "at",     "at_now"};
+	static const char *const keys[] = {
+	        "target",    "host",  "addr",        "port",  "sslmode",    "status",
+	        "error",     "tls",   "negotiation", "alpn",  "direct_tls", "direct_tls_from",
+	        "timing",    "chain", "verify",      "class", "anchor",     "divergent",
+	        "verify_at", "ats",   "changes",     "at",    "at_now"};
 	static const char *const change_keys[] = {"kind", "store", "from", "to"};
 	static const char *const at_keys[] = {"2021-02-15T00:00:00Z", "2025-06-01T12:00:00Z"};
 	struct pcp_run_info info = make_info2();

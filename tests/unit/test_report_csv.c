@@ -36,6 +36,8 @@ enum {
 	C_EXPIRING,
 	C_LEAF_SHA256,
 	C_LEAF_NOT_AFTER,
+	C_NEGOTIATION,
+	C_DIRECT_TLS,
 	N_COLUMNS,
 };
 
@@ -168,12 +170,12 @@ static void test_format_name(void **state)
 
 static void test_header_and_ok_rows(void **state)
 {
-	static const char *const header[N_COLUMNS] = {"target",   "host",        "addr",
-	                                              "port",     "status",      "error",
-	                                              "store",    "at",          "ok",
-	                                              "code",     "depth",       "reason",
-	                                              "class",    "anchor",      "path_not_after",
-	                                              "expiring", "leaf_sha256", "leaf_not_after"};
+	static const char *const header[N_COLUMNS] = {
+	        "target",      "host",           "addr",           "port",
+	        "status",      "error",          "store",          "at",
+	        "ok",          "code",           "depth",          "reason",
+	        "class",       "anchor",         "path_not_after", "expiring",
+	        "leaf_sha256", "leaf_not_after", "negotiation",    "direct_tls"};
 	struct pcp_run_info info = pcp_test_run_info(store_names, 1, -1);
 	const bool oks[3] = {false, true, true};
 	struct pcp_result r;
@@ -184,7 +186,7 @@ static void test_header_and_ok_rows(void **state)
 	char *out = pcp_test_run_writer(PCP_FORMAT_CSV, &info, &r, 1, NULL);
 	assert_non_null(strstr(out, "target,host,addr,port,status,error,store,at,ok,code,depth,"
 	                            "reason,class,anchor,path_not_after,expiring,leaf_sha256,"
-	                            "leaf_not_after\r\n"));
+	                            "leaf_not_after,negotiation,direct_tls\r\n"));
 	struct table t = parse_csv(out);
 	assert_int_equal(t.n_rows, 1 + 3);
 	for (size_t j = 0; j < N_COLUMNS; j++)
@@ -198,6 +200,8 @@ static void test_header_and_ok_rows(void **state)
 		assert_cell(t, i, C_PORT, "5432");
 		assert_cell(t, i, C_STATUS, "ok");
 		assert_cell(t, i, C_ERROR, "");
+		assert_cell(t, i, C_NEGOTIATION, "postgres");
+		assert_cell(t, i, C_DIRECT_TLS, "");
 		assert_cell(t, i, C_STORE, store_names[i - 1]);
 		assert_cell(t, i, C_AT, "2021-02-15T00:00:00Z");
 		assert_cell(t, i, C_CLASS, "new-only");

@@ -232,7 +232,8 @@ static void test_ok_record(void **state)
 	assert_line(out, "pgcertprobe_probe_success{" A "} 1");
 	assert_line(out, "pgcertprobe_probe_duration_seconds{" A "} 0.012250");
 	assert_line(out, "pgcertprobe_tls_reached{" A "} 1");
-	assert_line(out, "pgcertprobe_probe_status{" A ",status=\"ok\"} 1");
+	assert_line(out,
+	            "pgcertprobe_probe_status{" A ",status=\"ok\",negotiation=\"postgres\"} 1");
 	assert_line(out, "pgcertprobe_class{" A ",class=\"new-only\"} 1");
 	assert_line(out, "pgcertprobe_anchor{" A ",anchor=\"CN=Test Root,O=Acme\"} 1");
 	/* Failing verdicts are samples too, with their code. */
@@ -283,9 +284,9 @@ static void test_records_without_chain(void **state)
 	assert_line(out,
 	            "pgcertprobe_tls_reached{target=\"db3\",addr=\"10.0.0.3\",port=\"5432\"} 1");
 	assert_line(out, "pgcertprobe_probe_status{target=\"db2\",addr=\"10.0.0.2\",port=\"5432\","
-	                 "status=\"no_ssl\"} 1");
+	                 "status=\"no_ssl\",negotiation=\"postgres\"} 1");
 	assert_line(out, "pgcertprobe_probe_status{target=\"db4:99999\",addr=\"\",port=\"0\","
-	                 "status=\"invalid_target\"} 1");
+	                 "status=\"invalid_target\",negotiation=\"postgres\"} 1");
 	assert_line(out, "pgcertprobe_class{target=\"db2\",addr=\"10.0.0.2\",port=\"5432\","
 	                 "class=\"unreachable\"} 1");
 	/* No chain: no verdict samples at all, and no family without samples. */
