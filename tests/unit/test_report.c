@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "reason.h"
 #include "report.h"
 #include "summary.h"
 #include "text.h"
@@ -1811,6 +1812,58 @@ static void test_text_explain(void **state)
 		pcp_result_cleanup(&r[i]);
 }
 
+/* Stores that are neither the old nor the new root's: the summary says why there are no
+ * classes instead of leaving them out silently. */
+static void test_summary_without_class_stores(void **state)
+{
+	static const char *const stores[] = {"mine", "theirs", "ours"};
+	struct pcp_run_info info = pcp_test_run_info(stores, 0, -1);
+	struct pcp_result r;
+	char *out;
+
+	(void)state;
+	pcp_test_record(&r, "db", "db", "10.0.0.1", 5432, PCP_STATUS_TIMEOUT, "no answer");
+	out = pcp_test_run_writer(PCP_FORMAT_SUMMARY, &info, &r, 1, NULL);
+	assert_non_null(strstr(out, "no migration classes: no store is called \"baltimore\" "
+	                            "(name the old and new root's stores with --old-store and "
+	                            "--new-store)"));
+	free(out);
+	info.old_store = "mine";
+	out = pcp_test_run_writer(PCP_FORMAT_SUMMARY, &info, &r, 1, NULL);
+	assert_non_null(strstr(out, "no store is called \"digicert-g2\""));
+	free(out);
+	pcp_result_cleanup(&r);
+}
+
+/* A leaf with two CNs and no SAN: libpq compares the certificate's first CN, which RFC
+ * 2253 text puts last; the explanation must quote that one, not the one the host matches. */
+static void test_reason_two_cns(void **state)
+{
+	struct pcp_result r;
+	struct pcp_verdict v;
+	char *words;
+
+	(void)state;
+	pcp_test_record(&r, "twocn.pg.example", "twocn.pg.example", "10.0.0.1", 5432, PCP_STATUS_OK,
+	                "");
+	r.chain = calloc(1, sizeof *r.chain);
+	assert_non_null(r.chain);
+	r.chain_len = 1;
+	make_cert(&r.chain[0], "CN=twocn.pg.example,CN=first.pg.example,O=Acme", "CN=CA", 'l', NULL,
+	          0, "EC P-256");
+	make_verdict(&v, false, PCP_VERDICT_NAME_MISMATCH, 0,
+	             "server certificate for \"first.pg.example\" does not match host name "
+	             "\"twocn.pg.example\"",
+	             "name mismatch", "l", 0);
+	words = pcp_reason_text(&r, &v);
+	assert_non_null(words);
+	assert_string_equal(
+	        words, "the server's certificate names 'first.pg.example', not 'twocn.pg.example'");
+	free(words);
+	pcp_verdict_cleanup(&v);
+	pcp_result_cleanup(&r);
+}
+
 /* Each kind of failure in plain words: which certificate, which date, which issuer. */
 static void test_text_reason_words(void **state)
 {
@@ -1967,6 +2020,8 @@ int main(void)
 	        cmocka_unit_test(test_text_reasons_capped),
 	        cmocka_unit_test(test_text_explain),
 	        cmocka_unit_test(test_text_reason_words),
+	        cmocka_unit_test(test_reason_two_cns),
+	        cmocka_unit_test(test_summary_without_class_stores),
 	        cmocka_unit_test(test_text_changes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
