@@ -3,7 +3,8 @@
 
 DEB_PACKAGES := build-essential cmake pkg-config libssl-dev openssl libpq-dev libev-dev \
 	libc-ares-dev libcmocka-dev libjansson-dev postgresql pgbouncer \
-	prometheus faketime python3 ca-certificates chromium fonts-dejavu-core
+	prometheus faketime python3 ca-certificates chromium fonts-dejavu-core \
+	openjdk-17-jdk-headless
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 

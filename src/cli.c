@@ -61,26 +61,44 @@ static enum pcp_errc set_targets(struct pcp_settings *s, const char *v, struct p
 	return add_string(&s->target_files, &s->n_target_files, v, err);
 }
 
-static enum pcp_errc set_store(struct pcp_settings *s, const char *v, struct pcp_error *err)
+/* Splits "NAME=VALUE" of option opt (shown as OPT and ARG in messages): a store name of
+ * letters, digits, '-', '_', '.' into name, and *value after the '='. Never quotes v: it
+ * may hold a password. */
+static enum pcp_errc split_store_value(const char *opt, const char *arg, const char *v, char *name,
+                                       size_t namelen, const char **value, struct pcp_error *err)
 {
 	const char *eq = strchr(v, '=');
-	char name[128];
 
 	if (!eq || eq == v)
-		return pcp_error_set(err, PCP_ERR_USAGE, "--store \"%s\": expected NAME=PATH", v);
-	if ((size_t)(eq - v) >= sizeof name)
-		return pcp_error_set(err, PCP_ERR_USAGE, "--store: name too long in \"%s\"", v);
+		return pcp_error_set(err, PCP_ERR_USAGE, "--%s: expected NAME=%s", opt, arg);
+	if ((size_t)(eq - v) >= namelen)
+		return pcp_error_set(err, PCP_ERR_USAGE, "--%s: store name too long", opt);
 	memcpy(name, v, (size_t)(eq - v));
 	name[eq - v] = '\0';
 	for (const char *p = name; *p; p++)
 		if (!isalnum((unsigned char)*p) && *p != '-' && *p != '_' && *p != '.')
 			return pcp_error_set(
 			        err, PCP_ERR_USAGE,
-			        "--store: name \"%s\" may hold only letters, digits, '-', '_', '.'",
-			        name);
+			        "--%s: name \"%s\" may hold only letters, digits, '-', '_', '.'",
+			        opt, name);
+	*value = eq + 1;
+	return PCP_OK;
+}
+
+static enum pcp_errc set_store(struct pcp_settings *s, const char *v, struct pcp_error *err)
+{
+	char name[128];
+	const char *path;
+
+	if (!strchr(v, '=') || v[0] == '=')
+		return pcp_error_set(err, PCP_ERR_USAGE, "--store \"%s\": expected NAME=PATH", v);
+	if (split_store_value("store", "PATH", v, name, sizeof name, &path, err))
+		return PCP_ERR_USAGE;
 	if (!s->stores_from_cli) {
-		/* The file's requirements name the file's stores: both are replaced. */
+		/* The file's requirements and passwords name the file's stores: all are
+		 * replaced. */
 		pcp_settings_clear_stores(s);
+		pcp_settings_clear_file_passwords(s);
 		if (!s->require_from_cli)
 			pcp_settings_clear_require(s);
 		s->stores_from_cli = true;
@@ -88,7 +106,39 @@ static enum pcp_errc set_store(struct pcp_settings *s, const char *v, struct pcp
 	if (store_known(s, name))
 		return pcp_error_set(err, PCP_ERR_USAGE, "--store: duplicate store name \"%s\"",
 		                     name);
-	return pcp_settings_add_store(s, name, eq + 1, err);
+	return pcp_settings_add_store(s, name, path, err);
+}
+
+static enum pcp_errc add_password(struct pcp_settings *s, const char *opt, const char *arg,
+                                  enum pcp_password_source source, const char *v,
+                                  struct pcp_error *err)
+{
+	char name[128];
+	const char *value;
+
+	if (split_store_value(opt, arg, v, name, sizeof name, &value, err))
+		return PCP_ERR_USAGE;
+	if (source != PCP_PASSWORD_LITERAL && !*value)
+		return pcp_error_set(err, PCP_ERR_USAGE, "--%s %s: empty %s", opt, name, arg);
+	return pcp_settings_add_password(s, name, source, value, false, err);
+}
+
+static enum pcp_errc set_store_password(struct pcp_settings *s, const char *v,
+                                        struct pcp_error *err)
+{
+	return add_password(s, "store-password", "PASSWORD", PCP_PASSWORD_LITERAL, v, err);
+}
+
+static enum pcp_errc set_store_password_file(struct pcp_settings *s, const char *v,
+                                             struct pcp_error *err)
+{
+	return add_password(s, "store-password-file", "FILE", PCP_PASSWORD_FILE, v, err);
+}
+
+static enum pcp_errc set_store_password_env(struct pcp_settings *s, const char *v,
+                                            struct pcp_error *err)
+{
+	return add_password(s, "store-password-env", "VAR", PCP_PASSWORD_ENV, v, err);
 }
 
 static enum pcp_errc set_sslmode(struct pcp_settings *s, const char *v, struct pcp_error *err)
@@ -373,7 +423,15 @@ static const struct option_def options[] = {
         {"targets", 'f', "FILE", NULL, set_targets,
          "read targets from FILE, one per line ('-' = stdin; '#' comments)"},
         {"store", 's', "NAME=PATH", NULL, set_store,
-         "trust store: PEM file or hashed directory (repeatable; replaces the configured stores)"},
+         "trust store: PEM file, hashed directory, or Java truststore (PKCS#12 or JKS)"
+         " (repeatable; replaces the configured stores)"},
+        {"store-password", 0, "NAME=PASSWORD", NULL, set_store_password,
+         "password of Java truststore NAME (seen by other users until the run starts:"
+         " prefer the next two)"},
+        {"store-password-file", 0, "NAME=FILE", NULL, set_store_password_file,
+         "read the password of truststore NAME from the first line of FILE"},
+        {"store-password-env", 0, "NAME=VAR", NULL, set_store_password_env,
+         "read the password of truststore NAME from environment variable VAR"},
         {"sslmode", 0, "MODE", "sslmode", set_sslmode,
          "verify-ca or verify-full (default verify-full): the libpq mode judged"},
         {"at", 0, "TIME", NULL, set_at,
@@ -464,26 +522,47 @@ void pcp_cli_usage(FILE *out)
 	      out);
 }
 
+/* value, or config_dir/value when it is relative. */
+static void config_path(char *path, size_t len, const char *config_dir, const char *value)
+{
+	if (value[0] == '/')
+		snprintf(path, len, "%s", value);
+	else
+		snprintf(path, len, "%s/%s", config_dir, value);
+}
+
 /* Config files: [defaults] takes the table's config keys, [stores] takes NAME = PATH with
- * PATH relative to the file's directory. */
+ * PATH relative to the file's directory, [store_password_files] NAME = FILE (relative
+ * likewise) and [store_password_env] NAME = VAR. */
 static enum pcp_errc config_key(void *ctx, const char *section, const char *key, const char *value,
                                 const char *config_dir, struct pcp_error *err)
 {
 	struct pcp_settings *s = ctx;
+	char path[4096];
 
 	if (strcmp(section, "stores") == 0) {
-		char path[4096];
-
 		if (!*value)
 			return pcp_error_set(err, PCP_ERR_CONFIG, "store %s: path is empty", key);
 		if (store_known(s, key))
 			return pcp_error_set(err, PCP_ERR_CONFIG, "duplicate store name \"%s\"",
 			                     key);
-		if (value[0] == '/')
-			snprintf(path, sizeof path, "%s", value);
-		else
-			snprintf(path, sizeof path, "%s/%s", config_dir, value);
+		config_path(path, sizeof path, config_dir, value);
 		return pcp_settings_add_store(s, key, path, err) ? PCP_ERR_CONFIG : PCP_OK;
+	}
+	if (strcmp(section, "store_password_files") == 0 ||
+	    strcmp(section, "store_password_env") == 0) {
+		bool file = strcmp(section, "store_password_files") == 0;
+
+		if (!*value)
+			return pcp_error_set(err, PCP_ERR_CONFIG, "store %s: %s is empty", key,
+			                     file ? "password file" : "variable name");
+		if (file)
+			config_path(path, sizeof path, config_dir, value);
+		return pcp_settings_add_password(s, key,
+		                                 file ? PCP_PASSWORD_FILE : PCP_PASSWORD_ENV,
+		                                 file ? path : value, true, err)
+		               ? PCP_ERR_CONFIG
+		               : PCP_OK;
 	}
 	if (strcmp(section, "defaults") == 0) {
 		for (size_t i = 0; i < N_OPTIONS; i++)
@@ -498,6 +577,54 @@ struct parsed_opt {
 	const struct option_def *def;
 	const char *value;
 };
+
+/* Blanks what follows NAME= in the --store-password values of argv (already copied), so
+ * that other users no longer see the passwords in the process's command line. */
+static void hide_passwords(const struct parsed_opt *seen, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		/* argv's strings are the process's own and writable. */
+		char *eq =
+		        seen[i].def->set == set_store_password ? strchr(seen[i].value, '=') : NULL;
+
+		if (eq)
+			memset(eq + 1, '\0', strlen(eq + 1));
+	}
+}
+
+/* Hands every password to its store spec; a password for a store that does not exist is
+ * a usage error on the command line and a configuration error in the file. */
+static enum pcp_errc attach_passwords(struct pcp_settings *s, struct pcp_error *err)
+{
+	static const char *const opts[] = {
+	        [PCP_PASSWORD_LITERAL] = "--store-password",
+	        [PCP_PASSWORD_FILE] = "--store-password-file",
+	        [PCP_PASSWORD_ENV] = "--store-password-env",
+	};
+
+	for (size_t i = 0; i < s->n_passwords; i++) {
+		struct pcp_password_spec *p = &s->passwords[i];
+		struct pcp_store_spec *spec = NULL;
+
+		for (size_t j = 0; j < s->n_stores && !spec; j++)
+			if (strcmp(s->stores[j].name, p->store) == 0)
+				spec = &s->stores[j];
+		if (!spec && p->from_file)
+			return pcp_error_set(
+			        err, PCP_ERR_CONFIG,
+			        "%s: [store_password_%s] names store %s, which [stores] "
+			        "does not define",
+			        s->config_path ? s->config_path : "configuration",
+			        p->source == PCP_PASSWORD_FILE ? "files" : "env", p->store);
+		if (!spec)
+			return pcp_error_set(err, PCP_ERR_USAGE, "%s %s: no store of that name",
+			                     opts[p->source], p->store);
+		spec->pw_source = p->source;
+		spec->pw = p->value;
+		p->value = NULL;
+	}
+	return PCP_OK;
+}
 
 enum pcp_errc pcp_settings_add_require(struct pcp_settings *s, const char *v, struct pcp_error *err)
 {
@@ -673,7 +800,10 @@ enum pcp_errc pcp_cli_parse(int argc, char **argv, struct pcp_settings *s, struc
 	if (!rc && s->new_store && !store_known(s, s->new_store))
 		rc = pcp_error_set(err, PCP_ERR_USAGE, "--new-store %s: no store of that name",
 		                   s->new_store);
+	if (!rc)
+		rc = attach_passwords(s, err);
 out:
+	hide_passwords(seen, n_seen);
 	free(seen);
 	return rc;
 }

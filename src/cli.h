@@ -11,7 +11,8 @@
 
 /* Parses argv into s (initialised by the caller with pcp_settings_init). Reads the
  * configuration file (--config, else the default one) before applying command-line values
- * over it. Returns PCP_OK or the error to report (usage, input, config). */
+ * over it. Blanks the --store-password values in argv (its strings must be writable, as a
+ * process's are). Returns PCP_OK or the error to report (usage, input, config). */
 enum pcp_errc pcp_cli_parse(int argc, char **argv, struct pcp_settings *s, struct pcp_error *err);
 
 /* Writes --help text generated from the option table. */

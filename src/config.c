@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <libgen.h>
 #include <limits.h>
+#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,10 +30,8 @@ void pcp_settings_init(struct pcp_settings *s)
 
 void pcp_settings_clear_stores(struct pcp_settings *s)
 {
-	for (size_t i = 0; i < s->n_stores; i++) {
-		free(s->stores[i].name);
-		free(s->stores[i].path);
-	}
+	for (size_t i = 0; i < s->n_stores; i++)
+		pcp_store_spec_cleanup(&s->stores[i]);
 	free(s->stores);
 	s->stores = NULL;
 	s->n_stores = 0;
@@ -58,9 +57,63 @@ void pcp_settings_clear_require(struct pcp_settings *s)
 	s->n_require = 0;
 }
 
+static void password_free(struct pcp_password_spec *p)
+{
+	free(p->store);
+	if (p->value)
+		OPENSSL_clear_free(p->value, strlen(p->value));
+}
+
+void pcp_settings_clear_file_passwords(struct pcp_settings *s)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < s->n_passwords; i++) {
+		if (s->passwords[i].from_file)
+			password_free(&s->passwords[i]);
+		else
+			s->passwords[k++] = s->passwords[i];
+	}
+	s->n_passwords = k;
+}
+
+enum pcp_errc pcp_settings_add_password(struct pcp_settings *s, const char *store,
+                                        enum pcp_password_source source, const char *value,
+                                        bool from_file, struct pcp_error *err)
+{
+	struct pcp_password_spec p = {.source = source, .from_file = from_file}, *grown;
+
+	for (size_t i = 0; i < s->n_passwords; i++) {
+		struct pcp_password_spec *q = &s->passwords[i];
+
+		if (strcmp(q->store, store) != 0)
+			continue;
+		if (q->from_file == from_file)
+			return pcp_error_set(
+			        err, PCP_ERR_USAGE,
+			        "store %s has two passwords (password, file or variable)", store);
+		/* The file is read first: the command line's replaces it. */
+		password_free(q);
+		*q = s->passwords[--s->n_passwords];
+		break;
+	}
+	if (!(grown = realloc(s->passwords, (s->n_passwords + 1) * sizeof *grown)))
+		return pcp_error_set(err, PCP_ERR_SYSTEM, "out of memory");
+	s->passwords = grown;
+	if (!(p.store = strdup(store)) || !(p.value = strdup(value))) {
+		password_free(&p);
+		return pcp_error_set(err, PCP_ERR_SYSTEM, "out of memory");
+	}
+	s->passwords[s->n_passwords++] = p;
+	return PCP_OK;
+}
+
 void pcp_settings_cleanup(struct pcp_settings *s)
 {
 	pcp_settings_clear_stores(s);
+	for (size_t i = 0; i < s->n_passwords; i++)
+		password_free(&s->passwords[i]);
+	free(s->passwords);
 	pcp_strings_clear(&s->target_files, &s->n_target_files);
 	pcp_settings_clear_require(s);
 	free(s->save_chains);
@@ -92,6 +145,7 @@ enum pcp_errc pcp_settings_add_store(struct pcp_settings *s, const char *name, c
 	if (!grown)
 		return pcp_error_set(err, PCP_ERR_SYSTEM, "out of memory");
 	s->stores = grown;
+	grown[s->n_stores] = (struct pcp_store_spec){0};
 	grown[s->n_stores].name = strdup(name);
 	grown[s->n_stores].path = strdup(path);
 	if (!grown[s->n_stores].name || !grown[s->n_stores].path) {

@@ -14,6 +14,14 @@
 
 enum pcp_color { PCP_COLOR_AUTO, PCP_COLOR_ALWAYS, PCP_COLOR_NEVER };
 
+/* Where the password of one store comes from, as given. */
+struct pcp_password_spec {
+	char *store; /* owned */
+	enum pcp_password_source source;
+	char *value;    /* owned, cleansed when freed: the password, its file or variable */
+	bool from_file; /* from the configuration file, else from the command line */
+};
+
 #define PCP_MAX_INSTANTS 16 /* --at and --require STORE@TIME instants */
 
 /* --require STORE[@TIME], parsed once. */
@@ -34,6 +42,9 @@ struct pcp_settings {
 	struct pcp_store_spec *stores;
 	size_t n_stores;
 	bool stores_from_cli;
+	/* Java truststore passwords until pcp_cli_parse hands them to their stores */
+	struct pcp_password_spec *passwords;
+	size_t n_passwords;
 	/* verification */
 	enum pcp_sslmode sslmode;
 	time_t at;                      /* the first --at (instants[0]) */
@@ -103,6 +114,15 @@ void pcp_settings_clear_require(struct pcp_settings *s);
 
 /* Drops all store specs (when the command line replaces the file's). */
 void pcp_settings_clear_stores(struct pcp_settings *s);
+
+/* Records a store's password source (value copied). A second one for the same store from
+ * the same place is an error (PCP_ERR_USAGE); the command line's replaces the file's. */
+enum pcp_errc pcp_settings_add_password(struct pcp_settings *s, const char *store,
+                                        enum pcp_password_source source, const char *value,
+                                        bool from_file, struct pcp_error *err);
+
+/* Drops the passwords that came from the configuration file. */
+void pcp_settings_clear_file_passwords(struct pcp_settings *s);
 
 /* Called for every key of a configuration file. Returns PCP_OK or an error code with err
  * filled (the reader adds file and line). */

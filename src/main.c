@@ -68,6 +68,7 @@ int main(int argc, char **argv)
 	                            .version = PCP_VERSION,
 	                            .explain = s.explain,
 	                            .store_paths = stores.paths,
+	                            .store_kinds = stores.kinds,
 	                            .old_store = s.old_store,
 	                            .new_store = s.new_store};
 	struct pcp_run_config cfg = {.settings = &s,

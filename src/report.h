@@ -39,6 +39,8 @@ struct pcp_run_info {
 	const char *version;
 	bool explain;                   /* text: commands that reproduce each failure by hand */
 	const char *const *store_paths; /* store i's file or directory (n_stores long), or NULL */
+	const char *const *store_kinds; /* store i's kind: "pem", "directory", "pkcs12" or "jks"
+	                                 * (n_stores long), or NULL */
 	const char *old_store;          /* the old root's store (--old-store), NULL: "baltimore" */
 	const char *new_store;          /* the new root's (--new-store), NULL: "digicert-g2" */
 };

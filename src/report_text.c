@@ -9,7 +9,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "hostmatch.h"
 #include "json.h"
@@ -58,7 +57,6 @@ struct text_writer {
 	size_t n_stores, n_ats;
 	size_t n_cols;
 	char **labels;    /* per verdict column: "STORE" or "STORE@INSTANT", sanitised */
-	bool *store_dirs; /* per store: a hashed directory (-CApath), for --explain */
 	struct row *rows; /* buffered rows until the widths are known */
 	size_t n_rows;
 	size_t *width;  /* per column, set when the table starts */
@@ -340,7 +338,9 @@ static void put_commands(struct pcp_sbuf *b, const struct text_writer *tw,
 	const char *name = info->store_names[store] ? info->store_names[store] : "";
 	const char *path =
 	        info->store_paths && info->store_paths[store] ? info->store_paths[store] : name;
-	bool dir = tw->store_dirs[store];
+	const char *kind = info->store_kinds ? info->store_kinds[store] : NULL;
+	bool dir = kind && strcmp(kind, "directory") == 0;
+	bool java = kind && (strcmp(kind, "pkcs12") == 0 || strcmp(kind, "jks") == 0);
 	bool ip = pcp_host_is_ip_literal(r->host);
 	bool full = r->sslmode == PCP_SSLMODE_VERIFY_FULL;
 	const char *mode = pcp_sslmode_name(r->sslmode);
@@ -399,6 +399,14 @@ static void put_commands(struct pcp_sbuf *b, const struct text_writer *tw,
 		pcp_sbuf_cstr(
 		        b,
 		        "\n    # libpq reads one file: concatenate the directory's certificates");
+	if (java) {
+		/* keytool asks for the password: it is never printed. */
+		pcp_sbuf_cstr(b, "\n    # a Java truststore (");
+		pcp_sbuf_cstr(b, kind);
+		pcp_sbuf_cstr(b, "): openssl and libpq read PEM: keytool -list -rfc -keystore ");
+		put_shell_word(b, path);
+		pcp_sbuf_cstr(b, " > anchors.pem, then use anchors.pem");
+	}
 }
 
 /* "  ADDRESS under LABEL: reason in plain words" for every failing verdict of r, each
@@ -519,7 +527,6 @@ static void text_free(struct pcp_writer *w)
 	for (size_t i = 0; tw->labels && i + 1 < tw->n_cols; i++)
 		free(tw->labels[i]);
 	free(tw->labels);
-	free(tw->store_dirs);
 	for (size_t i = 0; i < tw->n_notes; i++)
 		free(tw->notes[i]);
 	free(tw->notes);
@@ -568,14 +575,12 @@ struct pcp_writer *pcp_report_text_new(FILE *out, const struct pcp_run_info *inf
 	tw->n_ats = pcp_run_n_instants(info);
 	tw->n_cols = 1 + tw->n_stores * tw->n_ats;
 	tw->labels = calloc(tw->n_cols, sizeof *tw->labels);
-	tw->store_dirs = calloc(tw->n_stores + 1, sizeof *tw->store_dirs);
 	tw->rows = calloc(BUFFER_ROWS, sizeof *tw->rows);
 	tw->width = calloc(tw->n_cols, sizeof *tw->width);
 	tw->notes = calloc(MAX_NOTES, sizeof *tw->notes);
 	tw->reasons = calloc(MAX_NOTES, sizeof *tw->reasons);
 	tw->summary = pcp_summary_new(info);
-	if (!tw->labels || !tw->store_dirs || !tw->rows || !tw->width || !tw->notes ||
-	    !tw->reasons || !tw->summary) {
+	if (!tw->labels || !tw->rows || !tw->width || !tw->notes || !tw->reasons || !tw->summary) {
 		text_free(&tw->base);
 		return NULL;
 	}
@@ -584,13 +589,5 @@ struct pcp_writer *pcp_report_text_new(FILE *out, const struct pcp_run_info *inf
 			text_free(&tw->base);
 			return NULL;
 		}
-	/* Stores were loaded before the run: asking whether a path is a directory is cheap
-	 * and happens once, outside the loop. */
-	for (size_t i = 0; info->explain && info->store_paths && i < tw->n_stores; i++) {
-		struct stat st;
-
-		tw->store_dirs[i] = info->store_paths[i] && stat(info->store_paths[i], &st) == 0 &&
-		                    S_ISDIR(st.st_mode);
-	}
 	return &tw->base;
 }

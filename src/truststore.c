@@ -1,10 +1,13 @@
 /* Named trust stores loaded once, before the loop starts: a PEM bundle (certificates and
- * CRLs, as SSL_CTX_load_verify_locations reads it) or every file of a directory, all in
- * memory. No lazy lookup method is installed, so verification never touches the disk. */
+ * CRLs, as SSL_CTX_load_verify_locations reads it), every file of a directory, or the
+ * trust anchors of a Java truststore (javastore), all in memory. No lazy lookup method is
+ * installed, so verification never touches the disk. */
 #include "truststore.h"
 
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
+#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <stdio.h>
@@ -12,22 +15,76 @@
 #include <string.h>
 #include <sys/stat.h>
 
-/* Adds every certificate and CRL of one PEM file; returns how many objects the file
- * held, or -1 (err set) when it cannot be read or is not valid PEM. */
-static int load_file(X509_STORE *store, const char *name, const char *path, struct pcp_error *err)
+#include "javastore.h"
+
+/* Store files are read whole into memory: far above any real one (the JDK's cacerts is
+ * about 200 KB, a system CA bundle about the same). */
+#define STORE_MAX_BYTES ((size_t)32 << 20)
+
+/* Longest password line read from a password file. */
+#define PASSWORD_MAX 4096
+
+/* The whole file into *buf (malloc'd), at most max bytes. */
+static enum pcp_errc read_capped(const char *name, const char *path, size_t max,
+                                 unsigned char **buf, size_t *len, struct pcp_error *err)
+{
+	FILE *f = fopen(path, "rb");
+	unsigned char *b = NULL;
+	size_t n = 0, cap = 0;
+	enum pcp_errc rc = PCP_OK;
+
+	if (!f)
+		return pcp_error_set(err, PCP_ERR_CONFIG, "store %s: %s: %s", name, path,
+		                     strerror(errno));
+	for (;;) {
+		size_t got;
+
+		if (n > max) {
+			rc = pcp_error_set(err, PCP_ERR_CONFIG, "store %s: %s: larger than %zu MiB",
+			                   name, path, max >> 20);
+			break;
+		}
+		if (n == cap) {
+			size_t ncap = cap ? 2 * cap : 64 * 1024;
+			unsigned char *grown = realloc(b, ncap);
+
+			if (!grown) {
+				rc = pcp_error_set(err, PCP_ERR_SYSTEM, "store %s: out of memory",
+				                   name);
+				break;
+			}
+			b = grown;
+			cap = ncap;
+		}
+		if (!(got = fread(b + n, 1, cap - n, f)))
+			break;
+		n += got;
+	}
+	if (!rc && ferror(f))
+		rc = pcp_error_set(err, PCP_ERR_CONFIG, "store %s: %s: %s", name, path,
+		                   strerror(errno));
+	fclose(f);
+	if (rc) {
+		free(b);
+		return rc;
+	}
+	*buf = b;
+	*len = n;
+	return PCP_OK;
+}
+
+/* Adds every certificate and CRL of the PEM text in buf (read from path); returns how
+ * many certificates it held, or -1 (err set) when it is not valid PEM. */
+static int load_pem(X509_STORE *store, const char *name, const char *path, const unsigned char *buf,
+                    size_t len, struct pcp_error *err)
 {
 	STACK_OF(X509_INFO) *infos = NULL;
 	BIO *in;
 	int count = -1;
 
 	ERR_clear_error();
-	errno = 0;
-	if (!(in = BIO_new_file(path, "r"))) {
-		int saved = errno;
-
-		ERR_clear_error();
-		pcp_error_set(err, PCP_ERR_CONFIG, "store %s: %s: %s", name, path,
-		              saved ? strerror(saved) : "cannot open");
+	if (len > INT_MAX || !(in = BIO_new_mem_buf(buf, (int)len))) {
+		pcp_error_set(err, PCP_ERR_SYSTEM, "store %s: %s: out of memory", name, path);
 		return -1;
 	}
 	/* The reader libpq's X509_load_cert_crl_file uses: certificates, trusted
@@ -60,6 +117,20 @@ add_failed:
 out:
 	sk_X509_INFO_pop_free(infos, X509_INFO_free);
 	BIO_free(in);
+	return count;
+}
+
+/* load_pem on one file of a directory. */
+static int load_file(X509_STORE *store, const char *name, const char *path, struct pcp_error *err)
+{
+	unsigned char *buf;
+	size_t len;
+	int count;
+
+	if (read_capped(name, path, STORE_MAX_BYTES, &buf, &len, err))
+		return -1;
+	count = load_pem(store, name, path, buf, len, err);
+	free(buf);
 	return count;
 }
 
@@ -153,9 +224,150 @@ static size_t count_certs(X509_STORE *store)
 	return n;
 }
 
-struct pcp_store *pcp_store_load(const char *name, const char *path, struct pcp_error *err)
+const char *pcp_store_kind_name(enum pcp_store_kind kind)
 {
+	switch (kind) {
+	case PCP_STORE_PEM:
+		return "pem";
+	case PCP_STORE_DIRECTORY:
+		return "directory";
+	case PCP_STORE_PKCS12:
+		return "pkcs12";
+	case PCP_STORE_JKS:
+		return "jks";
+	}
+	return "pem";
+}
+
+/* "store NAME: PATH: " before a message of a module that does not know the store. */
+static enum pcp_errc prefix_error(struct pcp_error *err, const char *name, const char *path)
+{
+	char inner[sizeof err->msg];
+
+	snprintf(inner, sizeof inner, "%s", err->msg);
+	return pcp_error_set(err, err->code, "store %s: %s: %s", name, path, inner);
+}
+
+/* The password a spec names, in *out (malloc'd; the caller cleanses it), or NULL for
+ * none. A file gives its first line, as keytool's -storepass:file does. */
+static enum pcp_errc resolve_password(const struct pcp_store_spec *spec, char **out,
+                                      struct pcp_error *err)
+{
+	const char *v = NULL;
+	char line[PASSWORD_MAX + 2];
+	FILE *f;
+	size_t n;
+
+	*out = NULL;
+	switch (spec->pw_source) {
+	case PCP_PASSWORD_NONE:
+		return PCP_OK;
+	case PCP_PASSWORD_LITERAL:
+		v = spec->pw;
+		break;
+	case PCP_PASSWORD_ENV:
+		if (!(v = getenv(spec->pw)))
+			return pcp_error_set(err, PCP_ERR_CONFIG,
+			                     "store %s: password variable %s is not set",
+			                     spec->name, spec->pw);
+		break;
+	case PCP_PASSWORD_FILE:
+		if (!(f = fopen(spec->pw, "r")))
+			return pcp_error_set(err, PCP_ERR_CONFIG, "store %s: password file %s: %s",
+			                     spec->name, spec->pw, strerror(errno));
+		n = fread(line, 1, sizeof line - 1, f);
+		fclose(f);
+		{
+			const char *nl = memchr(line, '\n', n);
+			bool nul;
+
+			n = nl ? (size_t)(nl - line) : n;
+			nul = memchr(line, '\0', n) != NULL;
+			if (n && line[n - 1] == '\r')
+				n--;
+			line[n] = '\0';
+			if (n > PASSWORD_MAX || nul) {
+				OPENSSL_cleanse(line, sizeof line);
+				return pcp_error_set(err, PCP_ERR_CONFIG,
+				                     "store %s: password file %s: first line %s",
+				                     spec->name, spec->pw,
+				                     nul ? "holds a NUL byte" : "is too long");
+			}
+		}
+		*out = strdup(line);
+		OPENSSL_cleanse(line, sizeof line);
+		return *out ? PCP_OK
+		            : pcp_error_set(err, PCP_ERR_SYSTEM, "store %s: out of memory",
+		                            spec->name);
+	}
+	if (!(*out = strdup(v)))
+		return pcp_error_set(err, PCP_ERR_SYSTEM, "store %s: out of memory", spec->name);
+	return PCP_OK;
+}
+
+/* Why a Java truststore gives Java nothing to trust, in words. */
+static enum pcp_errc no_anchors(const struct pcp_javastore *js, const char *name,
+                                struct pcp_error *err)
+{
+	const char *fmt = pcp_javastore_format_name(js->format);
+
+	if (js->skipped_encrypted)
+		return pcp_error_set(
+		        err, PCP_ERR_CONFIG,
+		        "%s truststore with encrypted certificates: without a password "
+		        "Java reads none of them (give --store-password %s=...)",
+		        fmt, name);
+	if (js->n_certs)
+		return pcp_error_set(
+		        err, PCP_ERR_CONFIG,
+		        "%s holds %zu certificates but no trusted-certificate entry, so "
+		        "Java trusts none (openssl pkcs12 does not mark certificates "
+		        "trusted for Java: import them with keytool -importcert)",
+		        fmt, js->n_certs);
+	return pcp_error_set(err, PCP_ERR_CONFIG, "%s truststore holds no certificate", fmt);
+}
+
+/* Reads a Java truststore into s->store: its trust anchors only. */
+static enum pcp_errc load_java(struct pcp_store *s, const struct pcp_store_spec *spec,
+                               const unsigned char *buf, size_t len, struct pcp_error *err)
+{
+	struct pcp_javastore js = {0};
+	char *pw = NULL;
+	enum pcp_errc rc;
+
+	if ((rc = resolve_password(spec, &pw, err)))
+		goto out;
+	rc = pcp_javastore_parse(buf, len, &(struct pcp_javastore_opts){.password = pw}, &js, err);
+	if (rc == PCP_OK && js.n_anchors == 0)
+		rc = no_anchors(&js, spec->name, err);
+	if (rc) {
+		prefix_error(err, spec->name, spec->path);
+		goto out;
+	}
+	s->kind = js.format == PCP_JAVASTORE_JKS ? PCP_STORE_JKS : PCP_STORE_PKCS12;
+	s->integrity_checked = js.integrity_checked;
+	ERR_clear_error();
+	for (size_t i = 0; i < js.n_entries; i++)
+		if (js.entries[i].anchor && !X509_STORE_add_cert(s->store, js.entries[i].anchor)) {
+			rc = pcp_error_set(err, PCP_ERR_SYSTEM, "store %s: %s", spec->name,
+			                   spec->path);
+			pcp_error_append_openssl(err);
+			break;
+		}
+out:
+	pcp_javastore_cleanup(&js);
+	if (pw)
+		OPENSSL_clear_free(pw, strlen(pw));
+	return rc;
+}
+
+/* Loads a store; Java truststores are recognised only when java is set. */
+static struct pcp_store *load(const struct pcp_store_spec *spec, bool java, struct pcp_error *err)
+{
+	const char *name = spec->name, *path = spec->path;
 	struct pcp_store *s = NULL;
+	unsigned char *buf = NULL;
+	size_t len = 0;
 	struct stat st;
 
 	if (stat(path, &st) < 0) {
@@ -172,17 +384,33 @@ struct pcp_store *pcp_store_load(const char *name, const char *path, struct pcp_
 		pcp_error_append_openssl(err);
 		goto fail;
 	}
-	/* No flags: libpq adds CRL checking only when an sslcrl loads, which is not
-	 * modelled here; CRLs in the bundle are kept but not consulted. */
-	if (S_ISDIR(st.st_mode)) {
-		if (load_dir(s->store, name, path, err) < 0)
-			goto fail;
-	} else if (!S_ISREG(st.st_mode)) {
+	if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode)) {
 		/* A device or a FIFO would be read forever, or block before the loop. */
 		pcp_error_set(err, PCP_ERR_CONFIG,
 		              "store %s: %s is not a regular file or a directory", name, path);
 		goto fail;
-	} else if (load_file(s->store, name, path, err) < 0) {
+	}
+	s->kind = S_ISDIR(st.st_mode) ? PCP_STORE_DIRECTORY : PCP_STORE_PEM;
+	if (s->kind == PCP_STORE_PEM &&
+	    read_capped(name, path, STORE_MAX_BYTES, &buf, &len, err) != PCP_OK)
+		goto fail;
+	/* Told apart by content: the seed's recipe names a PKCS#12 file "truststore". */
+	if (java && s->kind == PCP_STORE_PEM &&
+	    pcp_javastore_detect(buf, len) != PCP_JAVASTORE_NONE) {
+		if (load_java(s, spec, buf, len, err))
+			goto fail;
+	} else if (spec->pw_source != PCP_PASSWORD_NONE) {
+		pcp_error_set(
+		        err, PCP_ERR_CONFIG, "store %s: %s %s: it takes no password", name, path,
+		        s->kind == PCP_STORE_DIRECTORY ? "is a directory, not a Java truststore"
+		                                       : "is not a PKCS#12 or JKS truststore");
+		goto fail;
+	} else if (s->kind == PCP_STORE_DIRECTORY) {
+		/* No flags: libpq adds CRL checking only when an sslcrl loads, which is
+		 * not modelled here; CRLs in the bundle are kept but not consulted. */
+		if (load_dir(s->store, name, path, err) < 0)
+			goto fail;
+	} else if (load_pem(s->store, name, path, buf, len, err) < 0) {
 		goto fail;
 	}
 	s->n_certs = count_certs(s->store);
@@ -190,10 +418,24 @@ struct pcp_store *pcp_store_load(const char *name, const char *path, struct pcp_
 		pcp_error_set(err, PCP_ERR_CONFIG, "store %s: %s holds no certificate", name, path);
 		goto fail;
 	}
+	free(buf);
 	return s;
 fail:
+	free(buf);
 	pcp_store_free(s);
 	return NULL;
+}
+
+struct pcp_store *pcp_store_load_spec(const struct pcp_store_spec *spec, struct pcp_error *err)
+{
+	return load(spec, true, err);
+}
+
+struct pcp_store *pcp_store_load(const char *name, const char *path, struct pcp_error *err)
+{
+	const struct pcp_store_spec spec = {.name = (char *)name, .path = (char *)path};
+
+	return load(&spec, false, err);
 }
 
 struct pcp_store *pcp_store_load_system(const char *name, struct pcp_error *err)
@@ -245,7 +487,7 @@ enum pcp_errc pcp_store_list_add(struct pcp_store_list *list, struct pcp_store *
                                  struct pcp_error *err)
 {
 	struct pcp_store **grown;
-	const char **names, **paths;
+	const char **names, **paths, **kinds;
 
 	for (size_t i = 0; i < list->n; i++)
 		if (strcmp(list->items[i]->name, store->name) == 0)
@@ -257,12 +499,15 @@ enum pcp_errc pcp_store_list_add(struct pcp_store_list *list, struct pcp_store *
 		list->names = names;
 	if ((paths = realloc(list->paths, (list->n + 2) * sizeof *paths)))
 		list->paths = paths;
-	if (!grown || !names || !paths)
+	if ((kinds = realloc(list->kinds, (list->n + 2) * sizeof *kinds)))
+		list->kinds = kinds;
+	if (!grown || !names || !paths || !kinds)
 		return pcp_error_set(err, PCP_ERR_SYSTEM, "store %s: out of memory", store->name);
 	list->names[list->n] = store->name;
 	list->paths[list->n] = store->path;
+	list->kinds[list->n] = pcp_store_kind_name(store->kind);
 	list->items[list->n++] = store;
-	list->names[list->n] = list->paths[list->n] = NULL;
+	list->names[list->n] = list->paths[list->n] = list->kinds[list->n] = NULL;
 	return PCP_OK;
 }
 
@@ -275,6 +520,7 @@ void pcp_store_list_cleanup(struct pcp_store_list *list)
 	free(list->items);
 	free(list->names);
 	free(list->paths);
+	free(list->kinds);
 	memset(list, 0, sizeof *list);
 }
 
@@ -282,7 +528,7 @@ enum pcp_errc pcp_store_list_load(struct pcp_store_list *list, const struct pcp_
                                   size_t n, struct pcp_error *err)
 {
 	for (size_t i = 0; i < n; i++) {
-		struct pcp_store *st = pcp_store_load(specs[i].name, specs[i].path, err);
+		struct pcp_store *st = pcp_store_load_spec(&specs[i], err);
 
 		if (!st)
 			return err->code ? err->code : PCP_ERR_CONFIG;
@@ -300,4 +546,13 @@ long pcp_store_list_find(const struct pcp_store_list *list, const char *name)
 		if (strcmp(list->items[i]->name, name) == 0)
 			return (long)i;
 	return -1;
+}
+
+void pcp_store_spec_cleanup(struct pcp_store_spec *spec)
+{
+	free(spec->name);
+	free(spec->path);
+	if (spec->pw)
+		OPENSSL_clear_free(spec->pw, strlen(spec->pw));
+	memset(spec, 0, sizeof *spec);
 }

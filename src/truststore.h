@@ -1,21 +1,61 @@
-/* Named trust stores: a PEM bundle (certificates, optionally CRLs) or a hashed certificate
- * directory, loaded fully into memory once before the loop starts and read-only after. */
+/* Named trust stores: a PEM bundle (certificates, optionally CRLs), a hashed certificate
+ * directory, or a Java truststore (PKCS#12 or JKS, told apart by content), loaded fully
+ * into memory once before the loop starts and read-only after. */
 #ifndef PCP_TRUSTSTORE_H
 #define PCP_TRUSTSTORE_H
 
 #include <openssl/x509.h>
+#include <stdbool.h>
 
 #include "error.h"
+
+/* What a store was read from. Java clients read only the last two. */
+enum pcp_store_kind {
+	PCP_STORE_PEM,       /* a PEM file, as libpq's sslrootcert */
+	PCP_STORE_DIRECTORY, /* a hashed certificate directory */
+	PCP_STORE_PKCS12,    /* a Java truststore in PKCS#12 (keytool's default) */
+	PCP_STORE_JKS,       /* a Java truststore in JKS */
+};
+
+/* "pem", "directory", "pkcs12" or "jks": the names used in output. */
+const char *pcp_store_kind_name(enum pcp_store_kind kind);
 
 struct pcp_store {
 	char *name;        /* owned */
 	char *path;        /* owned, as given */
 	X509_STORE *store; /* owned */
-	size_t n_certs;    /* certificates loaded */
+	size_t n_certs;    /* certificates loaded: for a Java store, its trust anchors */
+	enum pcp_store_kind kind;
+	bool integrity_checked; /* Java stores: a password verified the file (JKS digest,
+	                         * PKCS#12 MAC); false when read without one */
 };
 
-/* Loads path (file or directory). A file or directory with no certificate, an unreadable
- * path or a broken PEM is an error naming the store and path (code PCP_ERR_CONFIG). */
+/* Where a Java truststore's password comes from. */
+enum pcp_password_source {
+	PCP_PASSWORD_NONE,
+	PCP_PASSWORD_LITERAL, /* --store-password */
+	PCP_PASSWORD_FILE,    /* the first line of a file */
+	PCP_PASSWORD_ENV,     /* an environment variable */
+};
+
+/* A store as configured: a name, the file or directory it is loaded from, and for a Java
+ * truststore how to get its password. */
+struct pcp_store_spec {
+	char *name; /* owned */
+	char *path; /* owned; resolved against the config file's directory when from a file */
+	enum pcp_password_source pw_source;
+	char *pw; /* owned, cleansed when freed: the password, its file or its variable */
+};
+
+/* Loads spec->path: a directory, a Java truststore (by content) or else a PEM file. A
+ * path with no certificate (for a Java store: nothing Java would trust), an unreadable
+ * path, a broken PEM, a damaged keystore, a wrong password or a password for a store that
+ * is not a Java truststore is an error naming the store and path, never the password
+ * (code PCP_ERR_CONFIG). */
+struct pcp_store *pcp_store_load_spec(const struct pcp_store_spec *spec, struct pcp_error *err);
+
+/* A PEM file or directory as libpq reads its root file: a Java truststore is not
+ * recognised (it holds no PEM certificate). Errors as pcp_store_load_spec. */
 struct pcp_store *pcp_store_load(const char *name, const char *path, struct pcp_error *err);
 
 /* OpenSSL's default roots, as SSL_CTX_set_default_verify_paths would use them: the default
@@ -32,6 +72,7 @@ struct pcp_store_list {
 	size_t n;
 	const char **names; /* items[i]->name, NULL-terminated (for writers) */
 	const char **paths; /* items[i]->path, NULL-terminated */
+	const char **kinds; /* pcp_store_kind_name(items[i]->kind), NULL-terminated */
 };
 
 /* Appends; rejects a duplicate name with PCP_ERR_USAGE. Takes ownership of store on
@@ -40,11 +81,8 @@ enum pcp_errc pcp_store_list_add(struct pcp_store_list *list, struct pcp_store *
                                  struct pcp_error *err);
 void pcp_store_list_cleanup(struct pcp_store_list *list);
 
-/* A store as configured: a name and the PEM file or directory it is loaded from. */
-struct pcp_store_spec {
-	char *name; /* owned */
-	char *path; /* owned; resolved against the config file's directory when from a file */
-};
+/* Frees what a spec owns, cleansing the password, and zeroes it. */
+void pcp_store_spec_cleanup(struct pcp_store_spec *spec);
 
 /* The index of the store called name, or -1. */
 long pcp_store_list_find(const struct pcp_store_list *list, const char *name);

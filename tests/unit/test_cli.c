@@ -254,10 +254,11 @@ static void run_argv(struct run *r, const char *const *args)
 		done(r);
 	memset(r, 0, sizeof *r);
 	r->live = true;
-	r->argv[r->argc++] = (char *)"pgcertprobe";
+	/* Writable copies, as a process's argv: the parser blanks passwords in it. */
+	r->argv[r->argc++] = strdup("pgcertprobe");
 	for (; *args; args++) {
 		assert_true(r->argc < 63);
-		r->argv[r->argc++] = (char *)*args;
+		r->argv[r->argc++] = strdup(*args);
 	}
 	r->argv[r->argc] = NULL;
 	pcp_settings_init(&r->s);
@@ -273,6 +274,9 @@ static void run_argv(struct run *r, const char *const *args)
 static void done(struct run *r)
 {
 	pcp_settings_cleanup(&r->s);
+	for (int i = 0; i < r->argc; i++)
+		free(r->argv[i]);
+	r->argc = 0;
 	r->live = false;
 }
 
@@ -459,6 +463,144 @@ static void test_store_errors(void **state)
 	memcpy(longname + sizeof longname - 3, "=/", 3);
 	PARSE(r, "--store", longname, "db");
 	expect_err(r, PCP_ERR_USAGE, "name too long", NULL);
+	done(r);
+}
+
+/* The three password options: each attaches its source to the store it names; the
+ * password itself is never quoted in a message. */
+static void test_store_passwords(void **state)
+{
+	struct run *const r = &the_run;
+
+	(void)state;
+	PARSE(r, "--store-password", "ts=s3cret=x", "--store", "ts=/j/truststore",
+	      "--store-password-file", "b=/etc/pw", "--store", "b=/j/b.jks", "--store-password-env",
+	      "c=JKS_PW", "--store", "c=/j/c.p12", "--store", "d=/j/d", "db");
+	expect_ok(r);
+	assert_int_equal(r->s.n_stores, 4);
+	assert_int_equal(r->s.stores[0].pw_source, PCP_PASSWORD_LITERAL);
+	assert_string_equal(r->s.stores[0].pw, "s3cret=x");
+	assert_int_equal(r->s.stores[1].pw_source, PCP_PASSWORD_FILE);
+	assert_string_equal(r->s.stores[1].pw, "/etc/pw");
+	assert_int_equal(r->s.stores[2].pw_source, PCP_PASSWORD_ENV);
+	assert_string_equal(r->s.stores[2].pw, "JKS_PW");
+	assert_int_equal(r->s.stores[3].pw_source, PCP_PASSWORD_NONE);
+	assert_null(r->s.stores[3].pw);
+	done(r);
+
+	/* An empty literal is allowed (Java's "" is no password); empty names are not. */
+	PARSE(r, S1, "--store-password", "a=", "db");
+	expect_ok(r);
+	done(r);
+	PARSE(r, S1, "--store-password-file", "a=", "db");
+	expect_err(r, PCP_ERR_USAGE, "--store-password-file a: empty FILE", NULL);
+	done(r);
+	PARSE(r, S1, "--store-password", "s3cret", "db");
+	expect_err(r, PCP_ERR_USAGE, "--store-password: expected NAME=PASSWORD", NULL);
+	assert_null(strstr(r->err.msg, "s3cret"));
+	done(r);
+	PARSE(r, S1, "--store-password", "a b=s3cret", "db");
+	expect_err(r, PCP_ERR_USAGE, "may hold only", NULL);
+	assert_null(strstr(r->err.msg, "s3cret"));
+	done(r);
+	/* A password for a store that does not exist, and two for one store. */
+	PARSE(r, S1, "--store-password", "b=s3cret", "db");
+	expect_err(r, PCP_ERR_USAGE, "--store-password b: no store of that name", NULL);
+	assert_null(strstr(r->err.msg, "s3cret"));
+	done(r);
+	PARSE(r, S1, "--store-password-env", "zz=V", "db");
+	expect_err(r, PCP_ERR_USAGE, "--store-password-env zz: no store of that name", NULL);
+	done(r);
+	PARSE(r, S1, "--store-password", "a=s3cret", "--store-password-file", "a=/f", "db");
+	expect_err(r, PCP_ERR_USAGE, "store a has two passwords", NULL);
+	assert_null(strstr(r->err.msg, "s3cret"));
+	done(r);
+}
+
+/* The parser blanks what follows NAME= in --store-password values of argv, in both
+ * spellings, and nothing else; the settings keep their own copies. */
+static void test_hide_passwords(void **state)
+{
+	struct run *const r = &the_run;
+
+	(void)state;
+	PARSE(r, "--store-password=ts=hunter22", "--store", "ts=/j/ts", "-s", "b=/j/b",
+	      "--store-password", "b=pw2", "db");
+	expect_ok(r);
+	assert_string_equal(r->argv[1], "--store-password=ts=");
+	assert_memory_equal(r->argv[1] + 20, "\0\0\0\0\0\0\0\0", 8);
+	assert_string_equal(r->argv[6], "--store-password");
+	assert_string_equal(r->argv[7], "b=");
+	assert_string_equal(r->argv[3], "ts=/j/ts");
+	assert_string_equal(r->argv[8], "db");
+	assert_string_equal(r->s.stores[0].pw, "hunter22");
+	assert_string_equal(r->s.stores[1].pw, "pw2");
+	done(r);
+	/* Also when the parse fails after reading the option. */
+	PARSE(r, "--store-password", "zz=hunter22", S1, "db");
+	expect_err(r, PCP_ERR_USAGE, "no store of that name", NULL);
+	assert_string_equal(r->argv[2], "zz=");
+	done(r);
+}
+
+/* [store_password_files] (relative to the file) and [store_password_env] in the file;
+ * the command line's password for the same store wins; --store drops the file's
+ * passwords with its stores; a file password for an unknown store is a config error. */
+static void test_config_store_passwords(void **state)
+{
+	struct run *const r = &the_run;
+	char want[600];
+	const char *conf = write_text("pw.conf", "[stores]\n"
+	                                         "ts = truststore\n"
+	                                         "j = j.jks\n"
+	                                         "[store_password_files]\n"
+	                                         "ts = secrets/ts.pw\n"
+	                                         "[store_password_env]\n"
+	                                         "j = J_PW\n");
+
+	(void)state;
+	PARSE(r, "-c", conf, "db");
+	expect_ok(r);
+	snprintf(want, sizeof want, "%s/secrets/ts.pw", tmpdir);
+	assert_int_equal(r->s.stores[0].pw_source, PCP_PASSWORD_FILE);
+	assert_string_equal(r->s.stores[0].pw, want);
+	assert_int_equal(r->s.stores[1].pw_source, PCP_PASSWORD_ENV);
+	assert_string_equal(r->s.stores[1].pw, "J_PW");
+	done(r);
+
+	PARSE(r, "-c", conf, "--store-password", "ts=cli", "db");
+	expect_ok(r);
+	assert_int_equal(r->s.stores[0].pw_source, PCP_PASSWORD_LITERAL);
+	assert_string_equal(r->s.stores[0].pw, "cli");
+	assert_int_equal(r->s.stores[1].pw_source, PCP_PASSWORD_ENV);
+	done(r);
+
+	PARSE(r, "-c", conf, "--store", "ts=/x/ts", "db");
+	expect_ok(r);
+	assert_int_equal(r->s.n_stores, 1);
+	assert_int_equal(r->s.stores[0].pw_source, PCP_PASSWORD_NONE);
+	done(r);
+
+	conf = write_text("pw-unknown.conf", "[store_password_env]\n"
+	                                     "nope = V\n"
+	                                     "[stores]\n"
+	                                     "a = a.pem\n");
+	PARSE(r, "-c", conf, "db");
+	expect_err(r, PCP_ERR_CONFIG, "pw-unknown.conf", "[store_password_env] names store nope",
+	           NULL);
+	done(r);
+	conf = write_text("pw-twice.conf", "[stores]\n"
+	                                   "a = a.pem\n"
+	                                   "[store_password_env]\n"
+	                                   "a = V\n"
+	                                   "[store_password_files]\n"
+	                                   "a = f\n");
+	PARSE(r, "-c", conf, "db");
+	expect_err(r, PCP_ERR_CONFIG, "pw-twice.conf:6:", "store a has two passwords", NULL);
+	done(r);
+	conf = write_text("pw-empty.conf", "[stores]\na = a.pem\n[store_password_files]\na =\n");
+	PARSE(r, "-c", conf, "db");
+	expect_err(r, PCP_ERR_CONFIG, "pw-empty.conf:4:", "password file is empty", NULL);
 	done(r);
 }
 
@@ -1004,6 +1146,10 @@ int main(void)
 	                                        test_teardown),
 	        cmocka_unit_test_setup_teardown(test_store_values, test_setup, test_teardown),
 	        cmocka_unit_test_setup_teardown(test_store_errors, test_setup, test_teardown),
+	        cmocka_unit_test_setup_teardown(test_store_passwords, test_setup, test_teardown),
+	        cmocka_unit_test_setup_teardown(test_hide_passwords, test_setup, test_teardown),
+	        cmocka_unit_test_setup_teardown(test_config_store_passwords, test_setup,
+	                                        test_teardown),
 	        cmocka_unit_test_setup_teardown(test_config_defaults_and_stores, test_setup,
 	                                        test_teardown),
 	        cmocka_unit_test_setup_teardown(test_config_overridden_by_command_line, test_setup,

@@ -1710,6 +1710,40 @@ static void test_text_reasons_capped(void **state)
 		pcp_result_cleanup(&r[i]);
 }
 
+/* --explain with a Java truststore and a directory: after the commands, how to give
+ * openssl and libpq what they read (PEM), the Java one through keytool, which asks for the
+ * password itself. */
+static void test_text_explain_store_kinds(void **state)
+{
+	static const char *const paths[] = {"/etc/java/trust store", "/etc/ssl/certs", "/c.pem"};
+	static const char *const kinds[] = {"pkcs12", "directory", "pem"};
+	struct pcp_run_info info = pcp_test_run_info(store_names, 0, -1);
+	struct pcp_result r;
+	const char *v[3] = {"unknown issuer", "unknown issuer", "unknown issuer"};
+
+	(void)state;
+	info.explain = true;
+	info.store_paths = paths;
+	info.store_kinds = kinds;
+	info.now = info.at;
+	info.now_mask = 1;
+	make_ok(&r, "x", "db.example.com", "10.0.0.7", 5432, v);
+	char *out = pcp_test_run_writer(PCP_FORMAT_TEXT, &info, &r, 1, NULL);
+
+	assert_non_null(strstr(out, "sslrootcert='\\''/etc/java/trust store'\\'' dbname=postgres'\n"
+	                            "    # a Java truststore (pkcs12): openssl and libpq read PEM: "
+	                            "keytool -list -rfc -keystore '/etc/java/trust store' > "
+	                            "anchors.pem, then use anchors.pem\n"));
+	assert_non_null(strstr(out, "-CApath /etc/ssl/certs"));
+	assert_non_null(strstr(out, "# libpq reads one file: concatenate the directory's"));
+	/* One hint for the Java store's verdict, none for the PEM file's. */
+	const char *hint = strstr(out, "a Java truststore");
+	assert_non_null(hint);
+	assert_null(strstr(hint + 1, "a Java truststore"));
+	free(out);
+	pcp_result_cleanup(&r);
+}
+
 /* --explain: the openssl and psql lines under each reason, shell-quoted so that hostile
  * hosts and paths stay one inert argument; IP hosts get no SNI and -verify_ip; verify-ca
  * no name check; faketime only for instants other than now. */
@@ -2019,6 +2053,7 @@ int main(void)
 	        cmocka_unit_test(test_text_two_instants),
 	        cmocka_unit_test(test_text_reasons_capped),
 	        cmocka_unit_test(test_text_explain),
+	        cmocka_unit_test(test_text_explain_store_kinds),
 	        cmocka_unit_test(test_text_reason_words),
 	        cmocka_unit_test(test_reason_two_cns),
 	        cmocka_unit_test(test_summary_without_class_stores),

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "testjava.h"
 #include "testpki.h"
 #include "truststore.h"
 #include "verify.h"
@@ -292,6 +293,208 @@ static void test_missing_path(void **state)
 	assert_string_equal(err.msg, expect);
 }
 
+/* A spec for path with a password source. */
+static struct pcp_store_spec spec_of(const char *name, const char *path,
+                                     enum pcp_password_source src, const char *pw)
+{
+	return (struct pcp_store_spec){
+	        .name = (char *)name, .path = (char *)path, .pw_source = src, .pw = (char *)pw};
+}
+
+/* Java truststores are recognised by content whatever their name, hold their trust
+ * anchors only, and verify like a PEM file of the same roots. */
+static void test_java_stores(void **state)
+{
+	struct fixture *f = *state;
+	const struct pcp_testjava_entry e[] = {
+	        {.alias = "a", .certs = &f->root_a, .n_certs = 1},
+	        {.alias = "b", .certs = &f->root_b, .n_certs = 1},
+	};
+	size_t len;
+	unsigned char *jks = pcp_testjava_jks(e, 2, "changeit", &len);
+	char jks_path[160], p12_path[160];
+	struct pcp_error err = {0};
+	struct pcp_store *s;
+	struct pcp_store_spec spec;
+
+	assert_non_null(jks);
+	snprintf(jks_path, sizeof jks_path, "%s",
+	         pcp_testjava_write(f->dir, "truststore", jks, len));
+	free(jks);
+	assert_non_null(jks = pcp_testjava_p12(e, 2, "changeit", NULL, &len));
+	snprintf(p12_path, sizeof p12_path, "%s",
+	         pcp_testjava_write(f->dir, "roots.pem", jks, len));
+	free(jks);
+
+	spec = spec_of("j", jks_path, PCP_PASSWORD_LITERAL, "changeit");
+	if (!(s = pcp_store_load_spec(&spec, &err)))
+		fail_msg("%s", err.msg);
+	assert_int_equal(s->kind, PCP_STORE_JKS);
+	assert_true(s->integrity_checked);
+	assert_int_equal(s->n_certs, 2);
+	assert_true(verifies_leaf_a(f, s));
+	pcp_store_free(s);
+
+	/* JKS without a password: read, unchecked. */
+	spec = spec_of("j", jks_path, PCP_PASSWORD_NONE, NULL);
+	assert_non_null(s = pcp_store_load_spec(&spec, &err));
+	assert_false(s->integrity_checked);
+	pcp_store_free(s);
+
+	/* A PKCS#12 file called roots.pem is still PKCS#12. */
+	spec = spec_of("p", p12_path, PCP_PASSWORD_LITERAL, "changeit");
+	if (!(s = pcp_store_load_spec(&spec, &err)))
+		fail_msg("%s", err.msg);
+	assert_int_equal(s->kind, PCP_STORE_PKCS12);
+	assert_string_equal(pcp_store_kind_name(s->kind), "pkcs12");
+	assert_int_equal(s->n_certs, 2);
+	unlink(p12_path);
+	assert_true(verifies_leaf_a(f, s));
+	pcp_store_free(s);
+
+	/* libpq's reader (client root files) does not know Java stores. */
+	assert_null(pcp_store_load("root.crt", jks_path, &err));
+	assert_non_null(strstr(err.msg, "holds no certificate"));
+}
+
+/* The password from a file (its first line, CRLF or not) or from the environment. */
+static void test_java_password_sources(void **state)
+{
+	struct fixture *f = *state;
+	const struct pcp_testjava_entry e = {.alias = "a", .certs = &f->root_a, .n_certs = 1};
+	size_t len;
+	unsigned char *buf = pcp_testjava_p12(&e, 1, "pa ss", NULL, &len);
+	char path[160], pwfile[160], expect[400];
+	struct pcp_error err = {0};
+	struct pcp_store *s;
+	struct pcp_store_spec spec;
+
+	assert_non_null(buf);
+	snprintf(path, sizeof path, "%s", pcp_testjava_write(f->dir, "truststore", buf, len));
+	free(buf);
+	snprintf(pwfile, sizeof pwfile, "%s", in_dir(f, "pw"));
+
+	assert_int_equal(pcp_testpki_write_file(pwfile, "pa ss\r\nsecond line\n", 19), 0);
+	spec = spec_of("t", path, PCP_PASSWORD_FILE, pwfile);
+	if (!(s = pcp_store_load_spec(&spec, &err)))
+		fail_msg("%s", err.msg);
+	assert_true(s->integrity_checked);
+	pcp_store_free(s);
+	assert_int_equal(pcp_testpki_write_file(pwfile, "pa ss", 5), 0);
+	assert_non_null(s = pcp_store_load_spec(&spec, &err));
+	pcp_store_free(s);
+
+	assert_int_equal(setenv("PCP_TEST_STORE_PW", "pa ss", 1), 0);
+	spec = spec_of("t", path, PCP_PASSWORD_ENV, "PCP_TEST_STORE_PW");
+	assert_non_null(s = pcp_store_load_spec(&spec, &err));
+	pcp_store_free(s);
+	unsetenv("PCP_TEST_STORE_PW");
+	assert_null(pcp_store_load_spec(&spec, &err));
+	assert_int_equal(err.code, PCP_ERR_CONFIG);
+	assert_string_equal(err.msg, "store t: password variable PCP_TEST_STORE_PW is not set");
+
+	spec = spec_of("t", path, PCP_PASSWORD_FILE, in_dir(f, "missing"));
+	assert_null(pcp_store_load_spec(&spec, &err));
+	snprintf(expect, sizeof expect, "store t: password file %s: No such file or directory",
+	         in_dir(f, "missing"));
+	assert_string_equal(err.msg, expect);
+
+	assert_int_equal(pcp_testpki_write_file(pwfile, "pa\0ss\n", 6), 0);
+	spec = spec_of("t", path, PCP_PASSWORD_FILE, pwfile);
+	assert_null(pcp_store_load_spec(&spec, &err));
+	assert_non_null(strstr(err.msg, "first line holds a NUL byte"));
+}
+
+/* Each way a Java store can fail is a configuration error naming the store and path,
+ * never the password. */
+static void test_java_store_errors(void **state)
+{
+	struct fixture *f = *state;
+	const struct pcp_testjava_entry e = {.alias = "a", .certs = &f->root_a, .n_certs = 1};
+	struct pcp_testjava_p12_opts untrusted = {.untrusted = true};
+	size_t len;
+	unsigned char *buf = pcp_testjava_p12(&e, 1, "right-pw", NULL, &len);
+	char path[160], pem[160], prefix[300];
+	struct pcp_error err = {0};
+	struct pcp_store_spec spec;
+
+	assert_non_null(buf);
+	snprintf(path, sizeof path, "%s", pcp_testjava_write(f->dir, "ts", buf, len));
+	snprintf(prefix, sizeof prefix, "store t: %s: PKCS#12", path);
+
+	spec = spec_of("t", path, PCP_PASSWORD_LITERAL, "wrong-pw");
+	assert_null(pcp_store_load_spec(&spec, &err));
+	assert_int_equal(err.code, PCP_ERR_CONFIG);
+	assert_true(strncmp(err.msg, prefix, strlen(prefix)) == 0);
+	assert_non_null(strstr(err.msg, "wrong password"));
+	assert_null(strstr(err.msg, "wrong-pw"));
+
+	spec = spec_of("t", path, PCP_PASSWORD_NONE, NULL);
+	assert_null(pcp_store_load_spec(&spec, &err));
+	assert_non_null(strstr(err.msg, "encrypted certificates: without a password Java reads "
+	                                "none of them (give --store-password t=...)"));
+
+	/* Truncated: still PKCS#12 by its first bytes, but damaged. */
+	assert_non_null(pcp_testjava_write(f->dir, "ts", buf, len / 2));
+	spec = spec_of("t", path, PCP_PASSWORD_LITERAL, "right-pw");
+	assert_null(pcp_store_load_spec(&spec, &err));
+	assert_true(strncmp(err.msg, prefix, strlen(prefix)) == 0);
+	free(buf);
+
+	assert_non_null(buf = pcp_testjava_p12(&e, 1, "right-pw", &untrusted, &len));
+	assert_non_null(pcp_testjava_write(f->dir, "ts", buf, len));
+	assert_null(pcp_store_load_spec(&spec, &err));
+	assert_non_null(strstr(err.msg, "holds 1 certificates but no trusted-certificate entry"));
+	free(buf);
+
+	assert_non_null(
+	        pcp_testjava_write(f->dir, "ts", (const unsigned char *)"\xce\xce\xce\xce", 4));
+	assert_null(pcp_store_load_spec(&spec, &err));
+	assert_non_null(strstr(err.msg, "JCEKS keystore: not supported"));
+
+	/* A password for a PEM file or a directory is a mistake worth stopping for. */
+	snprintf(pem, sizeof pem, "%s", in_dir(f, "a.pem"));
+	assert_int_equal(pcp_testpki_write_certs(pem, &f->root_a, 1), 0);
+	spec = spec_of("t", pem, PCP_PASSWORD_LITERAL, "right-pw");
+	assert_null(pcp_store_load_spec(&spec, &err));
+	assert_int_equal(err.code, PCP_ERR_CONFIG);
+	snprintf(prefix, sizeof prefix,
+	         "store t: %s is not a PKCS#12 or JKS truststore: it takes no password", pem);
+	assert_string_equal(err.msg, prefix);
+	spec = spec_of("t", f->dir, PCP_PASSWORD_ENV, "X");
+	assert_null(pcp_store_load_spec(&spec, &err));
+	assert_non_null(strstr(err.msg, "is a directory, not a Java truststore"));
+}
+
+/* The list keeps each store's kind name for writers. */
+static void test_list_kinds(void **state)
+{
+	struct fixture *f = *state;
+	const struct pcp_testjava_entry e = {.alias = "a", .certs = &f->root_a, .n_certs = 1};
+	size_t len;
+	unsigned char *buf = pcp_testjava_jks(&e, 1, NULL, &len);
+	char jks[160], pem[160];
+	struct pcp_store_list list = {0};
+	struct pcp_error err = {0};
+	struct pcp_store_spec specs[3];
+
+	assert_non_null(buf);
+	snprintf(jks, sizeof jks, "%s", pcp_testjava_write(f->dir, "ts", buf, len));
+	free(buf);
+	snprintf(pem, sizeof pem, "%s", in_dir(f, "a.pem"));
+	assert_int_equal(pcp_testpki_write_certs(pem, &f->root_a, 1), 0);
+	specs[0] = spec_of("pem", pem, PCP_PASSWORD_NONE, NULL);
+	specs[1] = spec_of("jks", jks, PCP_PASSWORD_NONE, NULL);
+	specs[2] = spec_of("dir", f->dir, PCP_PASSWORD_NONE, NULL);
+	if (pcp_store_list_load(&list, specs, 3, &err))
+		fail_msg("%s", err.msg);
+	assert_string_equal(list.kinds[0], "pem");
+	assert_string_equal(list.kinds[1], "jks");
+	assert_string_equal(list.kinds[2], "directory");
+	assert_null(list.kinds[3]);
+	pcp_store_list_cleanup(&list);
+}
+
 static void test_list_rejects_duplicate_names(void **state)
 {
 	struct fixture *f = *state;
@@ -327,6 +530,10 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_file_without_certs, mkscratch, rmscratch),
 	        cmocka_unit_test_setup_teardown(test_broken_pem, mkscratch, rmscratch),
 	        cmocka_unit_test_setup_teardown(test_missing_path, mkscratch, rmscratch),
+	        cmocka_unit_test_setup_teardown(test_java_stores, mkscratch, rmscratch),
+	        cmocka_unit_test_setup_teardown(test_java_password_sources, mkscratch, rmscratch),
+	        cmocka_unit_test_setup_teardown(test_java_store_errors, mkscratch, rmscratch),
+	        cmocka_unit_test_setup_teardown(test_list_kinds, mkscratch, rmscratch),
 	        cmocka_unit_test_setup_teardown(test_list_rejects_duplicate_names, mkscratch,
 	                                        rmscratch),
 	};
