@@ -44,7 +44,9 @@ VERDICT = os.path.join(BUILD, "tests", "libpq_verdict")
 VERSIONS = [15, 16, 17, 18]
 MODES = [None, "disable", "allow", "prefer", "require", "verify-ca", "verify-full"]
 NEGOTIATIONS = [None, "direct"]
-TIMEOUT = 20
+# Per probe and per libpq connection: only a hang takes this long, also on a loaded machine
+# with the ASan build (a busy server can take seconds to fork a backend).
+TIMEOUT = 60
 
 S = fleetmod.Server
 NEW = ["new.example.test"]
