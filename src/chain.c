@@ -445,6 +445,21 @@ int pcp_chain_leaf_names(const struct pcp_chain *chain, struct pcp_cert_names *o
 		if (!(out->cn = calloc(1, sizeof *out->cn)) || copy_name(out->cn, cn) < 0)
 			goto out;
 	}
+	/* The other drivers read every CN (pgJDBC the most specific, Node any). */
+	while (cn_index >= 0 &&
+	       (cn_index = X509_NAME_get_index_by_NID(subject, NID_commonName, cn_index)) >= 0) {
+		const ASN1_STRING *cn =
+		        X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subject, cn_index));
+		struct pcp_name *more =
+		        realloc(out->more_cn, (out->n_more_cn + 1) * sizeof *out->more_cn);
+
+		if (!more)
+			goto out;
+		out->more_cn = more;
+		if (copy_name(&out->more_cn[out->n_more_cn], cn) < 0)
+			goto out;
+		out->n_more_cn++;
+	}
 	rc = 0;
 out:
 	GENERAL_NAMES_free(names);

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "conninfo.h"
+#include "driver.h"
 #include "resolve.h"
 
 typedef enum pcp_errc (*setter_fn)(struct pcp_settings *s, const char *v, struct pcp_error *err);
@@ -219,6 +220,29 @@ static enum pcp_errc set_fail_on_change(struct pcp_settings *s, const char *v,
 	(void)v;
 	(void)err;
 	s->fail_on_change = true;
+	return PCP_OK;
+}
+
+/* --driver NAME: libpq is always on; others are judged beside it, each once. */
+static enum pcp_errc set_driver(struct pcp_settings *s, const char *v, struct pcp_error *err)
+{
+	const struct pcp_driver *d = pcp_driver_find(v);
+	char known[128];
+
+	if (!d) {
+		pcp_driver_list(known, sizeof known);
+		return pcp_error_set(err, PCP_ERR_USAGE,
+		                     "--driver \"%s\": unknown driver (known: %s)", v, known);
+	}
+	if (d == &pcp_driver_libpq)
+		return PCP_OK;
+	for (size_t i = 0; i < s->n_drivers; i++)
+		if (s->drivers[i] == d)
+			return PCP_OK;
+	if (s->n_drivers == PCP_MAX_DRIVERS)
+		return pcp_error_set(err, PCP_ERR_USAGE, "--driver: too many drivers");
+	s->driver_names[s->n_drivers] = d->name;
+	s->drivers[s->n_drivers++] = d;
 	return PCP_OK;
 }
 
@@ -432,6 +456,9 @@ static const struct option_def options[] = {
          "read the password of truststore NAME from the first line of FILE"},
         {"store-password-env", 0, "NAME=VAR", NULL, set_store_password_env,
          "read the password of truststore NAME from environment variable VAR"},
+        {"driver", 0, "NAME", "driver", set_driver,
+         "also judge as this client driver: pgjdbc, node-postgres or pgx (repeatable;"
+         " libpq is always judged)"},
         {"sslmode", 0, "MODE", "sslmode", set_sslmode,
          "verify-ca or verify-full (default verify-full): the libpq mode judged"},
         {"at", 0, "TIME", NULL, set_at,

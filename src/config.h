@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <time.h>
 
+#include "driver.h"
 #include "error.h"
 #include "report.h"
 #include "result.h"
@@ -23,6 +24,7 @@ struct pcp_password_spec {
 };
 
 #define PCP_MAX_INSTANTS 16 /* --at and --require STORE@TIME instants */
+#define PCP_MAX_DRIVERS  4  /* --driver: every known driver once */
 
 /* --require STORE[@TIME], parsed once. */
 struct pcp_require {
@@ -65,6 +67,10 @@ struct pcp_settings {
 	struct pcp_require *require; /* --require, parsed, owned */
 	size_t n_require;
 	bool require_from_cli; /* the command line replaced the file's requirements */
+	const struct pcp_driver *drivers[PCP_MAX_DRIVERS]; /* --driver besides libpq, in the
+	                                                    * order given (static) */
+	const char *driver_names[PCP_MAX_DRIVERS + 1];     /* their names, NULL-terminated */
+	size_t n_drivers;
 	/* run */
 	double timeout; /* seconds, whole probe */
 	unsigned concurrency;

@@ -277,5 +277,8 @@ void pcp_cert_names_cleanup(struct pcp_cert_names *names)
 	if (names->cn)
 		free(names->cn->data);
 	free(names->cn);
+	for (size_t i = 0; i < names->n_more_cn; i++)
+		free(names->more_cn[i].data);
+	free(names->more_cn);
 	memset(names, 0, sizeof *names);
 }

@@ -29,7 +29,9 @@ struct pcp_cert_names {
 	struct pcp_san *san; /* dNSName and iPAddress SANs in certificate order, others dropped:
 	                      * libpq's walk stops at the first match or error */
 	size_t n_san;
-	struct pcp_name *cn; /* the FIRST commonName of the subject, or NULL */
+	struct pcp_name *cn;      /* the FIRST commonName of the subject, or NULL */
+	struct pcp_name *more_cn; /* the commonNames after the first (other drivers read them) */
+	size_t n_more_cn;
 };
 
 enum pcp_hostmatch {

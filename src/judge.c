@@ -24,6 +24,8 @@ struct cache_entry {
 	size_t n_facts;
 	struct pcp_verdict *verdicts; /* [instant * n_stores + store], chain only */
 	size_t n_verdicts;
+	struct pcp_verdict *dverdicts; /* [driver * n_verdicts + k]: each --driver's, likewise */
+	size_t n_dverdicts;
 	struct pcp_cert_names names;
 };
 
@@ -59,6 +61,9 @@ static void entry_cleanup(struct cache_entry *e)
 	for (size_t i = 0; i < e->n_verdicts; i++)
 		pcp_verdict_cleanup(&e->verdicts[i]);
 	free(e->verdicts);
+	for (size_t i = 0; i < e->n_dverdicts; i++)
+		pcp_verdict_cleanup(&e->dverdicts[i]);
+	free(e->dverdicts);
 	pcp_cert_names_cleanup(&e->names);
 	memset(e, 0, sizeof *e);
 }
@@ -82,6 +87,47 @@ static int chain_key(const struct pcp_chain *chain, unsigned char key[32])
 	return ok ? 0 : -1;
 }
 
+/* Errors of OpenSSL's security level, whose limits differ between drivers. */
+static bool level_error(int code)
+{
+	return code == X509_V_ERR_CA_MD_TOO_WEAK || code == X509_V_ERR_EE_KEY_TOO_SMALL ||
+	       code == X509_V_ERR_CA_KEY_TOO_SMALL;
+}
+
+/* One driver's chain-only verdict. Every driver's chain rules are libpq's or looser, so
+ * libpq's pass is theirs, and a driver that differs only in its security level fails as
+ * libpq does on anything but a level error: only the rest costs a verification. A pass
+ * that needs a non-root anchor (verified again without partial chains) is pinned. */
+static int driver_verdict(const struct pcp_judge *j, const struct pcp_driver *d,
+                          const struct pcp_chain *chain, const struct pcp_store *store, time_t at,
+                          const struct pcp_verdict *libpq, struct pcp_verdict *out)
+{
+	struct pcp_verify_params params = {.at = at,
+	                                   .auth_level = j->cfg.auth_level,
+	                                   .sslmode = PCP_SSLMODE_VERIFY_CA,
+	                                   .driver = d};
+	struct pcp_driver rooted = *d;
+	struct pcp_verdict v;
+	struct pcp_error err = {0};
+
+	if (libpq->ok ||
+	    (!d->chain.any_anchor && !d->chain.anchor_time_ignored && !level_error(libpq->code)))
+		return pcp_verdict_copy(out, libpq);
+	if (pcp_verify_chain(chain, store, &params, out, &err) < 0)
+		return -1;
+	if (!out->ok || !d->chain.any_anchor)
+		return 0;
+	rooted.chain.any_anchor = false;
+	params.driver = &rooted;
+	if (pcp_verify_chain(chain, store, &params, &v, &err) < 0) {
+		pcp_verdict_cleanup(out);
+		return -1;
+	}
+	out->pinned = !v.ok;
+	pcp_verdict_cleanup(&v);
+	return 0;
+}
+
 /* Facts, chain-only verdicts at the first n_ats instants, and the leaf's names. */
 static int entry_fill(struct pcp_judge *j, struct cache_entry *e, const struct pcp_chain *chain,
                       size_t n_ats)
@@ -91,7 +137,9 @@ static int entry_fill(struct pcp_judge *j, struct cache_entry *e, const struct p
 	struct pcp_error err = {0};
 
 	if (!(e->facts = calloc(n ? n : 1, sizeof *e->facts)) ||
-	    !(e->verdicts = calloc(stores->n * n_ats + 1, sizeof *e->verdicts)))
+	    !(e->verdicts = calloc(stores->n * n_ats + 1, sizeof *e->verdicts)) ||
+	    !(e->dverdicts =
+	              calloc(j->cfg.n_drivers * stores->n * n_ats + 1, sizeof *e->dverdicts)))
 		return -1;
 	for (; e->n_facts < n; e->n_facts++)
 		if (pcp_chain_facts(chain, e->n_facts, &e->facts[e->n_facts]) < 0)
@@ -106,6 +154,13 @@ static int entry_fill(struct pcp_judge *j, struct cache_entry *e, const struct p
 			                     &e->verdicts[a * stores->n + i], &err) < 0)
 				return -1;
 	}
+	for (size_t d = 0; d < j->cfg.n_drivers; d++)
+		for (size_t k = 0; k < e->n_verdicts; k++, e->n_dverdicts++)
+			if (driver_verdict(j, j->cfg.drivers[d], chain,
+			                   stores->items[k % stores->n], j->cfg.ats[k / stores->n],
+			                   &e->verdicts[k],
+			                   &e->dverdicts[d * e->n_verdicts + k]) < 0)
+				return -1;
 	e->used = true;
 	return pcp_chain_leaf_names(chain, &e->names);
 }
@@ -131,11 +186,14 @@ static struct cache_entry *lookup(struct pcp_judge *j, const struct pcp_chain *c
 	return e;
 }
 
-/* The record's verdicts from an entry's: its own copy, then its host's name check. */
-static int copy_verdicts(const struct pcp_judge *j, const struct cache_entry *e,
-                         const struct pcp_result *res, struct pcp_verdict **out, size_t *n)
+/* The record's verdicts from an entry's (libpq's, or driver d's when d is non-NULL): its
+ * own copy, then the driver's name check for its host where the driver checks names. */
+static int copy_driver_verdicts(const struct pcp_judge *j, const struct cache_entry *e,
+                                const struct pcp_verdict *from, const struct pcp_driver *d,
+                                const struct pcp_result *res, struct pcp_verdict **out, size_t *n)
 {
 	double warn = j->cfg.warn_days;
+	bool names = res->sslmode == PCP_SSLMODE_VERIFY_FULL || (d && d->verify_ca_checks_name);
 
 	if (!(*out = calloc(e->n_verdicts + 1, sizeof **out)))
 		return -1;
@@ -143,14 +201,21 @@ static int copy_verdicts(const struct pcp_judge *j, const struct cache_entry *e,
 		struct pcp_verdict *v = &(*out)[*n];
 		time_t at = j->cfg.ats[*n / j->cfg.stores->n];
 
-		if (pcp_verdict_copy(v, &e->verdicts[*n]) < 0)
+		if (pcp_verdict_copy(v, &from[*n]) < 0)
 			return -1;
-		if (res->sslmode == PCP_SSLMODE_VERIFY_FULL)
-			pcp_verify_name(&e->names, res->host, v);
+		if (names)
+			pcp_verify_driver_name(d, &e->names, res->host, v);
+		v->pinned = v->pinned && v->ok;
 		v->expiring =
 		        warn >= 0 && v->ok && (double)(v->path_not_after - at) < warn * 86400.0;
 	}
 	return 0;
+}
+
+static int copy_verdicts(const struct pcp_judge *j, const struct cache_entry *e,
+                         const struct pcp_result *res, struct pcp_verdict **out, size_t *n)
+{
+	return copy_driver_verdicts(j, e, e->verdicts, NULL, res, out, n);
 }
 
 /* Which of the old and new roots a client needs for this server, at the first instant. */
@@ -201,6 +266,19 @@ static int judge_chain(struct pcp_judge *j, struct pcp_result *res, const struct
 			return -1;
 	if (copy_verdicts(j, e, res, &res->verdicts, &res->n_verdicts) < 0)
 		return -1;
+	if (j->cfg.n_drivers && !(res->drivers = calloc(j->cfg.n_drivers, sizeof *res->drivers)))
+		return -1;
+	for (; res->n_drivers < j->cfg.n_drivers; res->n_drivers++) {
+		struct pcp_driver_verdicts *dv = &res->drivers[res->n_drivers];
+		const struct pcp_driver *d = j->cfg.drivers[res->n_drivers];
+
+		dv->driver = d->name;
+		if (copy_driver_verdicts(j, e, e->dverdicts + res->n_drivers * e->n_verdicts, d,
+		                         res, &dv->verdicts, &dv->n_verdicts) < 0) {
+			res->n_drivers++;
+			return -1;
+		}
+	}
 	return find_anchor(res, j->cfg.stores->n);
 }
 

@@ -11,6 +11,7 @@
 
 #include "baseline.h"
 #include "chain.h"
+#include "driver.h"
 #include "error.h"
 #include "result.h"
 #include "targets.h"
@@ -27,6 +28,8 @@ struct pcp_judge_config {
 	const char *client_home;  /* audited clients' home, NULL: the probing user's */
 	const char *future_chain; /* --future-chain file or NULL */
 	const char *baseline;     /* --baseline file or NULL */
+	const struct pcp_driver *const *drivers; /* judged besides libpq; borrowed */
+	size_t n_drivers;
 };
 
 struct pcp_judge;

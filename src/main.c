@@ -70,7 +70,9 @@ int main(int argc, char **argv)
 	                            .store_paths = stores.paths,
 	                            .store_kinds = stores.kinds,
 	                            .old_store = s.old_store,
-	                            .new_store = s.new_store};
+	                            .new_store = s.new_store,
+	                            .driver_names = s.driver_names,
+	                            .n_drivers = s.n_drivers};
 	struct pcp_run_config cfg = {.settings = &s,
 	                             .stores = &stores,
 	                             .ats = ats,

@@ -37,12 +37,15 @@ struct pcp_run_info {
 	enum pcp_sslmode sslmode; /* default mode */
 	bool color;               /* text: ANSI colour (only on a terminal) */
 	const char *version;
-	bool explain;                   /* text: commands that reproduce each failure by hand */
-	const char *const *store_paths; /* store i's file or directory (n_stores long), or NULL */
-	const char *const *store_kinds; /* store i's kind: "pem", "directory", "pkcs12" or "jks"
-	                                 * (n_stores long), or NULL */
-	const char *old_store;          /* the old root's store (--old-store), NULL: "baltimore" */
-	const char *new_store;          /* the new root's (--new-store), NULL: "digicert-g2" */
+	bool explain;                    /* text: commands that reproduce each failure by hand */
+	const char *const *store_paths;  /* store i's file or directory (n_stores long), or NULL */
+	const char *const *store_kinds;  /* store i's kind: "pem", "directory", "pkcs12" or "jks"
+	                                  * (n_stores long), or NULL */
+	const char *old_store;           /* the old root's store (--old-store), NULL: "baltimore" */
+	const char *new_store;           /* the new root's (--new-store), NULL: "digicert-g2" */
+	const char *const *driver_names; /* --driver names besides libpq; records' drivers[k]
+	                                  * belong to driver_names[k] */
+	size_t n_drivers;
 };
 
 /* Counts a writer may print at the end. Divergent names, the client audit and the

@@ -87,6 +87,8 @@ static void json_verdict(FILE *out, const struct pcp_run_info *info, const struc
 	/* Only with --warn-days: without a horizon "not expiring" would say nothing. */
 	if (info->warn_days >= 0)
 		fprintf(out, ",\"expiring\":%s", v->expiring ? "true" : "false");
+	if (v->pinned)
+		fputs(",\"pinned\":true", out);
 	putc('}', out);
 }
 
@@ -109,11 +111,12 @@ static void json_verdicts(FILE *out, const struct pcp_run_info *info,
 	putc('}', out);
 }
 
-/* "verify_at": every instant's per-store map, keyed by the instant. An instant given twice
- * appears once: JSON object keys must be unique, and its verdicts are the same. */
-static void json_verify_at(FILE *out, const struct pcp_run_info *info, const struct pcp_result *r)
+/* Every instant's per-store map, keyed by the instant. An instant given twice appears
+ * once: JSON object keys must be unique, and its verdicts are the same. */
+static void json_at_map(FILE *out, const struct pcp_run_info *info,
+                        const struct pcp_verdict *verdicts, size_t n_verdicts)
 {
-	fputs(",\"verify_at\":{", out);
+	putc('{', out);
 	for (size_t a = 0; a < info->n_ats; a++) {
 		bool seen = false;
 		size_t first = a * info->n_stores;
@@ -127,12 +130,41 @@ static void json_verify_at(FILE *out, const struct pcp_run_info *info, const str
 		pcp_json_time(out, info->ats[a]);
 		putc(':', out);
 		/* A record without verdicts (not probed) has an empty map at every instant. */
-		if (r->verdicts && r->n_verdicts > first)
-			json_verdicts(out, info, r->verdicts + first, r->n_verdicts - first);
+		if (verdicts && n_verdicts > first)
+			json_verdicts(out, info, verdicts + first, n_verdicts - first);
 		else
 			fputs("{}", out);
 	}
-	fputs("},\"ats\":[", out);
+	putc('}', out);
+}
+
+/* "drivers": per --driver the per-store map of the first instant ("drivers_at": every
+ * instant's, as "verify_at"); a record without verdicts has empty maps. */
+static void json_drivers(FILE *out, const struct pcp_run_info *info, const struct pcp_result *r,
+                         bool every_instant)
+{
+	fputs(every_instant ? ",\"drivers_at\":{" : ",\"drivers\":{", out);
+	for (size_t d = 0; d < info->n_drivers; d++) {
+		const struct pcp_driver_verdicts *dv = d < r->n_drivers ? &r->drivers[d] : NULL;
+
+		if (d)
+			putc(',', out);
+		pcp_json_cstr(out, info->driver_names[d]);
+		putc(':', out);
+		if (every_instant)
+			json_at_map(out, info, dv ? dv->verdicts : NULL, dv ? dv->n_verdicts : 0);
+		else
+			json_verdicts(out, info, dv ? dv->verdicts : NULL, dv ? dv->n_verdicts : 0);
+	}
+	putc('}', out);
+}
+
+/* "verify_at" and "ats". */
+static void json_verify_at(FILE *out, const struct pcp_run_info *info, const struct pcp_result *r)
+{
+	fputs(",\"verify_at\":", out);
+	json_at_map(out, info, r->verdicts, r->n_verdicts);
+	fputs(",\"ats\":[", out);
 	for (size_t a = 0; a < info->n_ats; a++) {
 		if (a)
 			putc(',', out);
@@ -281,6 +313,8 @@ static int json_record(struct pcp_writer *w, const struct pcp_result *r)
 	/* Verdict i belongs to store i (at the first instant). */
 	fputs(",\"verify\":", out);
 	json_verdicts(out, info, r->verdicts, r->n_verdicts);
+	if (info->n_drivers)
+		json_drivers(out, info, r, false);
 	fputs(",\"class\":", out);
 	pcp_json_cstr(out, r->class_name);
 	fputs(",\"anchor\":", out);
@@ -295,8 +329,11 @@ static int json_record(struct pcp_writer *w, const struct pcp_result *r)
 		fputs(",\"future\":", out);
 		json_verdicts(out, info, r->future, r->n_future);
 	}
-	if (info->n_ats > 1 && info->ats)
+	if (info->n_ats > 1 && info->ats) {
 		json_verify_at(out, info, r);
+		if (info->n_drivers)
+			json_drivers(out, info, r, true);
+	}
 	if (r->has_baseline)
 		json_changes(out, r);
 

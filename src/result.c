@@ -119,6 +119,12 @@ void pcp_result_cleanup(struct pcp_result *r)
 	for (size_t i = 0; i < r->n_verdicts; i++)
 		pcp_verdict_cleanup(&r->verdicts[i]);
 	free(r->verdicts);
+	for (size_t d = 0; d < r->n_drivers; d++) {
+		for (size_t i = 0; i < r->drivers[d].n_verdicts; i++)
+			pcp_verdict_cleanup(&r->drivers[d].verdicts[i]);
+		free(r->drivers[d].verdicts);
+	}
+	free(r->drivers);
 	memset(r, 0, sizeof *r);
 }
 

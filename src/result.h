@@ -91,6 +91,16 @@ struct pcp_verdict {
 	time_t path_not_after; /* earliest notAfter along the built path; 0 when none */
 	char *anchor; /* subject of the last certificate of the built path, owned; NULL when none */
 	bool expiring; /* ok, but the path stops verifying within --warn-days of the instant */
+	bool pinned;   /* ok only because the store pins a certificate that is not a root (an
+	                * intermediate or the server's own): anchor names it; a driver that
+	                * takes any store certificate as anchor breaks when it rotates */
+};
+
+/* One client driver's verdicts for a record, laid out as the record's verdicts. */
+struct pcp_driver_verdicts {
+	const char *driver;           /* static name ("pgjdbc") */
+	struct pcp_verdict *verdicts; /* [a * n_stores + i], owned */
+	size_t n_verdicts;
 };
 
 /* Not an X509_V_ERR code: OpenSSL's codes stay below 100 in OpenSSL 3.0. */
@@ -177,6 +187,8 @@ struct pcp_result {
 	size_t chain_len;
 	struct pcp_verdict *verdicts; /* per instant per store: [a * n_stores + i], owned */
 	size_t n_verdicts;
+	struct pcp_driver_verdicts *drivers; /* --driver verdicts besides libpq's, owned */
+	size_t n_drivers;
 	const char *class_name;     /* migration class: old-only, new-only, both, neither,
 	                             * unreachable (static string) */
 	char *anchor;               /* where the chain ends: the anchor of the first store that

@@ -479,7 +479,9 @@ static enum pcp_errc prepare_run(struct run *r, struct pcp_error *err)
 	                                .new_store = s->new_store,
 	                                .client_home = s->client_home,
 	                                .future_chain = s->future_chain,
-	                                .baseline = s->baseline};
+	                                .baseline = s->baseline,
+	                                .drivers = s->drivers,
+	                                .n_drivers = s->n_drivers};
 
 	if (check_target_files(s, err))
 		return err->code;

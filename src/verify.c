@@ -157,8 +157,16 @@ static int record_path(struct pcp_verdict *v, const STACK_OF(X509) * path)
 
 int pcp_verify_name(const struct pcp_cert_names *names, const char *host, struct pcp_verdict *out)
 {
+	return pcp_verify_driver_name(NULL, names, host, out);
+}
+
+int pcp_verify_driver_name(const struct pcp_driver *driver, const struct pcp_cert_names *names,
+                           const char *host, struct pcp_verdict *out)
+{
 	enum pcp_hostmatch m;
 
+	if (!driver)
+		driver = &pcp_driver_libpq;
 	if (!out->ok)
 		return 0;
 	if (!host || !host[0]) {
@@ -169,17 +177,16 @@ int pcp_verify_name(const struct pcp_cert_names *names, const char *host, struct
 		snprintf(out->reason, sizeof out->reason, "no host name");
 		return 0;
 	}
-	m = pcp_hostmatch_cert(names, host, out->error, sizeof out->error);
+	m = driver->match(names, host, out->error, sizeof out->error, out->reason,
+	                  sizeof out->reason);
 	if (m == PCP_HOST_MATCH) {
 		out->error[0] = '\0';
+		out->reason[0] = '\0';
 		return 0;
 	}
 	out->ok = false;
 	out->code = PCP_VERDICT_NAME_MISMATCH;
 	out->depth = 0;
-	/* PCP_HOST_ERROR: a name libpq refuses to compare (embedded NUL, bad IP length). */
-	snprintf(out->reason, sizeof out->reason, "%s",
-	         m == PCP_HOST_MISMATCH ? "name mismatch" : "invalid name in certificate");
 	return 0;
 }
 
@@ -193,9 +200,38 @@ static int check_name(const struct pcp_chain *chain, const struct pcp_verify_par
 		pcp_error_set(err, PCP_ERR_SYSTEM, "verify: out of memory");
 		return -1;
 	}
-	pcp_verify_name(&names, params->host, out);
+	pcp_verify_driver_name(params->driver, &names, params->host, out);
 	pcp_cert_names_cleanup(&names);
 	return 0;
+}
+
+/* The driver's chain rules as OpenSSL verify callback decisions: errors its TLS stack does
+ * not raise are let through (OpenSSL then goes on checking the rest of the chain). */
+static int driver_cb(int ok, X509_STORE_CTX *ctx)
+{
+	const struct pcp_driver_chain *rules = X509_STORE_CTX_get_app_data(ctx);
+	STACK_OF(X509) *path = X509_STORE_CTX_get0_chain(ctx);
+	int depth = X509_STORE_CTX_get_error_depth(ctx);
+
+	if (ok || !rules)
+		return ok;
+	switch (X509_STORE_CTX_get_error(ctx)) {
+	case X509_V_ERR_CERT_HAS_EXPIRED:
+	case X509_V_ERR_CERT_NOT_YET_VALID:
+		/* Only the anchor. Dates are checked once the path reached the store (an
+		 * untrusted path has failed before), so the last certificate is the anchor. */
+		return rules->anchor_time_ignored && depth == sk_X509_num(path) - 1;
+	case X509_V_ERR_CA_MD_TOO_WEAK: {
+		const char *md = digest_name(X509_STORE_CTX_get_current_cert(ctx));
+
+		return rules->sha1_ok && md && strcmp(md, "SHA-1") == 0;
+	}
+	case X509_V_ERR_EE_KEY_TOO_SMALL:
+	case X509_V_ERR_CA_KEY_TOO_SMALL:
+		return rules->key_size_any;
+	default:
+		return 0;
+	}
 }
 
 int pcp_verify_chain(const struct pcp_chain *chain, const struct pcp_store *store,
@@ -205,6 +241,7 @@ int pcp_verify_chain(const struct pcp_chain *chain, const struct pcp_store *stor
 	X509 *leaf = pcp_chain_get0(chain, 0);
 	X509_STORE_CTX *ctx = NULL;
 	X509_VERIFY_PARAM *param;
+	const struct pcp_driver_chain *rules;
 	int rc = -1;
 
 	memset(out, 0, sizeof *out);
@@ -227,7 +264,9 @@ int pcp_verify_chain(const struct pcp_chain *chain, const struct pcp_store *stor
 		goto out;
 	}
 	param = X509_STORE_CTX_get0_param(ctx);
-	X509_VERIFY_PARAM_set_auth_level(param, params->auth_level);
+	rules = params->driver ? &params->driver->chain : NULL;
+	X509_VERIFY_PARAM_set_auth_level(
+	        param, rules && rules->auth_level >= 0 ? rules->auth_level : params->auth_level);
 	/* Purpose and trust ssl_server: serverAuth EKU on the leaf, CA constraints above. */
 	if (!X509_STORE_CTX_set_default(ctx, "ssl_server")) {
 		pcp_error_set(err, PCP_ERR_TLS, "verify: ssl_server defaults");
@@ -235,6 +274,12 @@ int pcp_verify_chain(const struct pcp_chain *chain, const struct pcp_store *stor
 		goto out;
 	}
 	X509_VERIFY_PARAM_set_time(param, params->at);
+	if (rules && rules != &pcp_driver_libpq.chain) {
+		if (rules->any_anchor)
+			X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_PARTIAL_CHAIN);
+		X509_STORE_CTX_set_app_data(ctx, (void *)rules);
+		X509_STORE_CTX_set_verify_cb(ctx, driver_cb);
+	}
 
 	out->ok = X509_verify_cert(ctx) == 1;
 	out->code = X509_STORE_CTX_get_error(ctx);

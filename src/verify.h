@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "chain.h"
+#include "driver.h"
 #include "error.h"
 #include "result.h"
 #include "truststore.h"
@@ -21,6 +22,9 @@ struct pcp_verify_params {
 	int auth_level; /* from pcp_verify_default_auth_level() */
 	enum pcp_sslmode sslmode;
 	const char *host; /* name for verify-full; NULL means none was given */
+	/* The driver whose rules apply (chain rules; its name check for verify-full); NULL is
+	 * libpq. auth_level above is used when the driver's own level is -1. */
+	const struct pcp_driver *driver;
 };
 
 /* Fills out (caller cleans up with pcp_verdict_cleanup). Returns 0, or -1 on an internal
@@ -33,5 +37,9 @@ int pcp_verify_chain(const struct pcp_chain *chain, const struct pcp_store *stor
 /* libpq's verify-full name check on a verdict whose chain verified (no-op otherwise):
  * mismatch, an unusable name or no host turn it into a failure with libpq's message. */
 int pcp_verify_name(const struct pcp_cert_names *names, const char *host, struct pcp_verdict *out);
+
+/* The same for driver's name rules (NULL: libpq's). */
+int pcp_verify_driver_name(const struct pcp_driver *driver, const struct pcp_cert_names *names,
+                           const char *host, struct pcp_verdict *out);
 
 #endif
