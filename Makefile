@@ -4,11 +4,11 @@
 DEB_PACKAGES := build-essential cmake pkg-config libssl-dev openssl libpq-dev libev-dev \
 	libc-ares-dev libcmocka-dev libjansson-dev postgresql pgbouncer \
 	prometheus faketime python3 ca-certificates chromium fonts-dejavu-core \
-	openjdk-17-jdk-headless
+	openjdk-17-jdk-headless libpostgresql-jdbc-java golang-go golang-github-jackc-pgx-v4-dev
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
-.PHONY: all deps build build-asan demo demo-fleet test unit clean install pg-packages
+.PHONY: all deps build build-asan demo demo-fleet test unit clean install pg-packages drivers
 
 all: build
 
@@ -45,7 +45,12 @@ pg-packages:
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends npm; }
 	@python3 tests/fixtures/pgdist.py >/dev/null
 
-test: build build-asan pg-packages
+# The real client drivers the agreement test compares with, built once per machine into
+# /var/cache/pgcertprobe/drivers (node-postgres from npm, pinned; see tests/fixtures/drivers.py).
+drivers: deps pg-packages
+	python3 tests/fixtures/drivers.py --build
+
+test: build build-asan pg-packages drivers
 	cd build && ctest --output-on-failure -j $(JOBS)
 	cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 		ctest --output-on-failure -j $(JOBS)
