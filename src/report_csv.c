@@ -1,7 +1,9 @@
 /* The CSV writer (--format csv): RFC 4180 for spreadsheets, a header row, then one row per
  * address per store per instant, flushed per record; addresses without a chain get rows with
- * empty verdict columns. Fields holding a comma, quote, CR or LF are quoted; bytes are kept
- * as they are except invalid UTF-8, which becomes U+FFFD as in JSON. */
+ * empty verdict columns. With --driver, "driver" and "pinned" columns follow and every
+ * address gets those rows once per driver (libpq first): a run without --driver keeps its
+ * columns. Fields holding a comma, quote, CR or LF are quoted; bytes are kept as they are
+ * except invalid UTF-8, which becomes U+FFFD as in JSON. */
 #include "report.h"
 
 #include <stdint.h>
@@ -101,6 +103,10 @@ static int csv_begin(struct pcp_writer *base)
 
 	for (size_t i = 0; i < sizeof columns / sizeof columns[0]; i++)
 		field_str(&row, columns[i]);
+	if (base->info->n_drivers) {
+		field_str(&row, "driver");
+		field_str(&row, "pinned");
+	}
 	end_row(&row);
 	return ferror(base->out) ? -1 : 0;
 }
@@ -135,19 +141,18 @@ static void verdict_fields(struct row *row, const struct pcp_verdict *v)
 	field_buf(row, v->reason, sizeof v->reason);
 }
 
-static int csv_record(struct pcp_writer *base, const struct pcp_result *r)
+/* The rows of one driver's verdicts (all, n: laid out as the record's) for one record. */
+static void driver_rows(struct csv_writer *w, const struct pcp_result *r, const char *driver,
+                        const struct pcp_verdict *all, size_t n)
 {
-	struct csv_writer *w = (struct csv_writer *)base;
-	const struct pcp_run_info *info = base->info;
+	const struct pcp_run_info *info = w->base.info;
 	const struct pcp_cert_facts *leaf = r->chain && r->chain_len ? &r->chain[0] : NULL;
-	bool judged = r->status == PCP_STATUS_OK && r->verdicts &&
-	              r->n_verdicts >= w->n_ats * info->n_stores;
-	struct row row = {base->out, false};
+	bool judged = r->status == PCP_STATUS_OK && all && n >= w->n_ats * info->n_stores;
+	struct row row = {w->base.out, false};
 
 	for (size_t a = 0; a < w->n_ats; a++)
 		for (size_t i = 0; i < info->n_stores; i++) {
-			const struct pcp_verdict *v =
-			        judged ? &r->verdicts[a * info->n_stores + i] : NULL;
+			const struct pcp_verdict *v = judged ? &all[a * info->n_stores + i] : NULL;
 
 			address_fields(&row, r);
 			field_str(&row, info->store_names[i]);
@@ -170,8 +175,24 @@ static int csv_record(struct pcp_writer *base, const struct pcp_result *r)
 			}
 			field_str(&row, pcp_negotiation_name(r->negotiation));
 			field_str(&row, pcp_direct_tls_name(r->direct_tls));
+			if (driver) {
+				field_str(&row, driver);
+				field_str(&row, v ? (v->pinned ? "true" : "false") : NULL);
+			}
 			end_row(&row);
 		}
+}
+
+static int csv_record(struct pcp_writer *base, const struct pcp_result *r)
+{
+	struct csv_writer *w = (struct csv_writer *)base;
+	const struct pcp_run_info *info = base->info;
+
+	driver_rows(w, r, info->n_drivers ? "libpq" : NULL, r->verdicts, r->n_verdicts);
+	for (size_t d = 0; d < info->n_drivers; d++)
+		driver_rows(w, r, info->driver_names[d],
+		            d < r->n_drivers ? r->drivers[d].verdicts : NULL,
+		            d < r->n_drivers ? r->drivers[d].n_verdicts : 0);
 	/* Pipelines see each record as soon as it is known. */
 	if (fflush(base->out) != 0 || ferror(base->out))
 		return -1;

@@ -1,7 +1,9 @@
 /* The Prometheus writer (--format prometheus), for node_exporter's textfile collector. The
  * format wants each family's samples together under one HELP and TYPE, but records stream in:
  * samples are buffered per family (open_memstream) and printed in end(), so memory grows with
- * the fleet (a few KB per address), fine for a textfile that Prometheus scrapes whole. */
+ * the fleet (a few KB per address), fine for a textfile that Prometheus scrapes whole.
+ * libpq's verdict series keep their labels (no driver label); each --driver adds the same
+ * families' series with a driver label. */
 #include "report.h"
 
 #include <math.h>
@@ -24,6 +26,7 @@ enum family {
 	F_VERIFY_ERROR_CODE,
 	F_PATH_NOT_AFTER,
 	F_EXPIRING,
+	F_PINNED,
 	F_CERT_NOT_AFTER,
 	F_RUN_ADDRESSES,
 	F_RUN_VERIFIED,
@@ -61,8 +64,9 @@ static const struct {
                       "Always 1; the anchor label is the subject of the certificate the "
                       "chain ends at."},
         [F_VERIFIED] = {"pgcertprobe_verified",
-                        "1 when a libpq client with this store as sslrootcert passes the TLS "
-                        "phase; absent when no chain was captured."},
+                        "1 when a libpq client (or the driver of the driver label) with this "
+                        "store as sslrootcert passes the TLS phase; absent when no chain was "
+                        "captured."},
         [F_VERIFY_ERROR_CODE] = {"pgcertprobe_verify_error_code",
                                  "OpenSSL X509_V_ERR code of the verification under this store "
                                  "(0 when verified; 1000 name mismatch, 1001 no host name)."},
@@ -71,6 +75,9 @@ static const struct {
                               "notAfter along it."},
         [F_EXPIRING] = {"pgcertprobe_expiring",
                         "1 when the path verifies but stops verifying within --warn-days."},
+        [F_PINNED] = {"pgcertprobe_pinned",
+                      "1 when this driver verifies only because the store pins a certificate "
+                      "that is not a root (an intermediate or the server's own)."},
         [F_CERT_NOT_AFTER] = {"pgcertprobe_cert_not_after_seconds",
                               "Unix time each served certificate expires (position 0 is the "
                               "leaf)."},
@@ -101,7 +108,7 @@ struct prom_writer {
 	size_t n_ats;        /* info->n_ats, at least 1 (info->at alone when 0) */
 	char (*at_text)[32]; /* the instants as RFC 3339, n_ats long */
 	size_t records, unreachable, duplicates;
-	size_t *verified; /* per instant per store, like the verdicts */
+	size_t *verified; /* per driver (libpq first) per instant per store */
 	struct keyset seen;
 	struct timespec started;
 	int failed; /* allocation failed on the way: end reports it */
@@ -226,16 +233,20 @@ static void value_double(struct line *l, double v)
 	fprintf(l->out, "%s %.6f\n", l->labels ? "}" : "", v);
 }
 
-/* Labels of one store's verdict: the store and, with several instants, the instant. */
+/* Labels of one store's verdict: the store, with several instants the instant, and for
+ * driver d > 0 (d - 1 of --driver) the driver. */
 static void store_labels(struct prom_writer *w, struct line *l, const char *addr, size_t a,
-                         size_t i)
+                         size_t i, size_t d)
 {
 	const struct pcp_run_info *info = w->base.info;
 
-	labels_raw(l, addr);
+	if (addr)
+		labels_raw(l, addr);
 	label(l, "store", info->store_names[i] ? info->store_names[i] : "");
 	if (w->n_ats > 1)
 		label(l, "at", w->at_text[a]);
+	if (d)
+		label(l, "driver", info->driver_names[d - 1]);
 }
 
 /* target, addr and port, escaped, as one string (caller frees); NULL when out of memory. */
@@ -261,31 +272,39 @@ static char *address_labels(const struct pcp_result *r)
 	return text;
 }
 
-static void record_verdicts(struct prom_writer *w, const struct pcp_result *r, const char *addr)
+/* Driver d's verdicts (0: libpq's) of a record, laid out as the record's. */
+static void record_verdicts(struct prom_writer *w, const struct pcp_verdict *verdicts, size_t d,
+                            const char *addr)
 {
 	const struct pcp_run_info *info = w->base.info;
+	size_t per_driver = w->n_ats * info->n_stores;
 
 	for (size_t a = 0; a < w->n_ats; a++)
 		for (size_t i = 0; i < info->n_stores; i++) {
-			const struct pcp_verdict *v = &r->verdicts[a * info->n_stores + i];
+			const struct pcp_verdict *v = &verdicts[a * info->n_stores + i];
 			struct line l;
 
-			w->verified[a * info->n_stores + i] += v->ok;
+			w->verified[d * per_driver + a * info->n_stores + i] += v->ok;
 			l = sample(w, F_VERIFIED);
-			store_labels(w, &l, addr, a, i);
+			store_labels(w, &l, addr, a, i, d);
 			value_int(&l, v->ok);
 			l = sample(w, F_VERIFY_ERROR_CODE);
-			store_labels(w, &l, addr, a, i);
+			store_labels(w, &l, addr, a, i, d);
 			value_int(&l, v->code);
 			if (v->ok && v->path_not_after != 0) {
 				l = sample(w, F_PATH_NOT_AFTER);
-				store_labels(w, &l, addr, a, i);
+				store_labels(w, &l, addr, a, i, d);
 				value_int(&l, (long long)v->path_not_after);
 			}
 			if (info->warn_days >= 0) {
 				l = sample(w, F_EXPIRING);
-				store_labels(w, &l, addr, a, i);
+				store_labels(w, &l, addr, a, i, d);
 				value_int(&l, v->expiring);
+			}
+			if (d && v->pinned) {
+				l = sample(w, F_PINNED);
+				store_labels(w, &l, addr, a, i, d);
+				value_int(&l, 1);
 			}
 		}
 }
@@ -357,7 +376,10 @@ static int prom_record(struct pcp_writer *base, const struct pcp_result *r)
 	}
 	/* Verdicts only where a chain was judged: tls_reached tells the rest apart. */
 	if (ok && r->verdicts && r->n_verdicts >= w->n_ats * info->n_stores)
-		record_verdicts(w, r, addr);
+		record_verdicts(w, r->verdicts, 0, addr);
+	for (size_t d = 0; ok && d < r->n_drivers && d < info->n_drivers; d++)
+		if (r->drivers[d].verdicts && r->drivers[d].n_verdicts >= w->n_ats * info->n_stores)
+			record_verdicts(w, r->drivers[d].verdicts, d + 1, addr);
 	for (size_t i = 0; r->chain && i < r->chain_len; i++) {
 		char pos[24];
 
@@ -381,14 +403,16 @@ static void run_totals(struct prom_writer *w)
 	clock_gettime(CLOCK_MONOTONIC, &mono);
 	l = sample(w, F_RUN_ADDRESSES);
 	value_int(&l, (long long)w->records);
-	for (size_t a = 0; a < w->n_ats; a++)
-		for (size_t i = 0; i < info->n_stores; i++) {
-			l = sample(w, F_RUN_VERIFIED);
-			label(&l, "store", info->store_names[i] ? info->store_names[i] : "");
-			if (w->n_ats > 1)
-				label(&l, "at", w->at_text[a]);
-			value_int(&l, (long long)w->verified[a * info->n_stores + i]);
-		}
+	for (size_t d = 0; d <= info->n_drivers; d++)
+		for (size_t a = 0; a < w->n_ats; a++)
+			for (size_t i = 0; i < info->n_stores; i++) {
+				l = sample(w, F_RUN_VERIFIED);
+				store_labels(w, &l, NULL, a, i, d);
+				value_int(
+				        &l,
+				        (long long)w->verified[(d * w->n_ats + a) * info->n_stores +
+				                               i]);
+			}
 	l = sample(w, F_RUN_UNREACHABLE);
 	value_int(&l, (long long)w->unreachable);
 	l = sample(w, F_RUN_TIMESTAMP);
@@ -459,7 +483,8 @@ struct pcp_writer *pcp_report_prometheus_new(FILE *out, const struct pcp_run_inf
 	w->base.out = out;
 	w->base.info = info;
 	w->n_ats = info->n_ats && info->ats ? info->n_ats : 1;
-	w->verified = calloc(w->n_ats * info->n_stores + 1, sizeof *w->verified);
+	w->verified =
+	        calloc((info->n_drivers + 1) * w->n_ats * info->n_stores + 1, sizeof *w->verified);
 	w->at_text = calloc(w->n_ats, sizeof *w->at_text);
 	if (!w->verified || !w->at_text)
 		goto fail;

@@ -17,6 +17,7 @@
 enum {
 	MAX_LINES = 20,       /* listed names, failing clients, changes; the rest are counted */
 	MAX_ANCHORS = 20,     /* distinct anchors counted by name; the rest as "others" */
+	MAX_REASONS = 3,      /* a driver's failure reasons per store and instant */
 	NAME_MAX_COLS = 64,   /* a divergent name or an anchor */
 	STORE_MAX_COLS = 48,  /* a store name */
 	ADDR_MAX_COLS = 64,   /* an address */
@@ -78,6 +79,12 @@ struct pcp_summary {
 	bool has_baseline;
 	size_t changes, changed_records;
 	struct pcp_summary_lines change_notes;
+	/* --driver: per driver per verdict column ([d * n_cols + k]) the records that verify
+	 * only through a pinned non-root, those that fail, and the failures' reasons. */
+	size_t n_drivers;
+	size_t *dpinned, *dfailed;
+	struct pcp_summary_count *dreasons; /* [(d * n_cols + k) * MAX_REASONS + j] */
+	size_t *dn_reasons, *dother_reasons;
 	bool failed; /* an allocation failed */
 };
 
@@ -356,6 +363,19 @@ int pcp_summary_add(struct pcp_summary *s, const struct pcp_result *r)
 		if (!any)
 			s->fail_all[a]++;
 	}
+	for (size_t d = 0; r->status == PCP_STATUS_OK && d < s->n_drivers && d < r->n_drivers; d++)
+		for (size_t k = 0; k < s->n_cols && k < r->drivers[d].n_verdicts; k++) {
+			const struct pcp_verdict *v = &r->drivers[d].verdicts[k];
+			size_t c = d * s->n_cols + k;
+
+			if (v->ok) {
+				s->dpinned[c] += v->pinned;
+				continue;
+			}
+			s->dfailed[c]++;
+			count_key(s, &s->dreasons[c * MAX_REASONS], &s->dn_reasons[c], MAX_REASONS,
+			          &s->dother_reasons[c], v->reason[0] ? v->reason : "failed", true);
+		}
 	s->classified += r->class_name != NULL;
 	if (r->class_name)
 		count_key(s, s->classes, &s->n_classes, sizeof s->classes / sizeof s->classes[0],
@@ -448,6 +468,64 @@ static void instant_suffix(const struct pcp_summary *s, size_t a, char *buf, siz
 	snprintf(buf, len, " as of %s", when);
 }
 
+/* With --driver, per store: "safe for libpq and pgjdbc with combined; pgx fails on 3
+ * servers: CN-only certificate (3)", and the passes that rest on a pinned non-root. */
+static void print_driver_sentence(struct pcp_summary *s, FILE *out, size_t a, size_t i,
+                                  const char *name, const char *when, bool libpq_safe)
+{
+	const struct pcp_run_info *info = s->info;
+	const char *sep = "";
+	bool any_safe = libpq_safe;
+
+	for (size_t d = 0; d < s->n_drivers; d++)
+		any_safe = any_safe || !s->dfailed[d * s->n_cols + a * s->n_stores + i];
+	if (any_safe) {
+		fputs("safe for ", out);
+		if (libpq_safe) {
+			fputs("libpq", out);
+			sep = ", ";
+		}
+		for (size_t d = 0; d < s->n_drivers; d++)
+			if (!s->dfailed[d * s->n_cols + a * s->n_stores + i]) {
+				fprintf(out, "%s%s", sep, info->driver_names[d]);
+				sep = ", ";
+			}
+		fprintf(out, " with %s%s", name, when);
+	} else {
+		fprintf(out, "no driver is safe with %s%s", name, when);
+	}
+	for (size_t d = 0; d < s->n_drivers; d++) {
+		size_t c = d * s->n_cols + a * s->n_stores + i;
+
+		if (!s->dfailed[c])
+			continue;
+		fprintf(out, "; %s fails on %zu %s:", info->driver_names[d], s->dfailed[c],
+		        plural(s->dfailed[c], "server", "servers"));
+		for (size_t j = 0; j < s->dn_reasons[c]; j++) {
+			char *reason = clean(s->dreasons[c * MAX_REASONS + j].key, NOTE_MAX_COLS);
+
+			fprintf(out, "%s %s (%zu)", j ? "," : "", reason ? reason : "?",
+			        s->dreasons[c * MAX_REASONS + j].n);
+			free(reason);
+		}
+		if (s->dother_reasons[c])
+			fprintf(out, ", other reasons (%zu)", s->dother_reasons[c]);
+	}
+	putc('\n', out);
+	for (size_t d = 0; d < s->n_drivers; d++) {
+		size_t c = d * s->n_cols + a * s->n_stores + i;
+
+		if (s->dpinned[c])
+			fprintf(out,
+			        "%s verifies %zu %s with %s%s only because the store pins a "
+			        "certificate "
+			        "that is not a root: %s when the served intermediate rotates\n",
+			        info->driver_names[d], s->dpinned[c],
+			        plural(s->dpinned[c], "server", "servers"), name, when,
+			        plural(s->dpinned[c], "it breaks", "they break"));
+	}
+}
+
 /* The plain sentences: per instant and store whether every reachable server verifies,
  * chains that stop verifying soon, servers still on the old root, servers no store
  * verifies. */
@@ -484,6 +562,9 @@ static void print_sentences(struct pcp_summary *s, FILE *out, size_t records, si
 			if (fail == 0 && not_probed)
 				fprintf(out, " (%zu could not be probed)", not_probed);
 			putc('\n', out);
+			if (s->n_drivers)
+				print_driver_sentence(s, out, a, i, name ? name : "?", when,
+				                      fail == 0);
 			if (s->expiring[k]) {
 				pcp_format_time(s->expiring_first[k], date, sizeof date);
 				date[10] = '\0';
@@ -678,8 +759,15 @@ struct pcp_summary *pcp_summary_new(const struct pcp_run_info *info)
 	s->div.items = calloc(MAX_LINES, sizeof *s->div.items);
 	s->client_notes.items = calloc(MAX_LINES, sizeof *s->client_notes.items);
 	s->change_notes.items = calloc(MAX_LINES, sizeof *s->change_notes.items);
+	s->n_drivers = info->n_drivers;
+	s->dpinned = calloc(s->n_drivers * s->n_cols + 1, sizeof *s->dpinned);
+	s->dfailed = calloc(s->n_drivers * s->n_cols + 1, sizeof *s->dfailed);
+	s->dn_reasons = calloc(s->n_drivers * s->n_cols + 1, sizeof *s->dn_reasons);
+	s->dother_reasons = calloc(s->n_drivers * s->n_cols + 1, sizeof *s->dother_reasons);
+	s->dreasons = calloc(s->n_drivers * s->n_cols * MAX_REASONS + 1, sizeof *s->dreasons);
 	if (!s->verified || !s->expiring || !s->expiring_first || !s->fail_all || !s->future_n ||
-	    !s->future_ok || !s->div.items || !s->client_notes.items || !s->change_notes.items) {
+	    !s->future_ok || !s->div.items || !s->client_notes.items || !s->change_notes.items ||
+	    !s->dpinned || !s->dfailed || !s->dn_reasons || !s->dother_reasons || !s->dreasons) {
 		pcp_summary_free(s);
 		return NULL;
 	}
@@ -706,6 +794,14 @@ void pcp_summary_free(struct pcp_summary *s)
 	lines_free(&s->div);
 	lines_free(&s->client_notes);
 	lines_free(&s->change_notes);
+	for (size_t c = 0; s->dreasons && s->dn_reasons && c < s->n_drivers * s->n_cols; c++)
+		for (size_t j = 0; j < s->dn_reasons[c]; j++)
+			free(s->dreasons[c * MAX_REASONS + j].key);
+	free(s->dreasons);
+	free(s->dn_reasons);
+	free(s->dother_reasons);
+	free(s->dpinned);
+	free(s->dfailed);
 	free(s);
 }
 

@@ -1,6 +1,7 @@
 /* The human table: one row per address, one column per trust store and instant (✓, or ✗
  * with a short reason), then one line per failure in plain words (with --explain, the
- * openssl and psql commands that reproduce it), then the fleet summary (report_summary.c).
+ * openssl and psql commands that reproduce it; with --driver, where a driver decides
+ * otherwise than libpq), then the fleet summary (report_summary.c).
  * The first rows are buffered to size the columns, later ones stream with the same widths.
  * Every field is sanitised before it reaches the terminal: targets, hosts, certificate
  * names and server texts are untrusted bytes. */
@@ -440,6 +441,59 @@ static void add_reasons(struct text_writer *tw, const struct pcp_result *r, cons
 	}
 }
 
+/* "  ADDRESS under LABEL, as DRIVER: …" where a --driver decides otherwise than libpq, or
+ * passes only through a pinned non-root. */
+static void add_driver_reasons(struct text_writer *tw, const struct pcp_result *r, const char *addr)
+{
+	const struct pcp_run_info *info = tw->base.info;
+
+	for (size_t d = 0; d < r->n_drivers && d < info->n_drivers; d++)
+		for (size_t k = 0;
+		     k < r->drivers[d].n_verdicts && k < r->n_verdicts && k < tw->n_cols - 1; k++) {
+			const struct pcp_verdict *v = &r->drivers[d].verdicts[k];
+			struct pcp_sbuf b = {0};
+
+			if (v->ok == r->verdicts[k].ok && !v->pinned)
+				continue;
+			if (tw->n_reasons >= MAX_NOTES) {
+				tw->reasons_dropped++;
+				continue;
+			}
+			pcp_sbuf_cstr(&b, "  ");
+			pcp_sbuf_cstr(&b, addr ? addr : "?");
+			pcp_sbuf_cstr(&b, " under ");
+			pcp_sbuf_cstr(&b, tw->labels[k]);
+			pcp_sbuf_cstr(&b, ", as ");
+			pcp_sbuf_cstr(&b, info->driver_names[d]);
+			if (v->ok) {
+				pcp_sbuf_cstr(&b,
+				              v->pinned ? ": verifies only because the store pins '"
+				                        : ": verifies, unlike libpq (anchor '");
+				char *cn = pcp_text_cn(v->anchor, PCP_CN_DISPLAY, NOTE_MAX_COLS);
+
+				pcp_sbuf_cstr(&b, cn ? cn : "?");
+				free(cn);
+				pcp_sbuf_cstr(&b, v->pinned
+				                          ? "', not a root: breaks when it rotates"
+				                          : "')");
+			} else {
+				pcp_sbuf_cstr(&b, ": fails, unlike libpq: ");
+				pcp_text_put(&b, v->reason, strnlen(v->reason, sizeof v->reason),
+				             NOTE_MAX_COLS);
+				pcp_sbuf_cstr(&b, " (");
+				pcp_text_put(&b, v->error, strnlen(v->error, sizeof v->error),
+				             NOTE_MAX_COLS);
+				pcp_sbuf_cstr(&b, ")");
+			}
+			char *line = pcp_sbuf_take(&b);
+			if (!line) {
+				tw->failed = true;
+				return;
+			}
+			tw->reasons[tw->n_reasons++] = line;
+		}
+}
+
 /* ---- the writer ---- */
 
 static int text_begin(struct pcp_writer *w)
@@ -468,8 +522,10 @@ static int text_record(struct pcp_writer *w, const struct pcp_result *r)
 	}
 	if (ok && r->status != PCP_STATUS_OK)
 		add_note(tw, r, row.cells[0].text);
-	if (ok && r->status == PCP_STATUS_OK)
+	if (ok && r->status == PCP_STATUS_OK) {
 		add_reasons(tw, r, row.cells[0].text);
+		add_driver_reasons(tw, r, row.cells[0].text);
+	}
 	if (!ok) {
 		row_free(&row, tw->n_cols);
 		return -1;
