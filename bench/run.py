@@ -36,6 +36,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LOAD_ADDR, LOAD_ADDRS, LOAD_PORTS = "127.0.10.1", 16, 64
 BOUNCER_NET, BOUNCER_ADDRS = "127.0.9", 16
 STORES = ("a", "b", "c")
+GOAL_DRIVERS = 1.6  # issue 9: CPU per target with all four drivers vs libpq alone
 
 # Scenario sizes (issue 5, item 3); --quick divides them by 10 for a smoke run.
 SIZES = dict(
@@ -443,8 +444,8 @@ class Bench:
     def remaining(self):
         return self.args.budget - (time.monotonic() - T0)
 
-    def prober_cmd(self, targets, concurrency, timeout, negotiation="postgres"):
-        cmd = [self.prober, "--format", "json", "--negotiation", negotiation]
+    def prober_cmd(self, targets, concurrency, timeout, negotiation="postgres", extra=()):
+        cmd = [self.prober, "--format", "json", "--negotiation", negotiation] + list(extra)
         for name in STORES:
             cmd += ["--store", "%s=%s" % (name, self.server.store)]
         return cmd + ["--concurrency", str(concurrency), "--timeout", str(timeout),
@@ -452,8 +453,9 @@ class Bench:
 
     def probe_run(self, label, n, concurrency, listeners=None, timeout=TIMEOUT_S,
                   server_pid=None, limit=None, keep_row=True, what="", tls_every=1,
-                  sample_server=False, negotiation="postgres"):
-        """One prober run over n targets: a table row (a dict)."""
+                  sample_server=False, negotiation="postgres", extra=()):
+        """One prober run over n targets: a table row (a dict). extra: more prober
+        arguments."""
         targets = os.path.join(self.work, label + ".targets")
         write_targets(targets, listeners or self.server.listeners, n)
         out = os.path.join(self.work, label + ".jsonl")
@@ -469,7 +471,7 @@ class Bench:
             samples.append(dict(self.server.stats(), t=t, rss=rss))
         srv0, busy0 = proc_cpu(server_pid), machine_busy()
         rc, wall, ru, killed = run_measured(self.prober_cmd(targets, concurrency, timeout,
-                                                            negotiation),
+                                                            negotiation, extra),
                                             out, err, limit,
                                             sampler=sampler if sample_server else None)
         srv1, busy1 = proc_cpu(server_pid), machine_busy()
@@ -512,6 +514,13 @@ class Bench:
         s.configure(key="ec", leaves=1)
         self.probe_run("throughput-1chain", self.size("throughput_1chain"), CONCURRENCY,
                        what="(fixture, ECDSA, one chain)")
+        # Issue 9 item 7: every driver beside libpq, same chains as "throughput".
+        s.configure(key="ec", leaves=EC_LEAVES)
+        self.drv = self.probe_run("throughput-drivers", self.size("throughput"), CONCURRENCY,
+                                  what="(as throughput, with --driver pgjdbc, node-postgres "
+                                       "and pgx)",
+                                  extra=["--driver", "pgjdbc", "--driver", "node-postgres",
+                                         "--driver", "pgx"])
         s.configure(key="rsa", leaves=RSA_LEAVES)
         self.probe_run("throughput-rsa", self.size("throughput_rsa"), CONCURRENCY,
                        what="(fixture, RSA-2048 leaves, all distinct)")
@@ -840,6 +849,11 @@ class Bench:
                 if r["label"].startswith("throughput-") or r["label"] == "pgbouncer":
                     goals.append("  %-52s %.2fx  (for information)" % (
                         "  %s CPU per target vs floor" % r["label"], r["cpu_us"] / flo["cpu_us"]))
+        drv = getattr(self, "drv", None)
+        if tp and drv:
+            v = drv["cpu_us"] / tp["cpu_us"]
+            goal("CPU per target, four drivers vs libpq alone", v, "<= %.1fx" % GOAL_DRIVERS,
+                 "%.2fx", v <= GOAL_DRIVERS)
         one = self.single["p50"] / 1000 if getattr(self, "single", None) else 0
         for where, rss_goal in (("S", GOAL_RSS_S_KB), ("hello", GOAL_RSS_HELLO_KB)):
             if where not in getattr(self, "dist", {}):

@@ -126,6 +126,23 @@ bool pcp_client_verifies(enum pcp_libpq_sslmode mode, bool rootcert_exists)
 	}
 }
 
+bool pcp_client_target_verifies(const struct pcp_target *t, bool rootcert_exists)
+{
+	if (t->client_driver != &pcp_driver_pgjdbc)
+		return pcp_client_verifies(t->client_sslmode, rootcert_exists);
+	/* LibPQFactory verifies only for verify-ca and verify-full (SslMode.verifyCertificate);
+	 * NonValidatingFactory never; DefaultJavaSSLFactory (the JVM's truststore) always,
+	 * but that store is not read here. */
+	return t->client_factory == PCP_JDBC_LIBPQ && (t->client_sslmode == PCP_LIBPQ_VERIFY_CA ||
+	                                               t->client_sslmode == PCP_LIBPQ_VERIFY_FULL);
+}
+
+bool pcp_client_target_checks_name(const struct pcp_target *t)
+{
+	/* MakeSSL checks the name for verify-full whatever the factory. */
+	return t->client_sslmode == PCP_LIBPQ_VERIFY_FULL;
+}
+
 static void set_error(struct pcp_client_verdict *out, const char *text)
 {
 	snprintf(out->error, sizeof out->error, "%s", text && text[0] ? text : "failed");
@@ -201,6 +218,10 @@ void pcp_client_decide(const struct pcp_client_case *c, struct pcp_client_verdic
 	bool probed_direct = c->probed == PCP_NEGOTIATION_DIRECT;
 	bool name_failed;
 
+	if (c->driver == &pcp_driver_pgjdbc) {
+		pcp_client_decide_pgjdbc(c, out);
+		return;
+	}
 	memset(out, 0, sizeof *out);
 	switch (c->status) {
 	case PCP_STATUS_INVALID_TARGET:

@@ -37,6 +37,14 @@ struct pcp_store *pcp_client_load_rootcert(const char *path, char *error, size_t
  * that sends SSLRequest with a root file present. */
 bool pcp_client_verifies(enum pcp_libpq_sslmode mode, bool rootcert_exists);
 
+/* The same for the client a target describes (its driver, and for pgJDBC its factory):
+ * whether the chain is verified against its root file. */
+bool pcp_client_target_verifies(const struct pcp_target *t, bool rootcert_exists);
+
+/* Whether that client checks the host name (for pgJDBC's NonValidatingFactory, without
+ * verifying the chain). */
+bool pcp_client_target_checks_name(const struct pcp_target *t);
+
 /* The inputs of one decision. */
 struct pcp_client_case {
 	enum pcp_libpq_sslmode mode;
@@ -53,17 +61,22 @@ struct pcp_client_case {
 	                                  * verify-full); NULL when not verified */
 	/* libpq 16+ (0 means 15: every field below then keeps libpq 15's behaviour). */
 	int libpq_version;
-	bool direct;                    /* the client's sslnegotiation=direct (17+) */
-	bool system_roots;              /* sslrootcert=system (16+): rootcert is "system" */
-	enum pcp_negotiation probed;    /* how the probe asked for TLS */
-	enum pcp_direct_tls direct_tls; /* what the probe learnt about direct TLS */
-	const char *alpn;               /* the ALPN the server selected ("" or NULL: none) */
-	const char *tls_error_libpq;    /* a failed handshake in libpq's words, or NULL */
-	bool tls_eof;                   /* ...because the server closed the connection */
+	bool direct;                     /* the client's sslnegotiation=direct (17+) */
+	bool system_roots;               /* sslrootcert=system (16+): rootcert is "system" */
+	enum pcp_negotiation probed;     /* how the probe asked for TLS */
+	enum pcp_direct_tls direct_tls;  /* what the probe learnt about direct TLS */
+	const char *alpn;                /* the ALPN the server selected ("" or NULL: none) */
+	const char *tls_error_libpq;     /* a failed handshake in libpq's words, or NULL */
+	bool tls_eof;                    /* ...because the server closed the connection */
+	const struct pcp_driver *driver; /* whose rules decide; NULL: libpq */
+	enum pcp_jdbc_factory factory;   /* pgJDBC's sslfactory */
 };
 
-/* libpq's outcome for one case (connects, encrypted, error in libpq's words). */
+/* The client's outcome for one case (connects, encrypted, error in its driver's words). */
 void pcp_client_decide(const struct pcp_client_case *c, struct pcp_client_verdict *out);
+
+/* pgJDBC's (client_pgjdbc.c); pcp_client_decide calls it for pgJDBC cases. */
+void pcp_client_decide_pgjdbc(const struct pcp_client_case *c, struct pcp_client_verdict *out);
 
 /* The anchors in a loaded root file, marking the two roots of the Azure change by
  * fingerprint. Returns 0, or -1 on allocation failure. */

@@ -284,8 +284,8 @@ static int judge_chain(struct pcp_judge *j, struct pcp_result *res, const struct
 
 /* The audited client's verdict for one chain (served now, or the future one). */
 static int client_verdict(const struct pcp_judge *j, const struct pcp_judge_client *cl,
-                          const struct pcp_result *res, const struct pcp_chain *chain,
-                          struct pcp_client_verdict *out)
+                          const struct pcp_result *res, const struct pcp_target *t,
+                          const struct pcp_chain *chain, struct pcp_client_verdict *out)
 {
 	const struct pcp_client *c = res->client;
 	struct pcp_verdict v = {0};
@@ -304,6 +304,8 @@ static int client_verdict(const struct pcp_judge *j, const struct pcp_judge_clie
 	        .alpn = res->alpn,
 	        .tls_error_libpq = res->tls_error_libpq,
 	        .tls_eof = res->tls_eof,
+	        .driver = t->client_driver,
+	        .factory = t->client_factory,
 	};
 	struct pcp_error verr = {0};
 
@@ -314,12 +316,26 @@ static int client_verdict(const struct pcp_judge *j, const struct pcp_judge_clie
 		        .sslmode = c->sslmode == PCP_LIBPQ_VERIFY_FULL ? PCP_SSLMODE_VERIFY_FULL
 		                                                       : PCP_SSLMODE_VERIFY_CA,
 		        .host = res->host,
+		        .driver = t->client_driver,
 		};
 
 		if (pcp_verify_chain(chain, cl->store, &params, &v, &verr) < 0) {
 			pcp_verdict_cleanup(&v);
 			return -1;
 		}
+		cc.chain = &v;
+	} else if (chain && t->client_driver == &pcp_driver_pgjdbc &&
+	           t->client_factory == PCP_JDBC_NON_VALIDATING &&
+	           pcp_client_target_checks_name(t)) {
+		/* No chain check, but MakeSSL's name check. */
+		struct pcp_cert_names names;
+
+		if (pcp_chain_leaf_names(chain, &names) < 0)
+			return -1;
+		v.ok = true;
+		v.depth = -1;
+		pcp_verify_driver_name(t->client_driver, &names, res->host, &v);
+		pcp_cert_names_cleanup(&names);
 		cc.chain = &v;
 	}
 	pcp_client_decide(&cc, out);
@@ -340,7 +356,11 @@ static int audit_client(struct pcp_judge *j, struct pcp_result *res, const struc
 	if (cl->path && !(c->rootcert = strdup(cl->path)))
 		return -1;
 	c->rootcert_exists = cl->store != NULL;
-	c->verifies = pcp_client_verifies(c->sslmode, c->rootcert_exists);
+	c->verifies = pcp_client_target_verifies(t, c->rootcert_exists);
+	c->driver = t->client_driver ? t->client_driver->name : pcp_driver_libpq.name;
+	c->factory = t->client_driver == &pcp_driver_pgjdbc
+	                     ? pcp_jdbc_factory_name(t->client_factory)
+	                     : NULL;
 	if (c->rootcert_exists) {
 		if (!(c->roots = calloc(cl->n_roots + 1, sizeof *c->roots)))
 			return -1;
@@ -350,11 +370,11 @@ static int audit_client(struct pcp_judge *j, struct pcp_result *res, const struc
 				return -1;
 		}
 	}
-	if (client_verdict(j, cl, res, chain, &c->now) < 0)
+	if (client_verdict(j, cl, res, t, chain, &c->now) < 0)
 		return -1;
 	/* After the switch the server answers as now, but serves the future chain. */
 	c->has_after = j->future != NULL;
-	return j->future ? client_verdict(j, cl, res, j->future, &c->after) : 0;
+	return j->future ? client_verdict(j, cl, res, t, j->future, &c->after) : 0;
 }
 
 int pcp_judge_record(struct pcp_judge *j, struct pcp_result *res, const struct pcp_target *t,

@@ -214,7 +214,13 @@ static void json_client_verdict(FILE *out, const struct pcp_client_verdict *v)
 
 static void json_client(FILE *out, const struct pcp_client *c)
 {
-	fprintf(out, "{\"libpq_version\":%d,\"sslnegotiation\":", c->libpq_version);
+	fputs("{\"driver\":", out);
+	pcp_json_cstr(out, c->driver ? c->driver : "libpq");
+	if (c->factory) {
+		fputs(",\"sslfactory\":", out);
+		pcp_json_cstr(out, c->factory);
+	}
+	fprintf(out, ",\"libpq_version\":%d,\"sslnegotiation\":", c->libpq_version);
 	pcp_json_cstr(out, c->libpq_version >= 17 ? (c->direct ? "direct" : "postgres") : NULL);
 	fputs(",\"sslmode\":", out);
 	pcp_json_cstr(out, pcp_libpq_sslmode_name(c->sslmode));

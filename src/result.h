@@ -136,10 +136,13 @@ struct pcp_client_root {
 	const char *known; /* "Baltimore CyberTrust Root", "DigiCert Global Root G2" or NULL */
 };
 
-/* The client a connection-string target describes (libpq's behaviour with that string). */
+/* The client a connection-string target describes (its driver's behaviour with that
+ * string). */
 struct pcp_client {
 	int libpq_version;              /* the libpq major whose rules decided */
 	bool direct;                    /* sslnegotiation=direct */
+	const char *driver;             /* static: "libpq", "pgjdbc", ... */
+	const char *factory;            /* static: pgJDBC's sslfactory, else NULL */
 	enum pcp_libpq_sslmode sslmode; /* prefer when the string names none */
 	char *rootcert;                 /* the file libpq would load, owned; NULL when none */
 	bool rootcert_exists;           /* the file exists and holds certificates */

@@ -685,6 +685,50 @@ static enum pcp_errc mask_texts(struct pcp_target *t, size_t n, struct pcp_error
 	return PCP_OK;
 }
 
+/* A JDBC URL: one target per host, each a client with pgJDBC's rules (jdbcurl.c). */
+static enum pcp_errc expand_jdbc(const char *text, struct pcp_target **out, size_t *n,
+                                 struct pcp_error *err)
+{
+	struct pcp_jdbc_url u;
+	struct pcp_target *ts;
+	enum pcp_errc rc = pcp_jdbc_url_parse(text, &u, err);
+
+	if (rc != PCP_OK)
+		return rc;
+	if (!(ts = calloc(u.n_hosts, sizeof *ts))) {
+		pcp_jdbc_url_cleanup(&u);
+		return pcp_error_set(err, PCP_ERR_SYSTEM, "out of memory");
+	}
+	for (size_t i = 0; i < u.n_hosts && rc == PCP_OK; i++) {
+		struct pcp_target *t = &ts[i];
+		char *h = u.hosts[i];
+		size_t hlen = strlen(h);
+
+		if ((rc = target_init(t, text, err)))
+			break;
+		t->is_conninfo = true;
+		t->client_driver = &pcp_driver_pgjdbc;
+		t->client_factory = u.factory;
+		apply_client_sslmode(t, u.sslmode);
+		t->port = u.ports[i];
+		/* "[v6]" is connected to and checked without its brackets. */
+		t->host = hlen >= 2 && h[0] == '[' && h[hlen - 1] == ']' ? strndup(h + 1, hlen - 2)
+		                                                         : strdup(h);
+		if (!t->host || (u.sslrootcert && !(t->sslrootcert = strdup(u.sslrootcert))))
+			rc = pcp_error_set(err, PCP_ERR_SYSTEM, "out of memory");
+	}
+	if (rc == PCP_OK) {
+		*out = ts;
+		*n = u.n_hosts;
+	} else {
+		for (size_t i = 0; i < u.n_hosts; i++)
+			pcp_target_cleanup(&ts[i]);
+		free(ts);
+	}
+	pcp_jdbc_url_cleanup(&u);
+	return rc;
+}
+
 enum pcp_errc pcp_target_expand(const char *text, const struct pcp_target_env *env,
                                 struct pcp_target **out, size_t *n, struct pcp_error *err)
 {
@@ -693,6 +737,10 @@ enum pcp_errc pcp_target_expand(const char *text, const struct pcp_target_env *e
 
 	*out = NULL;
 	*n = 0;
+	if (pcp_jdbc_url_is(text)) {
+		rc = expand_jdbc(text, out, n, err);
+		goto strings;
+	}
 	if (!*text || !is_conninfo_text(text)) {
 		/* host[:port] forms: one target; pcp_target_parse keeps the text on failure */
 		if (!(t = calloc(1, sizeof *t)))
@@ -708,6 +756,7 @@ enum pcp_errc pcp_target_expand(const char *text, const struct pcp_target_env *e
 		return rc;
 	}
 	rc = expand_conninfo(text, env, out, n, err);
+strings:
 	if (rc == PCP_OK)
 		return mask_texts(*out, *n, err);
 	if (rc != PCP_ERR_TARGET)

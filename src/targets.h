@@ -1,4 +1,5 @@
-/* Target syntax (host, host:port, [v6]:port, libpq conninfo, postgresql:// URI) and
+/* Target syntax (host, host:port, [v6]:port, libpq conninfo, postgresql:// URI, pgJDBC's
+ * jdbc:postgresql:// URL) and
  * streaming of target files. A parsed target keeps libpq's meaning of host (the name
  * checked and sent as SNI) and hostaddr (where to connect). */
 #ifndef PCP_TARGETS_H
@@ -8,7 +9,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "driver.h"
 #include "error.h"
+#include "jdbcurl.h"
 #include "result.h"
 
 struct pcp_target {
@@ -20,11 +23,14 @@ struct pcp_target {
 	enum pcp_sslmode sslmode;
 	/* The client the string describes (connection strings and URIs only). */
 	bool is_conninfo;
-	enum pcp_libpq_sslmode client_sslmode; /* PCP_LIBPQ_PREFER when the string names none */
-	char *sslrootcert;                     /* as written, owned; NULL when absent or empty */
-	int libpq_version;                     /* the libpq major whose rules read the string */
-	bool direct;                           /* sslnegotiation=direct (libpq 17+) */
-	bool system_roots;                     /* sslrootcert=system (libpq 16+) */
+	enum pcp_libpq_sslmode client_sslmode;  /* PCP_LIBPQ_PREFER when the string names none */
+	char *sslrootcert;                      /* as written, owned; NULL when absent or empty */
+	int libpq_version;                      /* the libpq major whose rules read the string */
+	bool direct;                            /* sslnegotiation=direct (libpq 17+) */
+	bool system_roots;                      /* sslrootcert=system (libpq 16+) */
+	const struct pcp_driver *client_driver; /* whose rules the string follows: pgJDBC for
+	                                         * JDBC URLs, else --client-driver; NULL: libpq */
+	enum pcp_jdbc_factory client_factory;   /* JDBC URLs: sslfactory= */
 };
 
 /* Where service= definitions and the default root file are looked up (libpq's

@@ -581,9 +581,8 @@ static void test_json_hostile_bytes(void **state)
 }
 
 static const char *const client_keys[] = {
-        "libpq_version",   "sslnegotiation", "sslmode", "rootcert",
-        "rootcert_exists", "verifies",       "roots",   "connects",
-        "encrypted",       "error",          "after"};
+        "driver",   "libpq_version", "sslnegotiation", "sslmode",   "rootcert", "rootcert_exists",
+        "verifies", "roots",         "connects",       "encrypted", "error",    "after"};
 static const char *const root_keys[] = {"subject", "sha256", "known"};
 static const char *const after_keys[] = {"connects", "encrypted", "error"};
 

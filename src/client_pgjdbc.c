@@ -1,0 +1,88 @@
+/* The client audit for pgJDBC 42.5.5 connection URLs: what ConnectionFactoryImpl
+ * (enableSSL), LibPQFactory, NonValidatingFactory and MakeSSL make of the probe's
+ * outcome, in pgJDBC's words. Unlike libpq, prefer does not fall back to plaintext after a
+ * TLS failure, and an 'E' answer to SSLRequest reconnects in plaintext unless encryption
+ * is required; LibPQFactory verifies nothing for prefer and require. */
+#include <stdio.h>
+#include <string.h>
+
+#include "client.h"
+
+#define MSG_NO_SSL "The server does not support SSL."
+
+static void fail(struct pcp_client_verdict *out, const char *text)
+{
+	snprintf(out->error, sizeof out->error, "%s", text && text[0] ? text : "failed");
+}
+
+void pcp_client_decide_pgjdbc(const struct pcp_client_case *c, struct pcp_client_verdict *out)
+{
+	bool require = c->mode >= PCP_LIBPQ_REQUIRE;
+
+	memset(out, 0, sizeof *out);
+	switch (c->status) {
+	case PCP_STATUS_INVALID_TARGET:
+	case PCP_STATUS_CANCELLED:
+	case PCP_STATUS_REFUSED:
+	case PCP_STATUS_TIMEOUT:
+	case PCP_STATUS_DNS_FAILED:
+		fail(out, c->status_error ? c->status_error : pcp_status_name(c->status));
+		return;
+	default:
+		break;
+	}
+	/* disable sends no SSLRequest; allow starts in plaintext. */
+	if (c->mode == PCP_LIBPQ_DISABLE || c->mode == PCP_LIBPQ_ALLOW) {
+		out->connects = true;
+		return;
+	}
+	if (c->status == PCP_STATUS_NO_SSL ||
+	    (c->status == PCP_STATUS_PROTOCOL_ERROR && c->status_error &&
+	     strstr(c->status_error, "error response"))) {
+		/* N goes on in plaintext, E reconnects in plaintext: unless SSL is required. */
+		if (require)
+			fail(out, MSG_NO_SSL);
+		else
+			out->connects = true;
+		return;
+	}
+	if (c->status != PCP_STATUS_OK) {
+		/* Any other answer, or a failed handshake: no plaintext retry, even for prefer. */
+		snprintf(out->error, sizeof out->error, "SSL error: %s",
+		         c->status_error && c->status_error[0] ? c->status_error : "failed");
+		return;
+	}
+	if (c->factory == PCP_JDBC_DEFAULT_JAVA || c->factory == PCP_JDBC_OTHER) {
+		fail(out,
+		     c->factory == PCP_JDBC_OTHER
+		             ? "an application's own sslfactory: not judged"
+		             : "DefaultJavaSSLFactory verifies with the JVM's truststore "
+		               "(javax.net.ssl.trustStore, else the JDK's cacerts): not judged");
+		return;
+	}
+	if (c->factory == PCP_JDBC_LIBPQ &&
+	    (c->mode == PCP_LIBPQ_VERIFY_CA || c->mode == PCP_LIBPQ_VERIFY_FULL)) {
+		if (!c->rootcert_exists) {
+			snprintf(out->error, sizeof out->error,
+			         c->rootcert_error ? "Could not read SSL root certificate file %s."
+			                           : "Could not open SSL root certificate file %s.",
+			         c->rootcert ? c->rootcert : "~/.postgresql/root.crt");
+			return;
+		}
+	}
+	/* The chain (LibPQFactory with verify-ca/verify-full) and, for verify-full, the name
+	 * (any factory) were judged by the caller into c->chain. */
+	if (c->chain && !c->chain->ok) {
+		bool name = c->chain->code == PCP_VERDICT_NAME_MISMATCH ||
+		            c->chain->code == PCP_VERDICT_NO_HOST;
+
+		if (name)
+			fail(out, c->chain->error);
+		else
+			snprintf(out->error, sizeof out->error,
+			         "SSL error: PKIX path validation failed: %s", c->chain->reason);
+		return;
+	}
+	out->connects = true;
+	out->encrypted = true;
+}
