@@ -94,6 +94,30 @@ class Checks:
         print("%d passed, %d failed" % (self.passed, len(self.failed)))
         return 1 if self.failed else 0
 
+# JDBC URLs (server, query with {STORE} for a store's path): the client audit of each,
+# compared with real pgJDBC's connects and encrypted. ~/.postgresql/root.crt is absent.
+JDBC = [
+    ("new", "sslmode=verify-full&sslrootcert={new}"),
+    ("new", "sslmode=verify-full&sslrootcert={newint}"),
+    ("new", "sslmode=verify-ca"),
+    ("old", "sslmode=verify-full&sslrootcert={old}"),
+    ("old", "ssl=true&sslrootcert={new}"),
+    ("mismatch", "ssl=true&sslrootcert={new}"),
+    ("mismatch", "sslmode=verify-ca&sslrootcert={new}"),
+    ("unknown", "sslmode=require&sslrootcert={new}"),
+    ("unknown", "sslmode=prefer"),
+    ("unknown", "ssl=false"),
+    ("nossl", "sslmode=prefer"),
+    ("nossl", "sslmode=require"),
+    ("nossl", "sslmode=disable"),
+    ("mismatch", "sslmode=verify-full&sslfactory=org.postgresql.ssl.NonValidatingFactory"),
+    ("unknown", "sslmode=verify-full&sslfactory=org.postgresql.ssl.NonValidatingFactory"),
+    ("sha1", "sslmode=verify-full&sslrootcert={new}"),
+    ("expint", "sslmode=verify-ca&sslrootcert={expint}"),
+    ("cnonly", "sslmode=verify-full&sslrootcert={new}"),
+    ("ipcn", "sslmode=VERIFY-FULL&sslrootcert={new}"),
+]
+
 # (driver, probe label, store, pinned): verify-full passes at now, marked pinned or not.
 PINNED = [
     ("pgjdbc", "new", "newint", True),
@@ -133,6 +157,56 @@ def run_pgcertprobe(exe, env, stores, mode, ats, probes):
         except ValueError:
             records.append(None)
     return p.returncode, records, p.stderr
+
+
+def jdbc_urls(fleet, stores):
+    """[(id, url, server)] for JDBC; the host is the server's main name (an IP for ipcn)."""
+    out = []
+    for i, (name, query) in enumerate(JDBC):
+        s = fleet.server(name)
+        host = s.hosts[0].format(addr=s.addr)
+        url = "jdbc:postgresql://%s:%d/postgres?%s" % (host, s.port, query.format(**stores))
+        out.append(("jdbc%d" % i, url, s))
+    return out
+
+
+def check_jdbc(tally, fleet, stores, exe, env, home):
+    """JDBC URLs: pgcertprobe's client audit against real pgJDBC, connects and encrypted."""
+    urls = jdbc_urls(fleet, stores)
+    cells = [{"id": cid, "url": url, "addr": s.addr} for cid, url, s in urls]
+    jenv = dict(env, JAVA_TOOL_OPTIONS="-Duser.home=%s" % home)
+    real = drivermod.run("pgjdbc", cells, jenv)
+    args = [exe, "--format", "json", "--timeout", "10", "--client-home", home,
+            "--store", "new=%s" % stores["new"]]
+    for _, url, s in urls:
+        host = s.hosts[0].format(addr=s.addr)
+        if host != s.addr:
+            args += ["--resolve", "%s:%d:%s" % (host, s.port, s.addr)]
+    p = subprocess.run(args + [u for _, u, _ in urls], env=env, stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, universal_newlines=True, timeout=120)
+    recs = {}
+    for line in p.stdout.splitlines():
+        r = json.loads(line)
+        recs[r["target"]] = r
+    bad = []
+    for cid, url, s in urls:
+        ok, error, encrypted = real[cid]
+        c = (recs.get(url) or {}).get("client") or {}
+        same = c.get("driver") == "pgjdbc" and c.get("connects") == ok and \
+            (not ok or encrypted is None or c.get("encrypted") == encrypted)
+        if not tally.check(same, "disagreement"):
+            bad.append("  %-60s pgcertprobe connects=%s encrypted=%s error=%s || pgJDBC %s%s"
+                       % (url[18:78], c.get("connects"), c.get("encrypted"),
+                          (c.get("error") or "")[:80],
+                          "encrypted" if encrypted else "plaintext" if ok else "fails: ",
+                          "" if ok else error[:100]))
+    n_ok = sum(1 for cid, _, _ in urls if real[cid][0])
+    tally.check(0 < n_ok < len(urls), "JDBC URLs: real pgJDBC connected with %d of %d" % (
+        n_ok, len(urls)))
+    print("JDBC URLs: %d audited against real pgJDBC (%d connect), %d disagree"
+          % (len(urls), n_ok, len(bad)))
+    for b in bad:
+        print(b)
 
 
 def cell_id(label, store, mode, inst):
@@ -192,6 +266,7 @@ def main():
                 pcp_runs = {m: f.result() for m, f in pcp_jobs.items()}
             print("real drivers and pgcertprobe in %.1fs" % (time.monotonic() - t0))
             compare(tally, probes, pcp_runs, real, ats)
+            check_jdbc(tally, fleet, stores, exe, env, home)
     finally:
         shutil.rmtree(home, ignore_errors=True)
     print("elapsed %.1fs" % (time.monotonic() - t0))
@@ -216,7 +291,7 @@ def compare(tally, probes, pcp_runs, real, ats):
     vs_libpq = {d: 0 for d in DRIVERS}
     for (driver, inst), verdicts in sorted(real.items()):
         a = [i for i, x in enumerate(INSTANTS) if x[0] == inst][0]
-        for cid, (ok, error) in sorted(verdicts.items()):
+        for cid, (ok, error, _) in sorted(verdicts.items()):
             label, store, mode, _ = cid.split("|")
             rec = pcp.get((label, mode))
             v = pcp_verdict(rec, driver, ats_key(rec, a), store)
