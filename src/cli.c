@@ -246,6 +246,44 @@ static enum pcp_errc set_driver(struct pcp_settings *s, const char *v, struct pc
 	return PCP_OK;
 }
 
+/* --client-driver NAME: whose rules the run's libpq-style strings and URIs follow. */
+static enum pcp_errc set_client_driver(struct pcp_settings *s, const char *v, struct pcp_error *err)
+{
+	const struct pcp_driver *d = pcp_driver_find(v);
+
+	if (d == &pcp_driver_pgjdbc)
+		return pcp_error_set(err, PCP_ERR_USAGE,
+		                     "--client-driver pgjdbc: pgJDBC's strings are JDBC URLs "
+		                     "(jdbc:postgresql://…): give them as targets");
+	if (!d)
+		return pcp_error_set(
+		        err, PCP_ERR_USAGE,
+		        "--client-driver \"%s\": unknown (known: libpq, node-postgres, "
+		        "pgx)",
+		        v);
+	s->client_driver = d == &pcp_driver_libpq ? NULL : d;
+	return PCP_OK;
+}
+
+static enum pcp_errc set_node_roots(struct pcp_settings *s, const char *v, struct pcp_error *err)
+{
+	return set_string(&s->node_roots, v, err);
+}
+
+/* Node's bundled roots shipped beside the configuration file (config/), when present. */
+static enum pcp_errc default_node_roots(struct pcp_settings *s, struct pcp_error *err)
+{
+	const char *slash = strrchr(s->config_path, '/');
+	int dir = slash ? (int)(slash - s->config_path) : 1;
+	char path[PATH_MAX];
+	int n = snprintf(path, sizeof path, "%.*s/%s", dir, slash ? s->config_path : ".",
+	                 "node-bundled-roots.pem");
+
+	if (n < 0 || (size_t)n >= sizeof path || access(path, R_OK) != 0)
+		return PCP_OK;
+	return set_string(&s->node_roots, path, err);
+}
+
 static enum pcp_errc set_old_store(struct pcp_settings *s, const char *v, struct pcp_error *err)
 {
 	return set_string(&s->old_store, v, err);
@@ -459,6 +497,12 @@ static const struct option_def options[] = {
         {"driver", 0, "NAME", "driver", set_driver,
          "also judge as this client driver: pgjdbc, node-postgres or pgx (repeatable;"
          " libpq is always judged)"},
+        {"client-driver", 0, "NAME", "client_driver", set_client_driver,
+         "whose rules connection strings and URIs follow in the client audit: libpq"
+         " (default), node-postgres or pgx (JDBC URLs are always pgJDBC's)"},
+        {"node-roots", 0, "FILE", NULL, set_node_roots,
+         "Node's bundled roots as PEM, for node-postgres strings without sslrootcert"
+         " (default: node-bundled-roots.pem beside the configuration)"},
         {"sslmode", 0, "MODE", "sslmode", set_sslmode,
          "verify-ca or verify-full (default verify-full): the libpq mode judged"},
         {"at", 0, "TIME", NULL, set_at,
@@ -799,6 +843,8 @@ enum pcp_errc pcp_cli_parse(int argc, char **argv, struct pcp_settings *s, struc
 		if ((rc = seen[i].def->set(s, seen[i].value, err)))
 			goto out;
 	}
+	if (!s->node_roots && s->config_path && (rc = default_node_roots(s, err)))
+		goto out;
 	if (s->n_targets == 0 && s->n_target_files == 0 && s->n_chains == 0)
 		rc = pcp_error_set(
 		        err, PCP_ERR_USAGE,

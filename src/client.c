@@ -128,6 +128,13 @@ bool pcp_client_verifies(enum pcp_libpq_sslmode mode, bool rootcert_exists)
 
 bool pcp_client_target_verifies(const struct pcp_target *t, bool rootcert_exists)
 {
+	if (t->client_driver == &pcp_driver_node)
+		return t->client_tls == PCP_NODE_CHAIN || t->client_tls == PCP_NODE_FULL;
+	if (t->client_driver == &pcp_driver_pgx)
+		/* configTLS: require with a root file is verify-ca; no file is the system pool. */
+		return t->client_sslmode == PCP_LIBPQ_VERIFY_CA ||
+		       t->client_sslmode == PCP_LIBPQ_VERIFY_FULL ||
+		       (t->client_sslmode == PCP_LIBPQ_REQUIRE && t->sslrootcert);
 	if (t->client_driver != &pcp_driver_pgjdbc)
 		return pcp_client_verifies(t->client_sslmode, rootcert_exists);
 	/* LibPQFactory verifies only for verify-ca and verify-full (SslMode.verifyCertificate);
@@ -139,8 +146,24 @@ bool pcp_client_target_verifies(const struct pcp_target *t, bool rootcert_exists
 
 bool pcp_client_target_checks_name(const struct pcp_target *t)
 {
-	/* MakeSSL checks the name for verify-full whatever the factory. */
+	if (t->client_driver == &pcp_driver_node)
+		return t->client_tls == PCP_NODE_FULL;
+	/* libpq, pgx; and pgJDBC's MakeSSL for verify-full whatever the factory. */
 	return t->client_sslmode == PCP_LIBPQ_VERIFY_FULL;
+}
+
+char *pcp_client_store_path(const struct pcp_target *t, const char *client_home,
+                            const char *node_roots)
+{
+	struct stat st;
+
+	if (t->sslrootcert && t->sslrootcert[0])
+		return strdup(t->sslrootcert);
+	if (t->client_driver == &pcp_driver_node)
+		return node_roots ? strdup(node_roots) : NULL;
+	if (t->client_driver == &pcp_driver_pgx)
+		return stat(PCP_GO_SYSTEM_ROOTS, &st) == 0 ? strdup(PCP_GO_SYSTEM_ROOTS) : NULL;
+	return pcp_client_rootcert_path(t, client_home);
 }
 
 static void set_error(struct pcp_client_verdict *out, const char *text)
@@ -220,6 +243,14 @@ void pcp_client_decide(const struct pcp_client_case *c, struct pcp_client_verdic
 
 	if (c->driver == &pcp_driver_pgjdbc) {
 		pcp_client_decide_pgjdbc(c, out);
+		return;
+	}
+	if (c->driver == &pcp_driver_node) {
+		pcp_client_decide_node(c, out);
+		return;
+	}
+	if (c->driver == &pcp_driver_pgx) {
+		pcp_client_decide_pgx(c, out);
 		return;
 	}
 	memset(out, 0, sizeof *out);

@@ -24,6 +24,17 @@ char *pcp_client_rootcert_path(const struct pcp_target *t, const char *client_ho
  * or NULL when there is none (or out of memory). */
 char *pcp_client_home(const char *client_home);
 
+/* The store a client falls back to when its string names no root file, by its driver:
+ * libpq and pgJDBC's LibPQFactory the home directory's root.crt (as above), pgx Go's
+ * system pool (Debian: /etc/ssl/certs/ca-certificates.crt), node-postgres Node's bundled
+ * roots (node_roots, a PEM snapshot; NULL when none is configured). Returns a malloc'd
+ * path or NULL when there is none. */
+char *pcp_client_store_path(const struct pcp_target *t, const char *client_home,
+                            const char *node_roots);
+
+/* Where Go's crypto/x509 looks first for the system pool on Debian (root_linux.go). */
+#define PCP_GO_SYSTEM_ROOTS "/etc/ssl/certs/ca-certificates.crt"
+
 /* HOME/.postgresql/root.crt (HOME as above) whether or not it exists: the path libpq names
  * when it is missing. Returns a malloc'd path, or NULL when there is no home directory. */
 char *pcp_client_default_rootcert(const char *client_home);
@@ -70,6 +81,8 @@ struct pcp_client_case {
 	bool tls_eof;                    /* ...because the server closed the connection */
 	const struct pcp_driver *driver; /* whose rules decide; NULL: libpq */
 	enum pcp_jdbc_factory factory;   /* pgJDBC's sslfactory */
+	const struct pcp_target *target; /* the string's other settings (node-postgres's TLS,
+	                                  * pgx's sslrootcert) */
 };
 
 /* The client's outcome for one case (connects, encrypted, error in its driver's words). */
@@ -77,6 +90,10 @@ void pcp_client_decide(const struct pcp_client_case *c, struct pcp_client_verdic
 
 /* pgJDBC's (client_pgjdbc.c); pcp_client_decide calls it for pgJDBC cases. */
 void pcp_client_decide_pgjdbc(const struct pcp_client_case *c, struct pcp_client_verdict *out);
+
+/* node-postgres's and pgx's outcomes (client_node.c, client_pgx.c). */
+void pcp_client_decide_node(const struct pcp_client_case *c, struct pcp_client_verdict *out);
+void pcp_client_decide_pgx(const struct pcp_client_case *c, struct pcp_client_verdict *out);
 
 /* The anchors in a loaded root file, marking the two roots of the Azure change by
  * fingerprint. Returns 0, or -1 on allocation failure. */

@@ -124,6 +124,7 @@ void pcp_settings_cleanup(struct pcp_settings *s)
 	free(s->future_chain);
 	pcp_strings_clear(&s->forbid, &s->n_forbid);
 	free(s->old_store);
+	free(s->node_roots);
 	free(s->new_store);
 	pcp_strings_clear(&s->chains, &s->n_chains);
 	free(s->chain_host);

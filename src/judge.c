@@ -45,7 +45,9 @@ struct pcp_judge {
 	struct pcp_judge_client *clients;
 	struct pcp_judge_client no_file;
 	struct pcp_judge_client *system; /* sslrootcert=system (16+), loaded on first use */
-	const struct pcp_judge_client *default_client; /* for strings without sslrootcert */
+	/* for strings without sslrootcert, per default kind: libpq's root.crt (also pgJDBC's),
+	 * Node's bundled roots, Go's system pool */
+	const struct pcp_judge_client *default_client[3];
 	char *default_rootcert; /* HOME/.postgresql/root.crt, named in libpq's message */
 	struct pcp_chain *future;
 	struct cache_entry future_entry;
@@ -306,6 +308,7 @@ static int client_verdict(const struct pcp_judge *j, const struct pcp_judge_clie
 	        .tls_eof = res->tls_eof,
 	        .driver = t->client_driver,
 	        .factory = t->client_factory,
+	        .target = t,
 	};
 	struct pcp_error verr = {0};
 
@@ -313,8 +316,8 @@ static int client_verdict(const struct pcp_judge *j, const struct pcp_judge_clie
 		struct pcp_verify_params params = {
 		        .at = j->cfg.ats[0],
 		        .auth_level = j->cfg.auth_level,
-		        .sslmode = c->sslmode == PCP_LIBPQ_VERIFY_FULL ? PCP_SSLMODE_VERIFY_FULL
-		                                                       : PCP_SSLMODE_VERIFY_CA,
+		        .sslmode = pcp_client_target_checks_name(t) ? PCP_SSLMODE_VERIFY_FULL
+		                                                    : PCP_SSLMODE_VERIFY_CA,
 		        .host = res->host,
 		        .driver = t->client_driver,
 		};
@@ -361,6 +364,11 @@ static int audit_client(struct pcp_judge *j, struct pcp_result *res, const struc
 	c->factory = t->client_driver == &pcp_driver_pgjdbc
 	                     ? pcp_jdbc_factory_name(t->client_factory)
 	                     : NULL;
+	if (t->client_driver == &pcp_driver_node) {
+		c->tls = pcp_node_tls_name(t->client_tls);
+		if (t->client_sslmode_text && !(c->sslmode_text = strdup(t->client_sslmode_text)))
+			return -1;
+	}
 	if (c->rootcert_exists) {
 		if (!(c->roots = calloc(cl->n_roots + 1, sizeof *c->roots)))
 			return -1;
@@ -475,11 +483,20 @@ static const struct pcp_judge_client *system_client(struct pcp_judge *j)
 	return j->system = cl;
 }
 
+/* Which default store a target without sslrootcert falls back to (default_client). */
+static size_t default_kind(const struct pcp_target *t)
+{
+	return t->client_driver == &pcp_driver_node  ? 1
+	       : t->client_driver == &pcp_driver_pgx ? 2
+	                                             : 0;
+}
+
 int pcp_judge_client_for(struct pcp_judge *j, const struct pcp_target *t,
                          const struct pcp_judge_client **out, struct pcp_error *err)
 {
 	struct pcp_judge_client *cl;
 	bool by_default = !t->sslrootcert || !t->sslrootcert[0];
+	const struct pcp_judge_client **def = &j->default_client[default_kind(t)];
 	char *path;
 
 	*out = NULL;
@@ -492,13 +509,13 @@ int pcp_judge_client_for(struct pcp_judge *j, const struct pcp_target *t,
 		return 0;
 	}
 	/* Most strings name no root file: the default one is looked up once per run. */
-	if (by_default && j->default_client) {
-		*out = j->default_client;
+	if (by_default && *def) {
+		*out = *def;
 		return 0;
 	}
-	if (!(path = pcp_client_rootcert_path(t, j->cfg.client_home))) {
+	if (!(path = pcp_client_store_path(t, j->cfg.client_home, j->cfg.node_roots))) {
 		if (by_default)
-			j->default_client = &j->no_file;
+			*def = &j->no_file;
 		*out = &j->no_file;
 		return 0;
 	}
@@ -506,7 +523,7 @@ int pcp_judge_client_for(struct pcp_judge *j, const struct pcp_target *t,
 		if (strcmp(cl->path, path) == 0) {
 			free(path);
 			if (by_default)
-				j->default_client = cl;
+				*def = cl;
 			*out = cl;
 			return 0;
 		}
@@ -521,7 +538,7 @@ int pcp_judge_client_for(struct pcp_judge *j, const struct pcp_target *t,
 	cl->next = j->clients;
 	j->clients = cl;
 	if (by_default)
-		j->default_client = cl;
+		*def = cl;
 	*out = cl;
 	return 0;
 }

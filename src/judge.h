@@ -28,6 +28,7 @@ struct pcp_judge_config {
 	const char *client_home;  /* audited clients' home, NULL: the probing user's */
 	const char *future_chain; /* --future-chain file or NULL */
 	const char *baseline;     /* --baseline file or NULL */
+	const char *node_roots; /* Node's bundled roots (PEM) for node-postgres clients, or NULL */
 	const struct pcp_driver *const *drivers; /* judged besides libpq; borrowed */
 	size_t n_drivers;
 };

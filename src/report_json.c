@@ -223,7 +223,14 @@ static void json_client(FILE *out, const struct pcp_client *c)
 	fprintf(out, ",\"libpq_version\":%d,\"sslnegotiation\":", c->libpq_version);
 	pcp_json_cstr(out, c->libpq_version >= 17 ? (c->direct ? "direct" : "postgres") : NULL);
 	fputs(",\"sslmode\":", out);
-	pcp_json_cstr(out, pcp_libpq_sslmode_name(c->sslmode));
+	if (c->tls) {
+		/* node-postgres: as written (null when absent), and what its TLS then checks */
+		pcp_json_cstr(out, c->sslmode_text);
+		fputs(",\"tls\":", out);
+		pcp_json_cstr(out, c->tls);
+	} else {
+		pcp_json_cstr(out, pcp_libpq_sslmode_name(c->sslmode));
+	}
 	fputs(",\"rootcert\":", out);
 	pcp_json_cstr(out, c->rootcert);
 	fprintf(out, ",\"rootcert_exists\":%s,\"verifies\":%s,\"roots\":[",

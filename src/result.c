@@ -89,6 +89,7 @@ void pcp_client_cleanup(struct pcp_client *c)
 	if (!c)
 		return;
 	free(c->rootcert);
+	free(c->sslmode_text);
 	for (size_t i = 0; i < c->n_roots; i++)
 		free(c->roots[i].subject);
 	free(c->roots);

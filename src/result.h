@@ -143,6 +143,9 @@ struct pcp_client {
 	bool direct;                    /* sslnegotiation=direct */
 	const char *driver;             /* static: "libpq", "pgjdbc", ... */
 	const char *factory;            /* static: pgJDBC's sslfactory, else NULL */
+	const char *tls;                /* static: node-postgres's TLS (plaintext, tls-no-verify,
+	                                 * verify-chain, verify-full), else NULL */
+	char *sslmode_text;             /* node-postgres: sslmode as written (owned), else NULL */
 	enum pcp_libpq_sslmode sslmode; /* prefer when the string names none */
 	char *rootcert;                 /* the file libpq would load, owned; NULL when none */
 	bool rootcert_exists;           /* the file exists and holds certificates */

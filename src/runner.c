@@ -480,6 +480,7 @@ static enum pcp_errc prepare_run(struct run *r, struct pcp_error *err)
 	                                .client_home = s->client_home,
 	                                .future_chain = s->future_chain,
 	                                .baseline = s->baseline,
+	                                .node_roots = s->node_roots,
 	                                .drivers = s->drivers,
 	                                .n_drivers = s->n_drivers};
 
@@ -518,6 +519,7 @@ static enum pcp_errc prepare_run(struct run *r, struct pcp_error *err)
 	if (s->n_target_files &&
 	    !(r->input = pcp_input_new(r->loop, s->target_files, s->n_target_files, err)))
 		return err->code;
+	r->tenv.client_driver = s->client_driver;
 	return PCP_OK;
 }
 

@@ -49,6 +49,8 @@ void pcp_target_cleanup(struct pcp_target *t)
 	free(t->host);
 	free(t->hostaddr);
 	free(t->sslrootcert);
+	free(t->client_sslmode_text);
+	free(t->client_refusal);
 	memset(t, 0, sizeof *t);
 }
 
@@ -729,6 +731,45 @@ static enum pcp_errc expand_jdbc(const char *text, struct pcp_target **out, size
 	return rc;
 }
 
+/* A node-postgres connection URL (--client-driver node-postgres): one target. */
+static enum pcp_errc expand_node(const char *text, struct pcp_target **out, size_t *n,
+                                 struct pcp_error *err)
+{
+	struct pcp_node_url u;
+	struct pcp_target *t;
+	enum pcp_errc rc = pcp_node_url_parse(text, &u, err);
+
+	if (rc != PCP_OK)
+		return rc;
+	if (!(t = calloc(1, sizeof *t)) || target_init(t, text, err)) {
+		free(t);
+		pcp_node_url_cleanup(&u);
+		return pcp_error_set(err, PCP_ERR_SYSTEM, "out of memory");
+	}
+	t->is_conninfo = true;
+	t->client_driver = &pcp_driver_node;
+	t->client_tls = u.tls;
+	/* The verdict columns follow what the string checks: the chain only, or the name too. */
+	t->has_sslmode = u.tls == PCP_NODE_CHAIN || u.tls == PCP_NODE_FULL;
+	t->sslmode = u.tls == PCP_NODE_CHAIN ? PCP_SSLMODE_VERIFY_CA : PCP_SSLMODE_VERIFY_FULL;
+	t->port = u.port;
+	t->host = u.host;
+	t->sslrootcert = u.sslrootcert;
+	t->client_sslmode_text = u.sslmode;
+	u.host = u.sslrootcert = u.sslmode = NULL;
+	if (u.refusal[0] && !(t->client_refusal = strdup(u.refusal)))
+		rc = pcp_error_set(err, PCP_ERR_SYSTEM, "out of memory");
+	pcp_node_url_cleanup(&u);
+	if (rc != PCP_OK) {
+		pcp_target_cleanup(t);
+		free(t);
+		return rc;
+	}
+	*out = t;
+	*n = 1;
+	return PCP_OK;
+}
+
 enum pcp_errc pcp_target_expand(const char *text, const struct pcp_target_env *env,
                                 struct pcp_target **out, size_t *n, struct pcp_error *err)
 {
@@ -739,6 +780,10 @@ enum pcp_errc pcp_target_expand(const char *text, const struct pcp_target_env *e
 	*n = 0;
 	if (pcp_jdbc_url_is(text)) {
 		rc = expand_jdbc(text, out, n, err);
+		goto strings;
+	}
+	if (env && env->client_driver == &pcp_driver_node && is_conninfo_text(text)) {
+		rc = expand_node(text, out, n, err);
 		goto strings;
 	}
 	if (!*text || !is_conninfo_text(text)) {
@@ -756,6 +801,10 @@ enum pcp_errc pcp_target_expand(const char *text, const struct pcp_target_env *e
 		return rc;
 	}
 	rc = expand_conninfo(text, env, out, n, err);
+	/* pgx reads libpq's keywords; its own rules decide (client_pgx.c). */
+	for (size_t i = 0; rc == PCP_OK && env && env->client_driver == &pcp_driver_pgx && i < *n;
+	     i++)
+		(*out)[i].client_driver = &pcp_driver_pgx;
 strings:
 	if (rc == PCP_OK)
 		return mask_texts(*out, *n, err);

@@ -12,6 +12,7 @@
 #include "driver.h"
 #include "error.h"
 #include "jdbcurl.h"
+#include "nodeurl.h"
 #include "result.h"
 
 struct pcp_target {
@@ -31,6 +32,9 @@ struct pcp_target {
 	const struct pcp_driver *client_driver; /* whose rules the string follows: pgJDBC for
 	                                         * JDBC URLs, else --client-driver; NULL: libpq */
 	enum pcp_jdbc_factory client_factory;   /* JDBC URLs: sslfactory= */
+	enum pcp_node_tls client_tls;           /* node-postgres: what its TLS checks */
+	char *client_sslmode_text;              /* node-postgres: sslmode as written, owned */
+	char *client_refusal; /* node-postgres: why it refuses the string at connect, owned */
 };
 
 /* Where service= definitions and the default root file are looked up (libpq's
@@ -41,6 +45,8 @@ struct pcp_target_env {
 	const char *home;
 	struct pcp_service_cache *services; /* files read once per run; NULL: read each time */
 	int libpq_version; /* rules of this libpq major (15-18); 0: pcp_libpq_default() */
+	const struct pcp_driver *client_driver; /* --client-driver: whose rules libpq-style
+	                                         * strings and URIs follow; NULL: libpq */
 };
 
 /* Service files kept in memory after their first read, so a list of service= targets

@@ -159,52 +159,102 @@ def run_pgcertprobe(exe, env, stores, mode, ats, probes):
     return p.returncode, records, p.stderr
 
 
-def jdbc_urls(fleet, stores):
-    """[(id, url, server)] for JDBC; the host is the server's main name (an IP for ipcn)."""
+# node-postgres URLs (--client-driver node-postgres) and pgx strings (--client-driver pgx).
+NODE = [
+    ("new", "sslmode=verify-full&sslrootcert={new}"),
+    ("mismatch", "sslmode=verify-ca&sslrootcert={new}"),
+    ("mismatch", "sslmode=verify-ca&sslrootcert={new}&uselibpqcompat=true"),
+    ("mismatch", "sslmode=require&sslrootcert={new}&uselibpqcompat=true"),
+    ("unknown", "sslmode=require&sslrootcert={new}&uselibpqcompat=true"),
+    ("unknown", "sslmode=no-verify"),
+    ("unknown", "sslmode=require"),
+    ("unknown", "sslmode=prefer&uselibpqcompat=true"),
+    ("nossl", "sslmode=prefer"),
+    ("nossl", ""),
+    ("new", "ssl=true"),
+    ("new", "ssl=0"),
+    ("new", "sslmode=disable&ssl=true"),
+    ("new", "sslmode=verify-ca&uselibpqcompat=true"),
+    ("old", "sslmode=verify-full&sslrootcert={old}"),
+    ("ipsan", "sslmode=verify-full&sslrootcert={new}"),
+    ("cnonly", "sslmode=verify-full&sslrootcert={new}"),
+    ("new", "sslmode=verify-full&sslrootcert=/nonexistent/root.pem"),
+]
+PGX = [
+    ("new", "sslmode=verify-full sslrootcert={new}"),
+    ("new", "sslmode=verify-full sslrootcert={newint}"),
+    ("cnonly", "sslmode=verify-full sslrootcert={new}"),
+    ("mismatch", "sslmode=require sslrootcert={new}"),
+    ("unknown", "sslmode=require sslrootcert={new}"),
+    ("unknown", "sslmode=require"),
+    ("unknown", ""),
+    ("nossl", ""),
+    ("nossl", "sslmode=require"),
+    ("unknown", "sslmode=verify-full"),
+    ("new", "sslmode=verify-ca sslrootcert=/nonexistent/root.pem"),
+    ("old", "sslmode=verify-full sslrootcert={old}"),
+    ("sha1", "sslmode=verify-full sslrootcert={new}"),
+    ("ipsan", "sslmode=verify-full sslrootcert={new}"),
+]
+
+
+def client_strings(kind, fleet, stores):
+    """[(id, string, server)]: the host is the server's main name (an IP for ipsan, ipcn)."""
     out = []
-    for i, (name, query) in enumerate(JDBC):
+    for i, (name, opts) in enumerate({"pgjdbc": JDBC, "node-postgres": NODE, "pgx": PGX}[kind]):
         s = fleet.server(name)
         host = s.hosts[0].format(addr=s.addr)
-        url = "jdbc:postgresql://%s:%d/postgres?%s" % (host, s.port, query.format(**stores))
-        out.append(("jdbc%d" % i, url, s))
+        opts = opts.format(**stores)
+        if kind == "pgjdbc":
+            text = "jdbc:postgresql://%s:%d/postgres?%s" % (host, s.port, opts)
+        elif kind == "node-postgres":
+            text = "postgres://postgres@%s:%d/postgres%s" % (host, s.port,
+                                                             "?" + opts if opts else "")
+        else:
+            text = "host=%s port=%d user=postgres dbname=postgres %s" % (host, s.port, opts)
+        out.append(("%s%d" % (kind, i), text.strip(), s))
     return out
 
 
-def check_jdbc(tally, fleet, stores, exe, env, home):
-    """JDBC URLs: pgcertprobe's client audit against real pgJDBC, connects and encrypted."""
-    urls = jdbc_urls(fleet, stores)
-    cells = [{"id": cid, "url": url, "addr": s.addr} for cid, url, s in urls]
-    jenv = dict(env, JAVA_TOOL_OPTIONS="-Duser.home=%s" % home)
-    real = drivermod.run("pgjdbc", cells, jenv)
+def check_strings(tally, kind, fleet, stores, exe, env, home):
+    """Connection strings: pgcertprobe's client audit (connects, encrypted) against the real
+    driver given the same string."""
+    strings = client_strings(kind, fleet, stores)
+    key = "url" if kind == "pgjdbc" else "conn"
+    cells = [{"id": cid, key: text, "addr": s.addr} for cid, text, s in strings]
+    denv = dict(env, JAVA_TOOL_OPTIONS="-Duser.home=%s" % home)
+    real = drivermod.run(kind, cells, denv)
     args = [exe, "--format", "json", "--timeout", "10", "--client-home", home,
             "--store", "new=%s" % stores["new"]]
-    for _, url, s in urls:
+    if kind != "pgjdbc":
+        args += ["--client-driver", kind]
+    for _, _, s in strings:
         host = s.hosts[0].format(addr=s.addr)
         if host != s.addr:
             args += ["--resolve", "%s:%d:%s" % (host, s.port, s.addr)]
-    p = subprocess.run(args + [u for _, u, _ in urls], env=env, stdout=subprocess.PIPE,
+    p = subprocess.run(args + [t for _, t, _ in strings], env=env, stdout=subprocess.PIPE,
                        stderr=subprocess.PIPE, universal_newlines=True, timeout=120)
     recs = {}
     for line in p.stdout.splitlines():
         r = json.loads(line)
         recs[r["target"]] = r
     bad = []
-    for cid, url, s in urls:
+    for cid, text, s in strings:
         ok, error, encrypted = real[cid]
-        c = (recs.get(url) or {}).get("client") or {}
-        same = c.get("driver") == "pgjdbc" and c.get("connects") == ok and \
+        c = (recs.get(text) or {}).get("client") or {}
+        same = c.get("driver") == kind and c.get("connects") == ok and \
             (not ok or encrypted is None or c.get("encrypted") == encrypted)
         if not tally.check(same, "disagreement"):
-            bad.append("  %-60s pgcertprobe connects=%s encrypted=%s error=%s || pgJDBC %s%s"
-                       % (url[18:78], c.get("connects"), c.get("encrypted"),
-                          (c.get("error") or "")[:80],
+            bad.append("  %-70s pgcertprobe connects=%s encrypted=%s error=%s || %s %s%s"
+                       % (text[:70], c.get("connects"), c.get("encrypted"),
+                          (c.get("error") or recs.get(text, {}).get("error") or "")[:80], kind,
                           "encrypted" if encrypted else "plaintext" if ok else "fails: ",
                           "" if ok else error[:100]))
-    n_ok = sum(1 for cid, _, _ in urls if real[cid][0])
-    tally.check(0 < n_ok < len(urls), "JDBC URLs: real pgJDBC connected with %d of %d" % (
-        n_ok, len(urls)))
-    print("JDBC URLs: %d audited against real pgJDBC (%d connect), %d disagree"
-          % (len(urls), n_ok, len(bad)))
+    n_ok = sum(1 for cid, _, _ in strings if real[cid][0])
+    tally.check(0 < n_ok < len(strings), "%s strings: the real driver connected with %d of %d"
+                % (kind, n_ok, len(strings)))
+    print("%s strings: %d audited against the real driver (%d connect), %d disagree"
+          % (kind, len(strings), n_ok, len(bad)))
     for b in bad:
         print(b)
 
@@ -266,7 +316,8 @@ def main():
                 pcp_runs = {m: f.result() for m, f in pcp_jobs.items()}
             print("real drivers and pgcertprobe in %.1fs" % (time.monotonic() - t0))
             compare(tally, probes, pcp_runs, real, ats)
-            check_jdbc(tally, fleet, stores, exe, env, home)
+            for kind in DRIVERS:
+                check_strings(tally, kind, fleet, stores, exe, env, home)
     finally:
         shutil.rmtree(home, ignore_errors=True)
     print("elapsed %.1fs" % (time.monotonic() - t0))

@@ -767,7 +767,7 @@ static void test_reader_lines_parse(void **state)
 
 /* No service files unless a test names them: the user file is skipped, the system one is
  * looked for in a directory that does not exist. */
-static struct pcp_target_env no_env = {NULL, "/nonexistent/pcp-sysconfdir", NULL, NULL, 0};
+static struct pcp_target_env no_env = {NULL, "/nonexistent/pcp-sysconfdir", NULL, NULL, 0, NULL};
 
 static void expand_free(void)
 {
@@ -1363,7 +1363,7 @@ static void test_service_lookup(void **state)
 
 	(void)state;
 	write_service_files();
-	env = (struct pcp_target_env){svc_user, svc_sysdir, NULL, NULL, 0};
+	env = (struct pcp_target_env){svc_user, svc_sysdir, NULL, NULL, 0, NULL};
 	/* the service gives hosts, hostaddrs, ports, sslmode and the root file */
 	expand_ok_env("service=app", &env, 2);
 	want_host(0, "a.example.com", "10.0.0.1", 5433);
@@ -1404,7 +1404,7 @@ static void test_service_cache(void **state)
 	(void)state;
 	assert_non_null(cache);
 	write_service_files();
-	env = (struct pcp_target_env){svc_user, svc_sysdir, NULL, cache, 0};
+	env = (struct pcp_target_env){svc_user, svc_sysdir, NULL, cache, 0, NULL};
 	expand_ok_env("service=app", &env, 2);
 	want_host(0, "a.example.com", "10.0.0.1", 5433);
 	want_client(PCP_LIBPQ_VERIFY_CA, "/etc/ssl/app-root.pem");
@@ -1426,7 +1426,7 @@ static void test_service_string_wins(void **state)
 
 	(void)state;
 	write_service_files();
-	env = (struct pcp_target_env){svc_user, svc_sysdir, NULL, NULL, 0};
+	env = (struct pcp_target_env){svc_user, svc_sysdir, NULL, NULL, 0, NULL};
 	expand_ok_env("service=app port=7000 sslmode=require", &env, 2);
 	want_host(0, "a.example.com", "10.0.0.1", 7000);
 	want_host(1, "b.example.com", "10.0.0.2", 7000);
@@ -1458,7 +1458,7 @@ static void test_service_errors(void **state)
 
 	(void)state;
 	write_service_files();
-	env = (struct pcp_target_env){svc_user, svc_sysdir, NULL, NULL, 0};
+	env = (struct pcp_target_env){svc_user, svc_sysdir, NULL, NULL, 0, NULL};
 	expand_bad_env("service=nope", &env, "definition of service \"nope\" not found", true);
 	expand_bad_env("service=", &env, "definition of service \"\" not found", true);
 	/* a group with no settings is found, and names no host */
@@ -1493,7 +1493,7 @@ static void test_service_home_file(void **state)
 	write_service_files();
 	snprintf(home, sizeof home, "%s/home", tmpdir);
 	assert_true(mkdir(home, 0700) == 0 || errno == EEXIST);
-	env = (struct pcp_target_env){NULL, svc_sysdir, home, NULL, 0};
+	env = (struct pcp_target_env){NULL, svc_sysdir, home, NULL, 0, NULL};
 	/* no file in home: the system file alone */
 	expand_ok_env("service=app", &env, 1);
 	want_host(0, "sys-app.example.com", NULL, 5432);
@@ -1508,7 +1508,7 @@ static void test_service_home_file(void **state)
 	expand_ok_env("service=app", &env, 2);
 	want_host(0, "a.example.com", "10.0.0.1", 5433);
 	/* no home, no PGSERVICEFILE, no system file */
-	env = (struct pcp_target_env){NULL, "/nonexistent/pcp-sysconfdir", NULL, NULL, 0};
+	env = (struct pcp_target_env){NULL, "/nonexistent/pcp-sysconfdir", NULL, NULL, 0, NULL};
 	expand_bad_env("service=app", &env, "definition of service \"app\" not found", true);
 }
 
@@ -1516,7 +1516,7 @@ static void test_service_home_file(void **state)
  * long, even outside the wanted group; lines after the wanted group are not read. */
 static void test_service_line_length(void **state)
 {
-	struct pcp_target_env env = {NULL, "/nonexistent/pcp-sysconfdir", NULL, NULL, 0};
+	struct pcp_target_env env = {NULL, "/nonexistent/pcp-sysconfdir", NULL, NULL, 0, NULL};
 	static char xs[1200];
 	char data[1400], path[600], want[800];
 	int n;
@@ -1558,7 +1558,8 @@ static void test_service_line_length(void **state)
 /* Files that never end or never answer do not hang or grow the probe. */
 static void test_service_special_files(void **state)
 {
-	struct pcp_target_env env = {"/dev/zero", "/nonexistent/pcp-sysconfdir", NULL, NULL, 0};
+	struct pcp_target_env env = {"/dev/zero", "/nonexistent/pcp-sysconfdir", NULL, NULL, 0,
+	                             NULL};
 	char fifo[600];
 
 	(void)state;

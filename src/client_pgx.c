@@ -1,0 +1,64 @@
+/* The client audit for pgx v4.15 strings (--client-driver pgx): pgconn 1.11's configTLS and
+ * its fallbacks. prefer tries TLS without verification, then a new plaintext connection
+ * after any failure ('N', 'E', a failed handshake); allow starts in plaintext; require
+ * verifies like verify-ca only with a root file; without sslrootcert verify-ca and
+ * verify-full use Go's system pool (pgx v4 reads no ~/.postgresql/root.crt). */
+#include <stdio.h>
+#include <string.h>
+
+#include "client.h"
+
+static void fail(struct pcp_client_verdict *out, const char *text)
+{
+	snprintf(out->error, sizeof out->error, "%s", text && text[0] ? text : "failed");
+}
+
+void pcp_client_decide_pgx(const struct pcp_client_case *c, struct pcp_client_verdict *out)
+{
+	const struct pcp_target *t = c->target;
+	bool verifies = t && pcp_client_target_verifies(t, c->rootcert_exists);
+
+	memset(out, 0, sizeof *out);
+	switch (c->status) {
+	case PCP_STATUS_INVALID_TARGET:
+	case PCP_STATUS_CANCELLED:
+	case PCP_STATUS_REFUSED:
+	case PCP_STATUS_TIMEOUT:
+	case PCP_STATUS_DNS_FAILED:
+		fail(out, c->status_error ? c->status_error : pcp_status_name(c->status));
+		return;
+	default:
+		break;
+	}
+	if (c->mode == PCP_LIBPQ_DISABLE || c->mode == PCP_LIBPQ_ALLOW) {
+		out->connects = true;
+		return;
+	}
+	/* ParseConfig reads the root file first: a missing one fails every mode. */
+	if (t && t->sslrootcert && !c->rootcert_exists) {
+		snprintf(out->error, sizeof out->error, "unable to read CA file: %s",
+		         c->rootcert_error ? c->rootcert_error : "no such file or directory");
+		return;
+	}
+	if (c->status != PCP_STATUS_OK) {
+		if (c->mode == PCP_LIBPQ_PREFER)
+			out->connects = true; /* the plaintext fallback */
+		else
+			fail(out, c->status == PCP_STATUS_NO_SSL ? "server refused TLS connection"
+			                                         : c->status_error);
+		return;
+	}
+	if (verifies) {
+		if (!c->rootcert_exists) {
+			fail(out,
+			     "x509: certificate signed by unknown authority (no system roots)");
+			return;
+		}
+		if (!c->chain || !c->chain->ok) {
+			fail(out, c->chain ? c->chain->error : "the chain was not verified");
+			return;
+		}
+	}
+	out->connects = true;
+	out->encrypted = true;
+}
