@@ -176,6 +176,13 @@ def test_usage_errors(tmp):
            EX_USAGE, ["14", "15, 16, 17 or 18"])
     expect("--libpq-version not a number", ["--store", STORE, "--libpq-version", "17.2", REFUSED],
            EX_USAGE, ["17.2"])
+
+    expect("unknown --driver", ["--store", STORE, "--driver", "jdbc", REFUSED], EX_USAGE,
+           ["jdbc", "libpq", "pgjdbc", "node-postgres", "pgx"])
+    expect("unknown --client-driver", ["--store", STORE, "--client-driver", "npgsql", REFUSED],
+           EX_USAGE, ["npgsql", "node-postgres", "pgx"])
+    expect("--client-driver pgjdbc", ["--store", STORE, "--client-driver", "pgjdbc", REFUSED],
+           EX_USAGE, ["JDBC URLs"])
     expect("no targets", ["--store", STORE], EX_USAGE, ["no targets"])
     expect("no targets at all", [], EX_USAGE, ["no targets"])
     expect("--require unknown store", ["--store", STORE, "--require", "nosuch", REFUSED], EX_USAGE,
@@ -292,6 +299,15 @@ def test_bad_targets():
              ("host and port lists of different lengths", "host=127.0.0.1,127.0.0.2 port=1,2,3",
               "could not match 3 port numbers to 2 hosts"),
              ("empty target", "", "empty"),
+             ("JDBC URL without a / after the host", "jdbc:postgresql://127.0.0.1:1",
+              "must contain a /"),
+             ("JDBC URL with too many /", "jdbc:postgresql://127.0.0.1:1/db/x", "too many /"),
+             ("JDBC URL with a bad port", "jdbc:postgresql://127.0.0.1:99999/db", "99999"),
+             ("JDBC URL of another database", "jdbc:mysql://127.0.0.1:1/db", "jdbc:postgresql:"),
+             ("JDBC URL with a bad sslmode", "jdbc:postgresql://127.0.0.1:1/db?sslmode=verify-all",
+              "verify-all"),
+             ("JDBC URL with a bad escape", "jdbc:postgresql://127.0.0.1:1/db?sslrootcert=%zz",
+              "escape"),
              ("unterminated quote", "host='127.0.0.1", "quoted")]
     for name, target, word in cases:
         r, recs = json_run(name, [target], 2, 1)
@@ -311,6 +327,19 @@ def test_bad_targets():
             t.check(f"libpq 17: {target}: invalid_target, {word!r}",
                     recs[0].get("status") == "invalid_target" and
                     word in (recs[0].get("error") or ""), recs[0])
+
+    # a JDBC URL's hosts are targets; a bad one beside them does not stop the run
+    r, recs = json_run("JDBC URLs", ["jdbc:postgresql://127.0.0.1:1,127.0.0.2:1/db?ssl=true&"
+                                     "password=hunter2", "jdbc:postgresql://x:1", REFUSED], 2, 4)
+    if len(recs) == 4:
+        t.check("JDBC URLs: one record per host, the bad URL invalid, the rest probed",
+                [x.get("status") for x in recs] == ["refused", "refused", "invalid_target",
+                                                    "refused"], recs)
+        t.check("JDBC URLs: ssl=true is verify-full, the client is pgJDBC's",
+                recs[0].get("sslmode") == "verify-full"
+                and (recs[0].get("client") or {}).get("driver") == "pgjdbc", recs[0])
+        t.check("JDBC URLs: the password is masked", "hunter2" not in r.out.decode()
+                and "hunter2" not in r.err, r.show())
 
     # a host list is one target per host, each its own record
     r, recs = json_run("multi-host list", ["host=127.0.0.1,127.0.0.2 port=1"], 2, 2)
