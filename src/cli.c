@@ -265,6 +265,14 @@ static enum pcp_errc set_client_driver(struct pcp_settings *s, const char *v, st
 	return PCP_OK;
 }
 
+static enum pcp_errc set_forbid_pinned(struct pcp_settings *s, const char *v, struct pcp_error *err)
+{
+	(void)v;
+	(void)err;
+	s->forbid_pinned = true;
+	return PCP_OK;
+}
+
 static enum pcp_errc set_node_roots(struct pcp_settings *s, const char *v, struct pcp_error *err)
 {
 	return set_string(&s->node_roots, v, err);
@@ -500,6 +508,9 @@ static const struct option_def options[] = {
         {"client-driver", 0, "NAME", "client_driver", set_client_driver,
          "whose rules connection strings and URIs follow in the client audit: libpq"
          " (default), node-postgres or pgx (JDBC URLs are always pgJDBC's)"},
+        {"forbid-pinned", 0, NULL, NULL, set_forbid_pinned,
+         "with --driver: exit 1 when a driver verifies only through a store certificate that"
+         " is not a root (a pinned intermediate or server certificate)"},
         {"node-roots", 0, "FILE", NULL, set_node_roots,
          "Node's bundled roots as PEM, for node-postgres strings without sslrootcert"
          " (default: node-bundled-roots.pem beside the configuration)"},

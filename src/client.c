@@ -386,6 +386,7 @@ int pcp_client_roots(const struct pcp_store *store, struct pcp_client_root **out
 		if (!(r->subject = pcp_x509_name_text(X509_get_subject_name(cert))))
 			goto nomem;
 		pcp_cert_sha256_hex(cert, r->sha256);
+		r->kind = pcp_store_cert_kind(cert);
 		for (size_t k = 0; k < sizeof known_roots / sizeof known_roots[0]; k++)
 			if (strcmp(r->sha256, known_roots[k].sha256) == 0)
 				r->known = known_roots[k].name;

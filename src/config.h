@@ -72,8 +72,9 @@ struct pcp_settings {
 	const char *driver_names[PCP_MAX_DRIVERS + 1];     /* their names, NULL-terminated */
 	size_t n_drivers;
 	const struct pcp_driver *client_driver; /* --client-driver; NULL: libpq */
-	char *node_roots; /* --node-roots FILE, owned; NULL: node-bundled-roots.pem beside the
-	                   * configuration file, when there is one */
+	bool forbid_pinned; /* --forbid-pinned: exit 1 on a pass that rests on a pinned non-root */
+	char *node_roots;   /* --node-roots FILE, owned; NULL: node-bundled-roots.pem beside the
+	                     * configuration file, when there is one */
 	/* run */
 	double timeout; /* seconds, whole probe */
 	unsigned concurrency;

@@ -18,6 +18,7 @@ struct pcp_gates {
 	size_t n_require;
 	char *const *forbid; /* class names, borrowed from the settings */
 	size_t n_forbid;
+	bool forbid_pinned; /* --forbid-pinned */
 	const struct pcp_store_list *stores;
 	const time_t *ats;
 };
@@ -44,6 +45,7 @@ struct pcp_gates *pcp_gates_new(const struct pcp_settings *s, const struct pcp_s
 	g->ats = ats;
 	g->forbid = s->forbid;
 	g->n_forbid = s->n_forbid;
+	g->forbid_pinned = s->forbid_pinned;
 	for (size_t i = 0; i < s->n_require; i++) {
 		const struct pcp_require *req = &s->require[i];
 		long j = pcp_store_list_find(stores, req->store);
@@ -115,6 +117,21 @@ bool pcp_gates_check(const struct pcp_gates *g, const struct pcp_result *res,
 		}
 	if (res->status != PCP_STATUS_OK)
 		return failed;
+	/* --forbid-pinned: a driver passes only through a store's non-root. */
+	for (size_t d = 0; g->forbid_pinned && d < res->n_drivers; d++)
+		for (size_t k = 0; k < res->drivers[d].n_verdicts; k++) {
+			const struct pcp_verdict *v = &res->drivers[d].verdicts[k];
+
+			if (!v->pinned)
+				continue;
+			failed = true;
+			snprintf(what, sizeof what,
+			         "verifies for %s under store %s only through the pinned '%.300s', "
+			         "forbidden by --forbid-pinned",
+			         res->drivers[d].driver, g->stores->items[k % g->stores->n]->name,
+			         v->anchor ? v->anchor : "?");
+			offend(fn, arg, res, what);
+		}
 	for (size_t i = 0; i < g->n_require; i++) {
 		const struct gate *gate = &g->require[i];
 		const struct pcp_verdict *v = &res->verdicts[gate->verdict];

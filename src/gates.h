@@ -1,5 +1,6 @@
 /* The run's gates: --require STORE[@TIME] (every address that reached TLS verifies under
- * STORE as of TIME) and --forbid-class (no address is of CLASS), judged per record. The
+ * STORE as of TIME), --forbid-class (no address is of CLASS) and --forbid-pinned (no
+ * --driver passes only through a store's non-root), judged per record. The
  * stores and instants are resolved once, before the loop; each failure is handed to the
  * caller in words, so the caller decides where messages go. */
 #ifndef PCP_GATES_H

@@ -579,6 +579,18 @@ struct pcp_judge *pcp_judge_new(const struct pcp_judge_config *cfg, struct pcp_e
 	}
 	if (cfg->baseline && !(j->baseline = pcp_baseline_load(cfg->baseline, err)))
 		goto fail;
+	for (size_t i = 0; cfg->n_drivers && i < cfg->stores->n; i++) {
+		const struct pcp_store *st = cfg->stores->items[i];
+
+		if (st->first_pin)
+			pcp_log_warn(
+			        "store %s holds %zu root(s), %zu intermediate(s) and %zu server "
+			        "certificate(s), first '%s': drivers that take any store "
+			        "certificate as anchor (pgjdbc, pgx) pin them, and break when "
+			        "the server's certificates rotate",
+			        st->name, st->n_roots, st->n_intermediates, st->n_leaves,
+			        st->first_pin);
+	}
 	if (j->baseline && pcp_baseline_skipped(j->baseline))
 		pcp_log_warn("--baseline %s: %zu unreadable lines skipped", cfg->baseline,
 		             pcp_baseline_skipped(j->baseline));

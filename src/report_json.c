@@ -244,6 +244,8 @@ static void json_client(FILE *out, const struct pcp_client *c)
 		json_field(out, c->roots[i].sha256, sizeof c->roots[i].sha256);
 		fputs(",\"known\":", out);
 		pcp_json_cstr(out, c->roots[i].known);
+		fputs(",\"kind\":", out);
+		pcp_json_cstr(out, c->roots[i].kind);
 		putc('}', out);
 	}
 	/* Today's fate sits flat in the object; "after" only with --future-chain. */

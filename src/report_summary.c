@@ -18,6 +18,7 @@ enum {
 	MAX_LINES = 20,       /* listed names, failing clients, changes; the rest are counted */
 	MAX_ANCHORS = 20,     /* distinct anchors counted by name; the rest as "others" */
 	MAX_REASONS = 3,      /* a driver's failure reasons per store and instant */
+	PCP_SUMMARY_MAX_DRIVERS = 8, /* drivers named in one sentence */
 	NAME_MAX_COLS = 64,   /* a divergent name or an anchor */
 	STORE_MAX_COLS = 48,  /* a store name */
 	ADDR_MAX_COLS = 64,   /* an address */
@@ -474,22 +475,18 @@ static void print_driver_sentence(struct pcp_summary *s, FILE *out, size_t a, si
                                   const char *name, const char *when, bool libpq_safe)
 {
 	const struct pcp_run_info *info = s->info;
-	const char *sep = "";
-	bool any_safe = libpq_safe;
+	const char *safe[PCP_SUMMARY_MAX_DRIVERS + 1];
+	size_t n_safe = 0;
 
-	for (size_t d = 0; d < s->n_drivers; d++)
-		any_safe = any_safe || !s->dfailed[d * s->n_cols + a * s->n_stores + i];
-	if (any_safe) {
+	if (libpq_safe)
+		safe[n_safe++] = "libpq";
+	for (size_t d = 0; d < s->n_drivers && n_safe < PCP_SUMMARY_MAX_DRIVERS + 1; d++)
+		if (!s->dfailed[d * s->n_cols + a * s->n_stores + i])
+			safe[n_safe++] = info->driver_names[d];
+	if (n_safe) {
 		fputs("safe for ", out);
-		if (libpq_safe) {
-			fputs("libpq", out);
-			sep = ", ";
-		}
-		for (size_t d = 0; d < s->n_drivers; d++)
-			if (!s->dfailed[d * s->n_cols + a * s->n_stores + i]) {
-				fprintf(out, "%s%s", sep, info->driver_names[d]);
-				sep = ", ";
-			}
+		for (size_t k = 0; k < n_safe; k++)
+			fprintf(out, "%s%s", k == 0 ? "" : k + 1 == n_safe ? " and " : ", ", safe[k]);
 		fprintf(out, " with %s%s", name, when);
 	} else {
 		fprintf(out, "no driver is safe with %s%s", name, when);

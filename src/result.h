@@ -134,6 +134,7 @@ struct pcp_client_root {
 	char *subject; /* RFC 2253, owned */
 	char sha256[PCP_SHA256_HEX];
 	const char *known; /* "Baltimore CyberTrust Root", "DigiCert Global Root G2" or NULL */
+	const char *kind;  /* static: "root", "intermediate" or "leaf" */
 };
 
 /* The client a connection-string target describes (its driver's behaviour with that

@@ -10,11 +10,13 @@
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
+#include <openssl/x509v3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#include "chain.h"
 #include "javastore.h"
 
 /* Store files are read whole into memory: far above any real one (the JDK's cacerts is
@@ -213,14 +215,42 @@ out:
 
 /* Distinct certificates in the store: the same root reached through a file and its hash
  * link counts once. */
-static size_t count_certs(X509_STORE *store)
+const char *pcp_store_cert_kind(X509 *cert)
 {
-	STACK_OF(X509_OBJECT) *objs = X509_STORE_get0_objects(store);
+	uint32_t flags = X509_get_extension_flags(cert);
+
+	if (X509_check_ca(cert) == 0)
+		return "leaf";
+	return flags & EXFLAG_SS ? "root" : "intermediate";
+}
+
+/* Counts the certificates by kind; returns how many there are, or (size_t)-1 when out of
+ * memory. */
+static size_t count_certs(struct pcp_store *s)
+{
+	STACK_OF(X509_OBJECT) *objs = X509_STORE_get0_objects(s->store);
 	size_t n = 0;
 
-	for (int i = 0; i < sk_X509_OBJECT_num(objs); i++)
-		if (X509_OBJECT_get_type(sk_X509_OBJECT_value(objs, i)) == X509_LU_X509)
-			n++;
+	for (int i = 0; i < sk_X509_OBJECT_num(objs); i++) {
+		X509 *cert = X509_OBJECT_get0_X509(sk_X509_OBJECT_value(objs, i));
+		const char *kind;
+
+		if (!cert)
+			continue;
+		n++;
+		kind = pcp_store_cert_kind(cert);
+		if (strcmp(kind, "root") == 0) {
+			s->n_roots++;
+			continue;
+		}
+		if (strcmp(kind, "leaf") == 0)
+			s->n_leaves++;
+		else
+			s->n_intermediates++;
+		if (!s->first_pin &&
+		    !(s->first_pin = pcp_x509_name_text(X509_get_subject_name(cert))))
+			return (size_t)-1;
+	}
 	return n;
 }
 
@@ -413,7 +443,11 @@ static struct pcp_store *load(const struct pcp_store_spec *spec, bool java, stru
 	} else if (load_pem(s->store, name, path, buf, len, err) < 0) {
 		goto fail;
 	}
-	s->n_certs = count_certs(s->store);
+	s->n_certs = count_certs(s);
+	if (s->n_certs == (size_t)-1) {
+		pcp_error_set(err, PCP_ERR_SYSTEM, "store %s: out of memory", name);
+		goto fail;
+	}
 	if (s->n_certs == 0) {
 		pcp_error_set(err, PCP_ERR_CONFIG, "store %s: %s holds no certificate", name, path);
 		goto fail;
@@ -465,7 +499,11 @@ struct pcp_store *pcp_store_load_system(const char *name, struct pcp_error *err)
 			goto fail;
 	ERR_clear_error();
 	free(list);
-	s->n_certs = count_certs(s->store);
+	if ((s->n_certs = count_certs(s)) == (size_t)-1) {
+		pcp_error_set(err, PCP_ERR_SYSTEM, "store %s: out of memory", name);
+		list = NULL;
+		goto fail;
+	}
 	return s;
 fail:
 	free(list);
@@ -478,6 +516,7 @@ void pcp_store_free(struct pcp_store *store)
 	if (!store)
 		return;
 	X509_STORE_free(store->store);
+	free(store->first_pin);
 	free(store->name);
 	free(store->path);
 	free(store);

@@ -28,7 +28,16 @@ struct pcp_store {
 	enum pcp_store_kind kind;
 	bool integrity_checked; /* Java stores: a password verified the file (JKS digest,
 	                         * PKCS#12 MAC); false when read without one */
+	/* What they are: self-signed CAs (roots), other CAs (intermediates), and the rest
+	 * (servers' own certificates); first_pin: the subject of the first non-root, owned or
+	 * NULL. A driver that takes any store certificate as anchor trusts the non-roots as
+	 * pins, which break when the server's intermediate or certificate rotates. */
+	size_t n_roots, n_intermediates, n_leaves;
+	char *first_pin;
 };
+
+/* What a certificate is in a store: "root", "intermediate" or "leaf" (static). */
+const char *pcp_store_cert_kind(X509 *cert);
 
 /* Where a Java truststore's password comes from. */
 enum pcp_password_source {

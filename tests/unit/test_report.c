@@ -583,7 +583,7 @@ static void test_json_hostile_bytes(void **state)
 static const char *const client_keys[] = {
         "driver",   "libpq_version", "sslnegotiation", "sslmode",   "rootcert", "rootcert_exists",
         "verifies", "roots",         "connects",       "encrypted", "error",    "after"};
-static const char *const root_keys[] = {"subject", "sha256", "known"};
+static const char *const root_keys[] = {"subject", "sha256", "known", "kind"};
 static const char *const after_keys[] = {"connects", "encrypted", "error"};
 
 /* "client", "future" and "divergent": each key, its type and value, and where it sits. */
@@ -655,8 +655,8 @@ static void test_json_client_divergent_future(void **state)
 	assert_true(json_is_array(roots));
 	assert_int_equal(json_array_size(roots), 2);
 	json_t *root0 = json_array_get(roots, 0), *root1 = json_array_get(roots, 1);
-	assert_keys(root0, root_keys, 3);
-	assert_keys(root1, root_keys, 3);
+	assert_keys(root0, root_keys, 4);
+	assert_keys(root1, root_keys, 4);
 	assert_str(root0, "subject", "CN=Baltimore CyberTrust Root,OU=CyberTrust");
 	pcp_test_fill_hex(want, '1');
 	assert_str(root0, "sha256", want);

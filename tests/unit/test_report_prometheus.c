@@ -227,9 +227,10 @@ static void test_ok_record(void **state)
 	make_ok(&r, "db1", "10.0.0.1", oks, 1);
 	char *out = pcp_test_run_writer(PCP_FORMAT_PROMETHEUS, &info, &r, 1, NULL);
 	check_exposition(out);
-	assert_line(out, "# HELP pgcertprobe_verified 1 when a libpq client (or the driver of the "
-	                 "driver label) with this store as sslrootcert passes the TLS phase; absent "
-	                 "when no chain was captured.");
+	assert_line(out,
+	            "# HELP pgcertprobe_verified 1 when a libpq client (or the driver of the "
+	            "driver label) with this store as sslrootcert passes the TLS phase; absent "
+	            "when no chain was captured.");
 	assert_line(out, "pgcertprobe_probe_success{" A "} 1");
 	assert_line(out, "pgcertprobe_probe_duration_seconds{" A "} 0.012250");
 	assert_line(out, "pgcertprobe_tls_reached{" A "} 1");
