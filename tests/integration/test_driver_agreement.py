@@ -306,8 +306,9 @@ def main():
         with fleetmod.Fleet(log=lambda m: print(m, flush=True)) as fleet:
             probes = fleet.probes()
             stores = fleet.pki.stores
-            # One process per driver and instant, all at once: they mostly wait on sockets.
-            with concurrent.futures.ThreadPoolExecutor(max_workers=12) as pool:
+            # One process per driver and instant, four at a time: they mostly wait on
+            # sockets, and other tests share the two cores.
+            with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
                 pcp_jobs = {m: pool.submit(run_pgcertprobe, exe, env, stores, m, ats, probes)
                             for m in MODES}
                 real_jobs = {(d, inst[0]): pool.submit(run_real, d, probes, stores, inst, env)
