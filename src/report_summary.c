@@ -15,16 +15,16 @@
 #include "text.h"
 
 enum {
-	MAX_LINES = 20,       /* listed names, failing clients, changes; the rest are counted */
-	MAX_ANCHORS = 20,     /* distinct anchors counted by name; the rest as "others" */
-	MAX_REASONS = 3,      /* a driver's failure reasons per store and instant */
+	MAX_LINES = 20,   /* listed names, failing clients, changes; the rest are counted */
+	MAX_ANCHORS = 20, /* distinct anchors counted by name; the rest as "others" */
+	MAX_REASONS = 3,  /* a driver's failure reasons per store and instant */
 	PCP_SUMMARY_MAX_DRIVERS = 8, /* drivers named in one sentence */
-	NAME_MAX_COLS = 64,   /* a divergent name or an anchor */
-	STORE_MAX_COLS = 48,  /* a store name */
-	ADDR_MAX_COLS = 64,   /* an address */
-	TARGET_MAX_COLS = 80, /* a failing client's target text */
-	NOTE_MAX_COLS = 200,  /* a client's error text */
-	VALUE_MAX_COLS = 40,  /* the old and new value of a change */
+	NAME_MAX_COLS = 64,          /* a divergent name or an anchor */
+	STORE_MAX_COLS = 48,         /* a store name */
+	ADDR_MAX_COLS = 64,          /* an address */
+	TARGET_MAX_COLS = 80,        /* a failing client's target text */
+	NOTE_MAX_COLS = 200,         /* a client's error text */
+	VALUE_MAX_COLS = 40,         /* the old and new value of a change */
 };
 
 /* Codes after which OpenSSL found no trust anchor (X509_V_ERR_* numbers): the path's end
@@ -486,7 +486,11 @@ static void print_driver_sentence(struct pcp_summary *s, FILE *out, size_t a, si
 	if (n_safe) {
 		fputs("safe for ", out);
 		for (size_t k = 0; k < n_safe; k++)
-			fprintf(out, "%s%s", k == 0 ? "" : k + 1 == n_safe ? " and " : ", ", safe[k]);
+			fprintf(out, "%s%s",
+			        k == 0            ? ""
+			        : k + 1 == n_safe ? " and "
+			                          : ", ",
+			        safe[k]);
 		fprintf(out, " with %s%s", name, when);
 	} else {
 		fprintf(out, "no driver is safe with %s%s", name, when);
