@@ -62,7 +62,20 @@ static void json_cert(FILE *out, const struct pcp_cert_facts *f)
 	putc('}', out);
 }
 
-static void json_verdict(FILE *out, const struct pcp_run_info *info, const struct pcp_verdict *v)
+/* pgJDBC's factory for store i: a Java truststore is DefaultJavaSSLFactory with it as the
+ * JVM's truststore, a PEM file LibPQFactory with it as sslrootcert. */
+static const char *pgjdbc_factory(const struct pcp_run_info *info, size_t i)
+{
+	const char *kind = info->store_kinds ? info->store_kinds[i] : NULL;
+
+	return kind && (strcmp(kind, "pkcs12") == 0 || strcmp(kind, "jks") == 0)
+	               ? "DefaultJavaSSLFactory"
+	               : "LibPQFactory";
+}
+
+/* factory: pgJDBC's for this store, else NULL. */
+static void json_verdict(FILE *out, const struct pcp_run_info *info, const struct pcp_verdict *v,
+                         const char *factory)
 {
 	fprintf(out, "{\"ok\":%s,\"error\":", v->ok ? "true" : "false");
 	if (v->ok)
@@ -89,14 +102,18 @@ static void json_verdict(FILE *out, const struct pcp_run_info *info, const struc
 		fprintf(out, ",\"expiring\":%s", v->expiring ? "true" : "false");
 	if (v->pinned)
 		fputs(",\"pinned\":true", out);
+	if (factory) {
+		fputs(",\"factory\":", out);
+		pcp_json_cstr(out, factory);
+	}
 	putc('}', out);
 }
 
-/* One member per store, keyed by the run's store names: "verify" and "future" share it.
- * A record never has more verdicts than the run's stores, but a mismatch must not produce
- * keys without names. */
+/* One member per store, keyed by the run's store names: "verify", "future" and the
+ * drivers' share it (pgjdbc: each verdict names its factory). A record never has more
+ * verdicts than the run's stores, but a mismatch must not produce keys without names. */
 static void json_verdicts(FILE *out, const struct pcp_run_info *info,
-                          const struct pcp_verdict *verdicts, size_t n_verdicts)
+                          const struct pcp_verdict *verdicts, size_t n_verdicts, bool pgjdbc)
 {
 	size_t n = n_verdicts < info->n_stores ? n_verdicts : info->n_stores;
 
@@ -106,7 +123,7 @@ static void json_verdicts(FILE *out, const struct pcp_run_info *info,
 			putc(',', out);
 		pcp_json_cstr(out, info->store_names[i] ? info->store_names[i] : "");
 		putc(':', out);
-		json_verdict(out, info, &verdicts[i]);
+		json_verdict(out, info, &verdicts[i], pgjdbc ? pgjdbc_factory(info, i) : NULL);
 	}
 	putc('}', out);
 }
@@ -114,7 +131,7 @@ static void json_verdicts(FILE *out, const struct pcp_run_info *info,
 /* Every instant's per-store map, keyed by the instant. An instant given twice appears
  * once: JSON object keys must be unique, and its verdicts are the same. */
 static void json_at_map(FILE *out, const struct pcp_run_info *info,
-                        const struct pcp_verdict *verdicts, size_t n_verdicts)
+                        const struct pcp_verdict *verdicts, size_t n_verdicts, bool pgjdbc)
 {
 	putc('{', out);
 	for (size_t a = 0; a < info->n_ats; a++) {
@@ -131,7 +148,7 @@ static void json_at_map(FILE *out, const struct pcp_run_info *info,
 		putc(':', out);
 		/* A record without verdicts (not probed) has an empty map at every instant. */
 		if (verdicts && n_verdicts > first)
-			json_verdicts(out, info, verdicts + first, n_verdicts - first);
+			json_verdicts(out, info, verdicts + first, n_verdicts - first, pgjdbc);
 		else
 			fputs("{}", out);
 	}
@@ -151,10 +168,14 @@ static void json_drivers(FILE *out, const struct pcp_run_info *info, const struc
 			putc(',', out);
 		pcp_json_cstr(out, info->driver_names[d]);
 		putc(':', out);
+		bool pgjdbc = strcmp(info->driver_names[d], "pgjdbc") == 0;
+
 		if (every_instant)
-			json_at_map(out, info, dv ? dv->verdicts : NULL, dv ? dv->n_verdicts : 0);
+			json_at_map(out, info, dv ? dv->verdicts : NULL, dv ? dv->n_verdicts : 0,
+			            pgjdbc);
 		else
-			json_verdicts(out, info, dv ? dv->verdicts : NULL, dv ? dv->n_verdicts : 0);
+			json_verdicts(out, info, dv ? dv->verdicts : NULL, dv ? dv->n_verdicts : 0,
+			              pgjdbc);
 	}
 	putc('}', out);
 }
@@ -163,7 +184,7 @@ static void json_drivers(FILE *out, const struct pcp_run_info *info, const struc
 static void json_verify_at(FILE *out, const struct pcp_run_info *info, const struct pcp_result *r)
 {
 	fputs(",\"verify_at\":", out);
-	json_at_map(out, info, r->verdicts, r->n_verdicts);
+	json_at_map(out, info, r->verdicts, r->n_verdicts, false);
 	fputs(",\"ats\":[", out);
 	for (size_t a = 0; a < info->n_ats; a++) {
 		if (a)
@@ -327,7 +348,7 @@ static int json_record(struct pcp_writer *w, const struct pcp_result *r)
 
 	/* Verdict i belongs to store i (at the first instant). */
 	fputs(",\"verify\":", out);
-	json_verdicts(out, info, r->verdicts, r->n_verdicts);
+	json_verdicts(out, info, r->verdicts, r->n_verdicts, false);
 	if (info->n_drivers)
 		json_drivers(out, info, r, false);
 	fputs(",\"class\":", out);
@@ -342,7 +363,7 @@ static int json_record(struct pcp_writer *w, const struct pcp_result *r)
 	}
 	if (r->future) {
 		fputs(",\"future\":", out);
-		json_verdicts(out, info, r->future, r->n_future);
+		json_verdicts(out, info, r->future, r->n_future, false);
 	}
 	if (info->n_ats > 1 && info->ats) {
 		json_verify_at(out, info, r);

@@ -216,6 +216,63 @@ def client_strings(kind, fleet, stores):
     return out
 
 
+# Java truststores made by keytool (the seed's recipe: -importcert … -storepass password):
+# (name, store type, certificates of the fixture PKI). pgJDBC reads them through
+# DefaultJavaSSLFactory with javax.net.ssl.trustStore (one JVM per store: the JVM's
+# default SSLContext is made once).
+TRUSTSTORES = [
+    ("ts-pkcs12-old", "PKCS12", ["oldroot"]),
+    ("ts-jks-pinned", "JKS", ["newint", "oldroot"]),
+]
+
+
+def check_truststores(tally, fleet, exe, env, tmp):
+    pki = fleet.pki
+    probes = [p for p in fleet.probes() if p.server.name != "nossl"]
+    args = [exe, "--format", "json", "--timeout", "10", "--driver", "pgjdbc"]
+    jobs = []
+    for name, stype, certs in TRUSTSTORES:
+        path = os.path.join(tmp, name)
+        for alias in certs:
+            subprocess.run(["keytool", "-importcert", "-noprompt", "-alias", alias, "-file",
+                            pki.certs[alias], "-keystore", path, "-storetype", stype,
+                            "-storepass", "password"], check=True, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+        args += ["--store", "%s=%s" % (name, path), "--store-password", name + "=password"]
+        cells = [{"id": "%s|%s|%s" % (p.label, name, m), "host": p.host, "addr": p.server.addr,
+                  "port": p.server.port, "sslmode": m,
+                  "sslfactory": "org.postgresql.ssl.DefaultJavaSSLFactory",
+                  "truststore": path, "truststorepassword": "password"}
+                 for p in probes for m in MODES]
+        jobs.append(cells)
+    real = {}
+    for cells in jobs:
+        real.update(drivermod.run("pgjdbc", cells, env))
+    recs = {}
+    for mode in MODES:
+        p = subprocess.run(args + ["--sslmode", mode] + [x.conninfo for x in probes], env=env,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           universal_newlines=True, timeout=300)
+        for x, line in zip(probes, p.stdout.splitlines()):
+            recs[(x.label, mode)] = json.loads(line)
+    bad = []
+    for cid, (ok, error, _) in sorted(real.items()):
+        label, store, mode = cid.split("|")
+        v = (((recs.get((label, mode)) or {}).get("drivers") or {}).get("pgjdbc") or {}).get(store)
+        same = v is not None and v.get("ok") == ok and v.get("factory") == "DefaultJavaSSLFactory"
+        if not tally.check(same, "disagreement"):
+            bad.append("  %-28s %-14s %-11s pgcertprobe=%s || pgJDBC %s" % (
+                label, store, mode, v and (v.get("ok"), v.get("reason"), v.get("factory")),
+                "ok" if ok else error[:120]))
+    n_ok = sum(1 for v in real.values() if v[0])
+    tally.check(0 < n_ok < len(real), "truststores: pgJDBC connected in %d of %d cells"
+                % (n_ok, len(real)))
+    print("Java truststores (keytool, DefaultJavaSSLFactory): %d cells against real pgJDBC "
+          "(%d connect), %d disagree" % (len(real), n_ok, len(bad)))
+    for b in bad:
+        print(b)
+
+
 def check_strings(tally, kind, fleet, stores, exe, env, home):
     """Connection strings: pgcertprobe's client audit (connects, encrypted) against the real
     driver given the same string."""
@@ -319,6 +376,7 @@ def main():
             compare(tally, probes, pcp_runs, real, ats)
             for kind in DRIVERS:
                 check_strings(tally, kind, fleet, stores, exe, env, home)
+            check_truststores(tally, fleet, exe, env, home)
     finally:
         shutil.rmtree(home, ignore_errors=True)
     print("elapsed %.1fs" % (time.monotonic() - t0))
