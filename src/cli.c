@@ -768,13 +768,17 @@ enum pcp_errc pcp_cli_parse(int argc, char **argv, struct pcp_settings *s, struc
 	struct option longopts[N_OPTIONS + 1];
 	char shortopts[3 * N_OPTIONS + 2];
 	size_t ns = 0;
-	struct parsed_opt *seen = calloc((size_t)argc + 1, sizeof *seen);
-	size_t n_seen = 0;
+	struct parsed_opt *seen;
+	size_t n_seen = 0, max_seen = 1;
 	const char *config = NULL;
 	enum pcp_errc rc = PCP_OK;
 	int c, idx;
 
-	if (!seen)
+	/* A bundle like -4444 is one option per letter: each option found consumes at least
+	 * one byte of the arguments, so their total length bounds the count. */
+	for (int i = 1; i < argc; i++)
+		max_seen += strlen(argv[i]);
+	if (!(seen = calloc(max_seen, sizeof *seen)))
 		return pcp_error_set(err, PCP_ERR_SYSTEM, "out of memory");
 	shortopts[ns++] = ':'; /* report a missing argument distinctly */
 	for (size_t i = 0; i < N_OPTIONS; i++) {

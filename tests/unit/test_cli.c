@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -1112,6 +1113,24 @@ static void test_usage_text(void **state)
 /* pcp_cli_parse must not depend on what an earlier call left in getopt's state: after
  * "-qV" stops at the unknown -q, a new parse must not see the rest ("V") of the old
  * argument. (glibc reinitialises only when optind is set to 0.) */
+/* A bundle of short flags is one option per letter, more options than arguments: found by
+ * fuzz_options as "-c FILE -4444...4 --new-store -h" (a heap overflow in pcp_cli_parse). */
+static void test_short_flag_bundle(void **state)
+{
+	struct run *const r = &the_run;
+	char bundle[202];
+
+	(void)state;
+	bundle[0] = '-';
+	memset(bundle + 1, '4', sizeof bundle - 2);
+	bundle[sizeof bundle - 1] = '\0';
+	PARSE(r, S1, bundle, "-64", "db");
+	expect_ok(r);
+	assert_int_equal(r->s.family, AF_INET);
+	assert_int_equal(r->s.n_targets, 1);
+	done(r);
+}
+
 static void test_parse_is_repeatable(void **state)
 {
 	struct run *const r = &the_run;
@@ -1177,6 +1196,7 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_no_targets, test_setup, test_teardown),
 	        cmocka_unit_test_setup_teardown(test_help_version, test_setup, test_teardown),
 	        cmocka_unit_test(test_usage_text),
+	        cmocka_unit_test_setup_teardown(test_short_flag_bundle, test_setup, test_teardown),
 	        cmocka_unit_test_setup_teardown(test_parse_is_repeatable, test_setup,
 	                                        test_teardown),
 	};
