@@ -176,6 +176,8 @@ static char *strip(char *s)
 /* An inline comment starts at ';' or '#' preceded by white space. */
 static void cut_comment(char *s)
 {
+	if (!*s)
+		return; /* "key =": nothing to cut, and s + 1 is past the line */
 	for (char *p = s + 1; *p; p++)
 		if ((*p == ';' || *p == '#') && (p[-1] == ' ' || p[-1] == '\t')) {
 			*p = '\0';

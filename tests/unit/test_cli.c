@@ -888,6 +888,25 @@ static void test_config_file_errors(void **state)
 	done(r);
 }
 
+/* "key =" with nothing after it: the value is empty, and reading it must stop at its end.
+ * Found by fuzz_config (a heap read past the line in cut_comment) as this file. */
+static void test_config_key_without_value(void **state)
+{
+	struct run *const r = &the_run;
+	const char *conf = write_text("no-value.conf", "; every ke =  file may set\n"
+	                                               "[defaults]\n"
+	                                               "\x01;lmode; every key a file may  s=");
+
+	(void)state;
+	PARSE(r, "-c", conf, S1, "db");
+	expect_err(r, PCP_ERR_CONFIG, "no-value.conf:3:", NULL);
+	done(r);
+	conf = write_text("empty-timeout.conf", "[defaults]\ntimeout =");
+	PARSE(r, "-c", conf, S1, "db");
+	expect_err(r, PCP_ERR_CONFIG, "empty-timeout.conf:2:", "timeout", NULL);
+	done(r);
+}
+
 /* A directory opens with fopen() on Linux but cannot be read: it is not an (empty)
  * configuration file. */
 static void test_config_is_directory(void **state)
@@ -1182,6 +1201,8 @@ int main(void)
 	                                        test_teardown),
 	        cmocka_unit_test_setup_teardown(test_config_long_lines, test_setup, test_teardown),
 	        cmocka_unit_test_setup_teardown(test_config_file_errors, test_setup, test_teardown),
+	        cmocka_unit_test_setup_teardown(test_config_key_without_value, test_setup,
+	                                        test_teardown),
 	        cmocka_unit_test_setup_teardown(test_config_is_directory, test_setup,
 	                                        test_teardown),
 	        cmocka_unit_test_setup_teardown(test_no_stores, test_setup, test_teardown),
