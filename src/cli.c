@@ -393,26 +393,33 @@ static enum pcp_errc set_resolve(struct pcp_settings *s, const char *v, struct p
 
 static enum pcp_errc set_dns_server(struct pcp_settings *s, const char *v, struct pcp_error *err)
 {
+	if (pcp_resolve_server_check(v, err))
+		return PCP_ERR_USAGE;
 	return set_string(&s->dns_server, v, err);
+}
+
+enum pcp_errc pcp_cli_parse_shard(const char *v, unsigned *k, unsigned *n, struct pcp_error *err)
+{
+	char *slash, *end;
+	long kv, nv;
+
+	errno = 0;
+	kv = strtol(v, &slash, 10);
+	if (errno || slash == v || *slash != '/')
+		goto bad;
+	nv = strtol(slash + 1, &end, 10);
+	if (errno || end == slash + 1 || *end || nv < 1 || nv > 1000000 || kv < 0 || kv >= nv)
+		goto bad;
+	*k = (unsigned)kv;
+	*n = (unsigned)nv;
+	return PCP_OK;
+bad:
+	return pcp_error_set(err, PCP_ERR_USAGE, "shard \"%s\": expected K/N with 0 <= K < N", v);
 }
 
 static enum pcp_errc set_shard(struct pcp_settings *s, const char *v, struct pcp_error *err)
 {
-	char *slash, *end;
-	long k, n;
-
-	errno = 0;
-	k = strtol(v, &slash, 10);
-	if (errno || slash == v || *slash != '/')
-		goto bad;
-	n = strtol(slash + 1, &end, 10);
-	if (errno || end == slash + 1 || *end || n < 1 || n > 1000000 || k < 0 || k >= n)
-		goto bad;
-	s->shard_k = (unsigned)k;
-	s->shard_n = (unsigned)n;
-	return PCP_OK;
-bad:
-	return pcp_error_set(err, PCP_ERR_USAGE, "shard \"%s\": expected K/N with 0 <= K < N", v);
+	return pcp_cli_parse_shard(v, &s->shard_k, &s->shard_n, err);
 }
 
 static enum pcp_errc set_client_home(struct pcp_settings *s, const char *v, struct pcp_error *err)

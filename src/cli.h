@@ -22,4 +22,7 @@ void pcp_cli_usage(FILE *out);
  * dropped), a plain date ("2021-02-15", midnight UTC), or "@UNIXSECONDS". */
 enum pcp_errc pcp_cli_parse_time(const char *s, time_t *out, struct pcp_error *err);
 
+/* Parses a --shard value "K/N" (0 <= K < N <= 1000000). PCP_ERR_USAGE naming v otherwise. */
+enum pcp_errc pcp_cli_parse_shard(const char *v, unsigned *k, unsigned *n, struct pcp_error *err);
+
 #endif

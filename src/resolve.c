@@ -630,6 +630,13 @@ enum pcp_errc pcp_resolve_spec_check(const char *spec, struct pcp_error *err)
 	return rc;
 }
 
+enum pcp_errc pcp_resolve_server_check(const char *v, struct pcp_error *err)
+{
+	struct ares_addr_port_node node;
+
+	return parse_server(v, &node, err);
+}
+
 enum pcp_errc pcp_resolver_pin(struct pcp_resolver *r, const char *spec, struct pcp_error *err)
 {
 	struct pin p, *grown;

@@ -50,6 +50,10 @@ enum pcp_errc pcp_resolver_pin(struct pcp_resolver *r, const char *spec, struct 
 /* Validates a --resolve spec without a resolver (for option parsing). */
 enum pcp_errc pcp_resolve_spec_check(const char *spec, struct pcp_error *err);
 
+/* Validates a --dns-server value as pcp_resolver_new reads it, without a resolver (for
+ * option parsing). PCP_ERR_USAGE with a message naming v when malformed. */
+enum pcp_errc pcp_resolve_server_check(const char *v, struct pcp_error *err);
+
 /* Starts resolving name for port (IP literals are answered too, without DNS). cb runs
  * exactly once, later, from the loop. Returns 0, or -1 with err set when the lookup could
  * not even be queued (out of memory, or the resolver is being freed). */

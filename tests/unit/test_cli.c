@@ -1132,6 +1132,51 @@ static void test_usage_text(void **state)
 /* pcp_cli_parse must not depend on what an earlier call left in getopt's state: after
  * "-qV" stops at the unknown -q, a new parse must not see the rest ("V") of the old
  * argument. (glibc reinitialises only when optind is set to 0.) */
+static void test_shard_values(void **state)
+{
+	static const char *const bad[] = {"",     "1",    "1/",        "/2",
+	                                  "2/2",  "-1/2", "1/0",       "1/-3",
+	                                  "1/2x", "x1/2", "0/1000001", "99999999999999999999/2"};
+	struct pcp_error err = {0};
+	unsigned k = 9, n = 9;
+
+	(void)state;
+	assert_int_equal(pcp_cli_parse_shard("0/1", &k, &n, &err), PCP_OK);
+	assert_true(k == 0 && n == 1);
+	assert_int_equal(pcp_cli_parse_shard("999999/1000000", &k, &n, &err), PCP_OK);
+	assert_true(k == 999999 && n == 1000000);
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		char quoted[64];
+
+		memset(&err, 0, sizeof err);
+		if (pcp_cli_parse_shard(bad[i], &k, &n, &err) != PCP_ERR_USAGE)
+			fail_msg("--shard \"%s\" accepted", bad[i]);
+		snprintf(quoted, sizeof quoted, "\"%s\"", bad[i]);
+		if (!strstr(err.msg, quoted))
+			fail_msg("message for \"%s\" does not name it: %s", bad[i], err.msg);
+	}
+}
+
+/* A bad --dns-server is a usage error when the options are read, as a bad --resolve is,
+ * from the command line and from the configuration file alike. */
+static void test_dns_server_checked(void **state)
+{
+	struct run *const r = &the_run;
+	const char *conf = write_text("bad-dns.conf", "[defaults]\ndns_server = dns.example\n");
+
+	(void)state;
+	PARSE(r, S1, "--dns-server", "[::1]:5353", "db");
+	expect_ok(r);
+	assert_string_equal(r->s.dns_server, "[::1]:5353");
+	done(r);
+	PARSE(r, S1, "--dns-server", "1.2.3.4:99999", "db");
+	expect_err(r, PCP_ERR_USAGE, "--dns-server", "\"1.2.3.4:99999\"", NULL);
+	done(r);
+	PARSE(r, "-c", conf, S1, "db");
+	expect_err(r, PCP_ERR_CONFIG, "bad-dns.conf:2:", "dns.example", NULL);
+	done(r);
+}
+
 /* A bundle of short flags is one option per letter, more options than arguments: found by
  * fuzz_options as "-c FILE -4444...4 --new-store -h" (a heap overflow in pcp_cli_parse). */
 static void test_short_flag_bundle(void **state)
@@ -1217,6 +1262,8 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_no_targets, test_setup, test_teardown),
 	        cmocka_unit_test_setup_teardown(test_help_version, test_setup, test_teardown),
 	        cmocka_unit_test(test_usage_text),
+	        cmocka_unit_test(test_shard_values),
+	        cmocka_unit_test_setup_teardown(test_dns_server_checked, test_setup, test_teardown),
 	        cmocka_unit_test_setup_teardown(test_short_flag_bundle, test_setup, test_teardown),
 	        cmocka_unit_test_setup_teardown(test_parse_is_repeatable, test_setup,
 	                                        test_teardown),

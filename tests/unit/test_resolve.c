@@ -895,6 +895,7 @@ static void test_dns_server_values(void **state)
 		if (!r)
 			fail_msg("\"%s\" rejected: %s", good[i], err.msg);
 		pcp_resolver_free(r);
+		assert_int_equal(pcp_resolve_server_check(good[i], &err), PCP_OK);
 	}
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		struct pcp_resolve_opts o = {.dns_server = bad[i], .timeout = 1};
@@ -908,6 +909,11 @@ static void test_dns_server_values(void **state)
 		snprintf(quoted, sizeof quoted, "\"%s\"", bad[i]);
 		if (!strstr(err.msg, quoted) || !strstr(err.msg, "--dns-server"))
 			fail_msg("message for \"%s\" does not name it: %s", bad[i], err.msg);
+		/* The option parser's check says the same, without a resolver. */
+		struct pcp_error check = {0};
+
+		assert_int_equal(pcp_resolve_server_check(bad[i], &check), PCP_ERR_USAGE);
+		assert_string_equal(check.msg, err.msg);
 	}
 }
 
