@@ -1,14 +1,17 @@
 # The front door: `make demo`, `make test`. Both install missing Debian packages first.
-# Everything else is CMake (build/ normal, build-asan/ with ASan + UBSan).
+# Everything else is CMake (build/ normal, build-asan/ with ASan + UBSan, build-fuzz/ the
+# libFuzzer harnesses of fuzz/, built with clang).
 
 DEB_PACKAGES := build-essential cmake pkg-config libssl-dev openssl libpq-dev libev-dev \
 	libc-ares-dev libcmocka-dev libjansson-dev postgresql pgbouncer \
 	prometheus faketime python3 ca-certificates chromium fonts-dejavu-core \
-	openjdk-17-jdk-headless libpostgresql-jdbc-java golang-go golang-github-jackc-pgx-v4-dev
+	openjdk-17-jdk-headless libpostgresql-jdbc-java golang-go golang-github-jackc-pgx-v4-dev \
+	clang-14 libclang-rt-14-dev llvm-14
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
-.PHONY: all deps build build-asan demo demo-fleet test unit clean install pg-packages drivers
+.PHONY: all deps build build-asan build-fuzz fuzz demo demo-fleet test unit clean install \
+	pg-packages drivers
 
 all: build
 
@@ -31,6 +34,22 @@ build-asan: deps
 	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DPCP_WERROR=ON -DPCP_SANITIZE=ON >/dev/null
 	cmake --build build-asan -j $(JOBS)
 
+# clang-14 with libFuzzer (libclang-rt-14-dev); llvm-14 brings llvm-symbolizer for traces.
+build-fuzz: deps
+	cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang-14 -DCMAKE_BUILD_TYPE=Debug \
+		-DPCP_TESTS=OFF -DPCP_FUZZ=ON >/dev/null
+	cmake --build build-fuzz -j $(JOBS)
+
+# Every harness (or only those named in FUZZ="target chain") for FUZZ_SECONDS each, one
+# after the other; new inputs and crashes stay in build-fuzz/fuzz-out/NAME/.
+FUZZ_SECONDS ?= 180
+FUZZ ?= $(patsubst fuzz/fuzz_%.c,%,$(wildcard fuzz/fuzz_*.c))
+fuzz: build-fuzz
+	@failed=""; for h in $(FUZZ); do \
+		sh fuzz/run.sh build-fuzz $$h $(FUZZ_SECONDS) --keep || failed="$$failed $$h"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "fuzz: findings in:$$failed (see build-fuzz/fuzz-out/)"; exit 1; fi
+
 demo: build
 	python3 tests/fixtures/demo.py --build build
 
@@ -50,10 +69,11 @@ pg-packages:
 drivers: deps pg-packages
 	python3 tests/fixtures/drivers.py --build
 
-test: build build-asan pg-packages drivers
+test: build build-asan build-fuzz pg-packages drivers
 	cd build && ctest --output-on-failure -j $(JOBS)
 	cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 		ctest --output-on-failure -j $(JOBS)
+	cd build-fuzz && ctest --output-on-failure -j $(JOBS)
 
 unit: build
 	cd build && ctest --output-on-failure -L unit -j $(JOBS)
@@ -67,4 +87,4 @@ bench: build
 	python3 bench/run.py --build build
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz
