@@ -610,6 +610,63 @@ static size_t mask_bound(const char *text, size_t len)
 	return len + 3 * n + 1;
 }
 
+/* Where a keyword's value ends, as libpq's conninfo_parse reads it: a quoted value through
+ * its closing quote (NULL when unterminated), else up to white space; a backslash escapes
+ * the next byte in both. */
+static const char *keyword_value_end(const char *v)
+{
+	if (*v == '\'') {
+		for (v++; *v && *v != '\''; v++)
+			if (*v == '\\' && v[1])
+				v++;
+		return *v ? v + 1 : NULL;
+	}
+	for (; *v && !is_space(*v); v++)
+		if (*v == '\\' && v[1])
+			v++;
+	return v;
+}
+
+/* Copies the keyword=value pairs of a connection string to out, as libpq tokenises them
+ * (so a "password=" inside another value is not taken for a key), with the value of each
+ * password key replaced by "***". Returns where libpq would report an error (or the end),
+ * and *o the bytes written. */
+static const char *mask_keywords(const char *text, char *out, size_t *o)
+{
+	const char *p = text;
+
+	for (;;) {
+		const char *key, *eq, *v, *end;
+
+		while (is_space(*p))
+			out[(*o)++] = *p++;
+		if (!*p)
+			return p;
+		key = p;
+		while (*p && *p != '=' && !is_space(*p))
+			p++;
+		eq = p;
+		while (is_space(*eq))
+			eq++;
+		if (*eq != '=')
+			return key;
+		for (v = eq + 1; is_space(*v);)
+			v++;
+		if (!(end = keyword_value_end(v)))
+			return key;
+		if (p - key == 8 && strncmp(key, "password", 8) == 0) {
+			memcpy(out + *o, key, (size_t)(eq + 1 - key));
+			*o += (size_t)(eq + 1 - key);
+			memcpy(out + *o, "***", 3);
+			*o += 3;
+		} else {
+			memcpy(out + *o, key, (size_t)(end - key));
+			*o += (size_t)(end - key);
+		}
+		p = end;
+	}
+}
+
 char *pcp_target_mask(const char *text)
 {
 	size_t len = strlen(text), o = 0, cap = mask_bound(text, len);
@@ -636,32 +693,29 @@ char *pcp_target_mask(const char *text)
 			o += 3;
 			p = at;
 		}
+	} else {
+		p = mask_keywords(text, out, &o);
 	}
+	/* The rest (a URI's query, or what follows an error in a connection string): any
+	 * "password=" that starts a word. */
 	while (p < end) {
-		/* keyword form: password = value; URI query: password=value */
-		bool boundary = p == text || p[-1] == ' ' || p[-1] == '\t' ||
-		                (uri && (p[-1] == '?' || p[-1] == '&'));
+		bool boundary =
+		        p == text || is_space(p[-1]) || (uri && (p[-1] == '?' || p[-1] == '&'));
 		const char *q = p + 8;
 
 		if (boundary && strncmp(p, "password", 8) == 0) {
-			while (!uri && (*q == ' ' || *q == '\t'))
+			while (!uri && is_space(*q))
 				q++;
 			if (*q == '=') {
 				memcpy(out + o, p, (size_t)(q + 1 - p));
 				o += (size_t)(q + 1 - p);
 				q++;
-				while (!uri && (*q == ' ' || *q == '\t'))
+				while (!uri && is_space(*q))
 					q++;
-				if (!uri && *q == '\'') {
-					for (q++; *q && *q != '\''; q++)
-						if (*q == '\\' && q[1])
-							q++;
-					if (*q)
-						q++;
-				} else {
-					while (*q && (uri ? *q != '&' : (*q != ' ' && *q != '\t')))
-						q++;
-				}
+				if (uri)
+					q += strcspn(q, "&");
+				else if (!(q = keyword_value_end(q)))
+					q = end;
 				memcpy(out + o, "***", 3);
 				o += 3;
 				p = q;

@@ -969,6 +969,27 @@ static void test_mask_many_and_long_secrets(void **state)
 	mask_is("mypassword=1 xpassword=2", "mypassword=1 xpassword=2");
 }
 
+/* Masking reads a connection string as libpq does: any white space separates pairs, a
+ * backslash escapes a blank in an unquoted value, and a "password=" inside another value
+ * is not a key. fuzz_target found "host=x password=a\\ b" masked as "password=*** b". */
+static void test_mask_as_libpq_reads(void **state)
+{
+	(void)state;
+	mask_is("host=x password=a\\ b", "host=x password=***");
+	mask_is("host=x password=a\\ b\\\tc port=1", "host=x password=*** port=1");
+	mask_is("host=x\npassword=secret\vport=1", "host=x\npassword=***\vport=1");
+	mask_is("host=x\r\n\fpassword\n=\nsecret", "host=x\r\n\fpassword\n=***");
+	mask_is("application_name='a password=b' password=c port=1",
+	        "application_name='a password=b' password=*** port=1");
+	mask_is("options='-c x=\\' password=y' password=z",
+	        "options='-c x=\\' password=y' password=***");
+	/* where libpq would stop with an error, any word starting "password=" is masked */
+	mask_is("nonsense password=secret", "nonsense password=***");
+	mask_is("host=x application_name='unterminated password=s3cret",
+	        "host=x application_name='unterminated password=***");
+	mask_is("host=x password='unterminated", "host=x password=***");
+}
+
 /* The real path: a target of 20 secrets expands (this overflowed under ASan). */
 static void test_expand_masks_many_secrets(void **state)
 {
@@ -1581,6 +1602,7 @@ int main(void)
 	        cmocka_unit_test_teardown(test_host_forms, teardown),
 	        cmocka_unit_test_teardown(test_expand_masks_passwords, teardown),
 	        cmocka_unit_test(test_mask_many_and_long_secrets),
+	        cmocka_unit_test(test_mask_as_libpq_reads),
 	        cmocka_unit_test_teardown(test_expand_masks_many_secrets, teardown),
 	        cmocka_unit_test_teardown(test_host_forms_defaults, teardown),
 	        cmocka_unit_test_teardown(test_port_errors, teardown),
