@@ -599,15 +599,48 @@ static bool is_masked_uri(const char *s)
 	return pcp_conninfo_is_uri(s) || strncmp(s, "jdbc:postgresql:", 16) == 0;
 }
 
-/* Occurrences of "password": each masked value can grow by "***" at most, plus one for an
- * empty URI userinfo password, so this bounds the masked text exactly. */
+/* Every masked value follows an '=' and grows by "***" at most, and a URI's userinfo
+ * password may be empty: this bounds the masked text. */
 static size_t mask_bound(const char *text, size_t len)
 {
 	size_t n = 1;
 
-	for (const char *p = text; (p = strstr(p, "password")) != NULL; p += 8)
+	for (const char *p = text; (p = strchr(p, '=')) != NULL; p++)
 		n++;
 	return len + 3 * n + 1;
+}
+
+static int hex_digit(char c)
+{
+	return c >= '0' && c <= '9'   ? c - '0'
+	       : c >= 'a' && c <= 'f' ? c - 'a' + 10
+	       : c >= 'A' && c <= 'F' ? c - 'A' + 10
+	                              : -1;
+}
+
+/* Whether a URI query parameter starting at p is "password" once percent-decoded, as libpq
+ * decodes keywords ("pass%77ord=" too); *eq is then its '='. */
+static bool uri_key_is_password(const char *p, const char **eq)
+{
+	static const char want[] = "password";
+	size_t n = 0;
+
+	for (; *p && *p != '=' && *p != '&'; n++) {
+		int c = (unsigned char)*p++;
+
+		if (c == '%') {
+			int hi = hex_digit(p[0]), lo = hi < 0 ? -1 : hex_digit(p[1]);
+
+			if (lo < 0)
+				return false;
+			c = hi * 16 + lo;
+			p += 2;
+		}
+		if (n >= sizeof want - 1 || c != want[n])
+			return false;
+	}
+	*eq = p;
+	return n == sizeof want - 1 && *p == '=';
 }
 
 /* Where a keyword's value ends, as libpq's conninfo_parse reads it: a quoted value through
@@ -678,13 +711,13 @@ char *pcp_target_mask(const char *text)
 		return NULL;
 	if (uri) {
 		const char *auth = strstr(text, "://");
-		const char *stop, *at = NULL, *colon;
+		const char *stop, *at, *colon;
 
+		/* libpq's userinfo: up to the first '@' before any '/' (a '?' does not end
+		 * it), the user up to the first ':' and the password after it. */
 		auth = auth ? auth + 3 : text + len;
-		stop = auth + strcspn(auth, "/?");
-		for (const char *q = auth; q < stop; q++)
-			if (*q == '@')
-				at = q;
+		stop = auth + strcspn(auth, "/");
+		at = memchr(auth, '@', (size_t)(stop - auth));
 		colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
 		if (colon) {
 			memcpy(out, text, (size_t)(colon + 1 - text));
@@ -703,7 +736,8 @@ char *pcp_target_mask(const char *text)
 		        p == text || is_space(p[-1]) || (uri && (p[-1] == '?' || p[-1] == '&'));
 		const char *q = p + 8;
 
-		if (boundary && strncmp(p, "password", 8) == 0) {
+		if (boundary &&
+		    (uri ? uri_key_is_password(p, &q) : strncmp(p, "password", 8) == 0)) {
 			while (!uri && is_space(*q))
 				q++;
 			if (*q == '=') {

@@ -990,6 +990,34 @@ static void test_mask_as_libpq_reads(void **state)
 	mask_is("host=x password='unterminated", "host=x password=***");
 }
 
+/* A URI's userinfo and query as libpq reads them: the userinfo runs to the first '@'
+ * before any '/', a '?' included, and query keywords are percent-decoded. fuzz_target
+ * found "postgresql://=?,...:...@..." with its password unmasked. */
+static void test_mask_uri_as_libpq_reads(void **state)
+{
+	(void)state;
+	mask_is("postgresql://u?x:secret@db/app", "postgresql://u?x:***@db/app");
+	mask_is("postgresql://u:pw@db?application_name=a@b",
+	        "postgresql://u:***@db?application_name=a@b");
+	mask_is("postgresql://db?pass%77ord=secret&sslmode=require",
+	        "postgresql://db?pass%77ord=***&sslmode=require");
+	mask_is("postgresql://db/?%70%61%73%73%77%6F%72%64=s",
+	        "postgresql://db/?%70%61%73%73%77%6F%72%64=***");
+	mask_is("postgresql://db/?passwordx=1&pass%7=2&Password=3",
+	        "postgresql://db/?passwordx=1&pass%7=2&Password=3");
+	/* many percent-encoded keys: the masked text may grow past what "password" counts */
+	char in[2048], want[4096];
+	size_t i = 0, o = 0;
+
+	i += (size_t)snprintf(in + i, sizeof in - i, "postgresql://db/?");
+	o += (size_t)snprintf(want + o, sizeof want - o, "postgresql://db/?");
+	for (int k = 0; k < 60; k++) {
+		i += (size_t)snprintf(in + i, sizeof in - i, "pass%%77ord=&");
+		o += (size_t)snprintf(want + o, sizeof want - o, "pass%%77ord=***&");
+	}
+	mask_is(in, want);
+}
+
 /* The real path: a target of 20 secrets expands (this overflowed under ASan). */
 static void test_expand_masks_many_secrets(void **state)
 {
@@ -1603,6 +1631,7 @@ int main(void)
 	        cmocka_unit_test_teardown(test_expand_masks_passwords, teardown),
 	        cmocka_unit_test(test_mask_many_and_long_secrets),
 	        cmocka_unit_test(test_mask_as_libpq_reads),
+	        cmocka_unit_test(test_mask_uri_as_libpq_reads),
 	        cmocka_unit_test_teardown(test_expand_masks_many_secrets, teardown),
 	        cmocka_unit_test_teardown(test_host_forms_defaults, teardown),
 	        cmocka_unit_test_teardown(test_port_errors, teardown),
