@@ -127,7 +127,6 @@ static void judge(const struct pcp_chain *chain, const char *chain_path, bool ip
 		const struct pcp_run_info info = {.store_names = stores.names,
 		                                  .n_stores = stores.n,
 		                                  .at = ats[0],
-		                                  .at_given = true,
 		                                  .ats = ats,
 		                                  .n_ats = 2,
 		                                  .warn_days = 30,
@@ -138,13 +137,16 @@ static void judge(const struct pcp_chain *chain, const char *chain_path, bool ip
 
 		j = pcp_judge_new(&cfg, &err);
 		if (j && (res.target = strdup(host)) && (res.host = strdup(t.host))) {
-			const struct pcp_judge_client *client = pcp_judge_client_for(j, &t);
+			const struct pcp_judge_client *client = NULL;
+			struct pcp_result *group = &res;
 
 			snprintf(res.addr, sizeof res.addr, "%s", addr);
 			res.port = 5432;
 			res.status = PCP_STATUS_OK;
 			res.sslmode = PCP_SSLMODE_VERIFY_FULL;
-			if (pcp_judge_record(j, &res, &t, client, chain) == 0)
+			if (pcp_judge_client_for(j, &t, &client, &err) == 0 &&
+			    pcp_judge_record(j, &res, &t, client, chain, &err) == 0 &&
+			    pcp_judge_group(j, &group, 1, &err) == 0)
 				write_all(&info, &res);
 		}
 	}

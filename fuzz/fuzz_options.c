@@ -1,6 +1,6 @@
 /* Option values: --at (pcp_cli_parse_time), --resolve (pcp_resolve_spec_check),
  * --dns-server (pcp_resolve_server_check), --shard (pcp_cli_parse_shard), --require
- * STORE@TIME (pcp_require_parse), and whole command lines through pcp_cli_parse.
+ * STORE@TIME (pcp_settings_add_require), and whole command lines through pcp_cli_parse.
  * Input: one byte choosing the parser, then the value; for a command line, the
  * arguments separated by NUL bytes (the configuration file is an empty one). */
 #include <stdlib.h>
@@ -48,10 +48,10 @@ static void command_line(const uint8_t *data, size_t size)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct pcp_error err = {0};
-	char *v, name[128];
+	struct pcp_settings s;
+	char *v;
 	time_t t;
 	unsigned k, n;
-	bool has_at;
 
 	if (size == 0)
 		return 0;
@@ -78,10 +78,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			FUZZ_CHECK(err.msg[0]);
 		break;
 	case 4:
-		if (pcp_require_parse(v, name, sizeof name, &t, &has_at, &err) == PCP_OK)
-			FUZZ_CHECK(strlen(name) < sizeof name);
+		pcp_settings_init(&s);
+		if (pcp_settings_add_require(&s, v, &err) == PCP_OK)
+			FUZZ_CHECK(s.n_require == 1 && s.require[0].store[0] &&
+			           strlen(s.require[0].store) <= strlen(v));
 		else
 			FUZZ_CHECK(err.msg[0]);
+		pcp_settings_cleanup(&s);
 		break;
 	}
 	free(v);
