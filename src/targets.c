@@ -705,6 +705,7 @@ char *pcp_target_mask(const char *text)
 	size_t len = strlen(text), o = 0, cap = mask_bound(text, len);
 	char *out = malloc(cap);
 	const char *p = text, *end = text + len;
+	const char *q;
 	bool uri = is_masked_uri(text);
 
 	if (!out)
@@ -726,16 +727,20 @@ char *pcp_target_mask(const char *text)
 			o += 3;
 			p = at;
 		}
+		/* Only the query holds parameters: "&password=" in the host part is not one. */
+		q = p + strcspn(p, "?");
+		memcpy(out + o, p, (size_t)(q - p));
+		o += (size_t)(q - p);
+		p = q;
 	} else {
 		p = mask_keywords(text, out, &o);
 	}
-	/* The rest (a URI's query, or what follows an error in a connection string): any
-	 * "password=" that starts a word. */
+	/* The rest: a URI's query parameters named password, or, after an error in a
+	 * connection string, any word starting "password=". */
 	while (p < end) {
-		bool boundary =
-		        p == text || is_space(p[-1]) || (uri && (p[-1] == '?' || p[-1] == '&'));
-		const char *q = p + 8;
+		bool boundary = uri ? p[-1] == '?' || p[-1] == '&' : p == text || is_space(p[-1]);
 
+		q = p + 8;
 		if (boundary &&
 		    (uri ? uri_key_is_password(p, &q) : strncmp(p, "password", 8) == 0)) {
 			while (!uri && is_space(*q))

@@ -992,7 +992,9 @@ static void test_mask_as_libpq_reads(void **state)
 
 /* A URI's userinfo and query as libpq reads them: the userinfo runs to the first '@'
  * before any '/', a '?' included, and query keywords are percent-decoded. fuzz_target
- * found "postgresql://=?,...:...@..." with its password unmasked. */
+ * found "postgresql://=?,...:...@..." with its password unmasked, and
+ * "postgresql://aplmode=verify-ca&password=opdb.examcom:5432/app?...&password=other"
+ * masked from the host part on, query and all. */
 static void test_mask_uri_as_libpq_reads(void **state)
 {
 	(void)state;
@@ -1003,6 +1005,11 @@ static void test_mask_uri_as_libpq_reads(void **state)
 	        "postgresql://db?pass%77ord=***&sslmode=require");
 	mask_is("postgresql://db/?%70%61%73%73%77%6F%72%64=s",
 	        "postgresql://db/?%70%61%73%73%77%6F%72%64=***");
+	/* parameters are in the query only: not in the host part, not after a blank */
+	mask_is("postgresql://h&password=x:5432/app?sslmode=require&password=other",
+	        "postgresql://h&password=x:5432/app?sslmode=require&password=***");
+	mask_is("postgresql://h/?application_name=a password=b",
+	        "postgresql://h/?application_name=a password=b");
 	mask_is("postgresql://db/?passwordx=1&pass%7=2&Password=3",
 	        "postgresql://db/?passwordx=1&pass%7=2&Password=3");
 	/* many percent-encoded keys: the masked text may grow past what "password" counts */
