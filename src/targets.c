@@ -692,6 +692,9 @@ static const char *mask_keywords(const char *text, char *out, size_t *o)
 			*o += (size_t)(eq + 1 - key);
 			memcpy(out + *o, "***", 3);
 			*o += 3;
+			/* libpq needs no blank after a closing quote; *** needs one. */
+			if (*v == '\'' && *end && !is_space(*end))
+				out[(*o)++] = ' ';
 		} else {
 			memcpy(out + *o, key, (size_t)(end - key));
 			*o += (size_t)(end - key);

@@ -983,6 +983,10 @@ static void test_mask_as_libpq_reads(void **state)
 	        "application_name='a password=b' password=*** port=1");
 	mask_is("options='-c x=\\' password=y' password=z",
 	        "options='-c x=\\' password=y' password=***");
+	/* a quoted value needs no blank after it: found by fuzz_target as this string */
+	mask_is("host=db password = 'icret'ssl_max_protocol_version=ecret' sslmode=require",
+	        "host=db password =*** ssl_max_protocol_version=ecret' sslmode=require");
+	mask_is("password=''port=1", "password=*** port=1");
 	/* where libpq would stop with an error, any word starting "password=" is masked */
 	mask_is("nonsense password=secret", "nonsense password=***");
 	mask_is("host=x application_name='unterminated password=s3cret",
