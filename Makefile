@@ -36,7 +36,7 @@ build-asan: deps
 
 # clang-14 with libFuzzer (libclang-rt-14-dev); llvm-14 brings llvm-symbolizer for traces.
 build-fuzz: deps
-	cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang-14 -DCMAKE_BUILD_TYPE=Debug \
+	cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang-14 -DCMAKE_BUILD_TYPE=Debug -DPCP_WERROR=ON \
 		-DPCP_TESTS=OFF -DPCP_FUZZ=ON >/dev/null
 	cmake --build build-fuzz -j $(JOBS)
 

@@ -28,6 +28,9 @@ static void put_sanitised(const char *s, size_t len)
 }
 
 static void vlog(const char *level, const char *fmt, va_list ap)
+        __attribute__((format(printf, 2, 0)));
+
+static void vlog(const char *level, const char *fmt, va_list ap)
 {
 	char buf[2048];
 	int n = vsnprintf(buf, sizeof buf, fmt, ap);
