@@ -19,6 +19,7 @@
 
 struct cache_entry {
 	bool used;
+	unsigned long generation; /* the judge's when filled: older entries are stale */
 	unsigned char key[32];
 	struct pcp_cert_facts *facts;
 	size_t n_facts;
@@ -40,7 +41,9 @@ struct pcp_judge_client {
 };
 
 struct pcp_judge {
-	struct pcp_judge_config cfg;
+	struct pcp_judge_config cfg; /* cfg.ats points at ats */
+	time_t *ats;
+	unsigned long generation; /* bumped when the instants move */
 	struct cache_entry *cache;
 	struct pcp_judge_client *clients;
 	struct pcp_judge_client no_file;
@@ -164,6 +167,7 @@ static int entry_fill(struct pcp_judge *j, struct cache_entry *e, const struct p
 			                   &e->dverdicts[d * e->n_verdicts + k]) < 0)
 				return -1;
 	e->used = true;
+	e->generation = j->generation;
 	return pcp_chain_leaf_names(chain, &e->names);
 }
 
@@ -177,7 +181,7 @@ static struct cache_entry *lookup(struct pcp_judge *j, const struct pcp_chain *c
 		return NULL;
 	memcpy(&slot, key, sizeof slot);
 	e = &j->cache[slot % CACHE_SLOTS];
-	if (e->used && memcmp(e->key, key, sizeof key) == 0)
+	if (e->used && e->generation == j->generation && memcmp(e->key, key, sizeof key) == 0)
 		return e;
 	entry_cleanup(e);
 	memcpy(e->key, key, sizeof key);
@@ -552,12 +556,17 @@ struct pcp_judge *pcp_judge_new(const struct pcp_judge_config *cfg, struct pcp_e
 {
 	struct pcp_judge *j = calloc(1, sizeof *j);
 
-	if (!j || !(j->cache = calloc(CACHE_SLOTS, sizeof *j->cache))) {
+	if (!j || !(j->cache = calloc(CACHE_SLOTS, sizeof *j->cache)) ||
+	    !(j->ats = calloc(cfg->n_ats, sizeof *j->ats))) {
+		if (j)
+			free(j->cache);
 		free(j);
 		pcp_error_set(err, PCP_ERR_SYSTEM, "out of memory");
 		return NULL;
 	}
 	j->cfg = *cfg;
+	memcpy(j->ats, cfg->ats, cfg->n_ats * sizeof *j->ats);
+	j->cfg.ats = j->ats;
 	j->old_index =
 	        pcp_store_list_find(cfg->stores, cfg->old_store ? cfg->old_store : "baltimore");
 	j->new_index =
@@ -622,5 +631,27 @@ void pcp_judge_free(struct pcp_judge *j)
 	free(j->default_rootcert);
 	pcp_chain_free(j->future);
 	pcp_baseline_free(j->baseline);
+	free(j->ats);
 	free(j);
+}
+
+int pcp_judge_set_now(struct pcp_judge *j, time_t now, struct pcp_error *err)
+{
+	bool moved = false;
+
+	for (size_t a = 0; a < j->cfg.n_ats && a < 8 * sizeof j->cfg.now_mask; a++)
+		if ((j->cfg.now_mask >> a & 1u) && j->ats[a] != now) {
+			j->ats[a] = now;
+			moved = true;
+		}
+	if (!moved)
+		return 0;
+	j->generation++;
+	if (j->future) {
+		entry_cleanup(&j->future_entry);
+		if (entry_fill(j, &j->future_entry, j->future, 1) < 0)
+			return pcp_error_set(err, PCP_ERR_SYSTEM, "--future-chain: out of memory"),
+			       -1;
+	}
+	return 0;
 }

@@ -19,8 +19,9 @@
 
 struct pcp_judge_config {
 	const struct pcp_store_list *stores; /* borrowed for the judge's lifetime */
-	const time_t *ats;                   /* instants, at least one; borrowed */
+	const time_t *ats;                   /* instants, at least one; copied */
 	size_t n_ats;
+	unsigned now_mask; /* bit a: instant a is "now", moved by pcp_judge_set_now */
 	int auth_level;
 	double warn_days;      /* < 0: no expiry marks */
 	const char *old_store; /* class stores; NULL: "baltimore", "digicert-g2" */
@@ -60,6 +61,11 @@ int pcp_judge_record(struct pcp_judge *j, struct pcp_result *res, const struct p
  * Returns 0, or -1 with err set. */
 int pcp_judge_group(struct pcp_judge *j, struct pcp_result **results, size_t n,
                     struct pcp_error *err);
+
+/* Moves the instants of now_mask to now (a long-running exporter judges each probe as of
+ * its own time); verdicts cached for the old instants are not used again. Returns 0, or -1
+ * with err set (out of memory re-verifying the future chain). */
+int pcp_judge_set_now(struct pcp_judge *j, time_t now, struct pcp_error *err);
 
 /* The baseline, for the runner's per-target and end-of-run comparisons; NULL when none. */
 struct pcp_baseline *pcp_judge_baseline(struct pcp_judge *j);

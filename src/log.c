@@ -42,6 +42,15 @@ static void vlog(const char *level, const char *fmt, va_list ap)
 	fputc('\n', stderr);
 }
 
+void pcp_log_info(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog("", fmt, ap);
+	va_end(ap);
+}
+
 void pcp_log_warn(const char *fmt, ...)
 {
 	va_list ap;

@@ -46,6 +46,8 @@ struct pcp_run_info {
 	const char *const *driver_names; /* --driver names besides libpq; records' drivers[k]
 	                                  * belong to driver_names[k] */
 	size_t n_drivers;
+	bool per_probe; /* Prometheus: one exporter /probe answer: no run-level families, and
+	                 * instants that are "now" labelled at="now", stable across scrapes */
 };
 
 /* Counts a writer may print at the end. Divergent names, the client audit and the

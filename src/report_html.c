@@ -2,7 +2,7 @@
  * CSS and SVG, no script and no external URL (a Content-Security-Policy forbids both). The
  * table streams out as records arrive (up to MAX_ROWS rows); the summary (report_summary.c's
  * counts) and the timeline follow at the end and are shown above the table by CSS order.
- * Every record field is untrusted bytes: put_text escapes it and replaces invalid UTF-8,
+ * Every record field is untrusted bytes: pcp_text_html escapes it and replaces invalid UTF-8,
  * controls and bidi formatting characters. */
 #include "report.h"
 
@@ -29,11 +29,10 @@ enum {
 	MIN_SPAN = 180 * DAY /* the timeline spans at least this much */
 };
 
-#define OK_MARK     "\xe2\x9c\x93" /* ✓ */
-#define FAIL_MARK   "\xe2\x9c\x97" /* ✗ */
-#define ELLIPSIS    "\xe2\x80\xa6" /* … */
-#define REPLACEMENT "\xef\xbf\xbd" /* U+FFFD */
-#define DIV_MARK    "\xe2\x89\xa0" /* ≠ */
+#define OK_MARK   "\xe2\x9c\x93" /* ✓ */
+#define FAIL_MARK "\xe2\x9c\x97" /* ✗ */
+#define ELLIPSIS  "\xe2\x80\xa6" /* … */
+#define DIV_MARK  "\xe2\x89\xa0" /* ≠ */
 
 /* Addresses whose verified path under one store stops verifying on one day. */
 struct point {
@@ -62,57 +61,17 @@ struct html_writer {
 
 /* ---- escaping ---- */
 
-/* Writes len untrusted bytes as HTML text or a quoted attribute value: & < > " ' as
- * entities, tab and line breaks as a space, invalid UTF-8, other controls and bidi
- * formatting characters as U+FFFD; after max bytes, "…". */
-static void put_text(FILE *out, const char *s, size_t len, size_t max)
-{
-	const unsigned char *p = (const unsigned char *)s;
-
-	for (size_t i = 0; i < len;) {
-		uint32_t cp = 0;
-		size_t n = pcp_utf8_decode(p + i, len - i, &cp);
-
-		if (i >= max) {
-			fputs(ELLIPSIS, out);
-			return;
-		}
-		if (n == 0) {
-			fputs(REPLACEMENT, out);
-			i++;
-			continue;
-		}
-		if (cp == '&')
-			fputs("&amp;", out);
-		else if (cp == '<')
-			fputs("&lt;", out);
-		else if (cp == '>')
-			fputs("&gt;", out);
-		else if (cp == '"')
-			fputs("&quot;", out);
-		else if (cp == '\'')
-			fputs("&#39;", out);
-		else if (cp == '\t' || cp == '\n' || cp == '\r')
-			putc(' ', out);
-		else if (pcp_utf8_unsafe(cp))
-			fputs(REPLACEMENT, out);
-		else
-			fwrite(p + i, 1, n, out);
-		i += n;
-	}
-}
-
 /* A NUL-terminated untrusted string; NULL writes nothing. */
 static void put_str(FILE *out, const char *s)
 {
 	if (s)
-		put_text(out, s, strlen(s), TEXT_MAX);
+		pcp_text_html(out, s, strlen(s), TEXT_MAX);
 }
 
 /* A fixed-size field of the record, which may lack its NUL if a producer filled it all. */
 static void put_buf(FILE *out, const char *buf, size_t size)
 {
-	put_text(out, buf, strnlen(buf, size), TEXT_MAX);
+	pcp_text_html(out, buf, strnlen(buf, size), TEXT_MAX);
 }
 
 static void put_date(FILE *out, time_t t)
@@ -331,7 +290,7 @@ static void put_addr_port(FILE *out, const struct pcp_result *r)
 	bool v6 = memchr(r->addr, ':', len) != NULL;
 
 	fputs(v6 ? "[" : "", out);
-	put_text(out, r->addr, len, sizeof r->addr);
+	pcp_text_html(out, r->addr, len, sizeof r->addr);
 	fprintf(out, "%s:%u", v6 ? "]" : "", (unsigned)r->port);
 }
 
@@ -346,7 +305,7 @@ static void put_cert(FILE *out, const struct pcp_cert_facts *f)
 	fputs(" to ", out);
 	put_date(out, f->not_after);
 	fputs(", <span class=\"mono\">SHA-256 ", out);
-	put_text(out, f->sha256, strnlen(f->sha256, sizeof f->sha256), 16);
+	pcp_text_html(out, f->sha256, strnlen(f->sha256, sizeof f->sha256), 16);
 	fputs("</span>", out);
 }
 
@@ -431,7 +390,7 @@ static void put_failure(struct html_writer *w, const struct pcp_result *r,
 	put_buf(out, v->error, sizeof v->error);
 	fputs("\">" FAIL_MARK " <span class=\"reason\">", out);
 	if (rlen)
-		put_text(out, v->reason, rlen, TEXT_MAX);
+		pcp_text_html(out, v->reason, rlen, TEXT_MAX);
 	else
 		put_buf(out, v->error, sizeof v->error);
 	fputs("</span></summary><div class=\"long\"><p class=\"words\">", out);
@@ -932,7 +891,7 @@ static void put_lane(struct html_writer *w, const struct scale *sc, size_t i)
 	        y + 2, SVG_W, LANE_H - 4);
 	fprintf(out, "<text x=\"8\" y=\"%d\" font-weight=\"700\">", mid - 3);
 	if (info->store_names[i])
-		put_text(out, info->store_names[i], strlen(info->store_names[i]), LABEL_MAX);
+		pcp_text_html(out, info->store_names[i], strlen(info->store_names[i]), LABEL_MAX);
 	fprintf(out, "</text><text class=\"sub\" x=\"8\" y=\"%d\">%zu verify, %zu never", mid + 12,
 	        drawn + l->others, l->never);
 	fprintf(out, "</text><line class=\"track\" x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\"/>",

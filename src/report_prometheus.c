@@ -1,7 +1,8 @@
-/* The Prometheus writer (--format prometheus), for node_exporter's textfile collector. The
- * format wants each family's samples together under one HELP and TYPE, but records stream in:
- * samples are buffered per family (open_memstream) and printed in end(), so memory grows with
- * the fleet (a few KB per address), fine for a textfile that Prometheus scrapes whole.
+/* The Prometheus writer (--format prometheus), for node_exporter's textfile collector and the
+ * exporter's /probe answers (per_probe: the address families only). The format wants each
+ * family's samples together under one HELP and TYPE, but records stream in: samples are
+ * buffered per family (open_memstream) and printed in end(), so memory grows with the fleet
+ * (a few KB per address), fine for a textfile that Prometheus scrapes whole.
  * libpq's verdict series keep their labels (no driver label); each --driver adds the same
  * families' series with a driver label. */
 #include "report.h"
@@ -431,7 +432,8 @@ static int prom_end(struct pcp_writer *base, const struct pcp_run_totals *totals
 	FILE *out = base->out;
 
 	(void)totals; /* counted from the records: verified per instant too */
-	run_totals(w);
+	if (!base->info->per_probe)
+		run_totals(w);
 	if (w->duplicates)
 		fprintf(out,
 		        "# %zu record(s) repeated an earlier target, address and port: "
@@ -489,8 +491,11 @@ struct pcp_writer *pcp_report_prometheus_new(FILE *out, const struct pcp_run_inf
 	if (!w->verified || !w->at_text)
 		goto fail;
 	for (size_t a = 0; a < w->n_ats; a++)
-		pcp_format_time(info->n_ats && info->ats ? info->ats[a] : info->at, w->at_text[a],
-		                sizeof w->at_text[a]);
+		if (info->per_probe && pcp_run_is_now(info, a))
+			snprintf(w->at_text[a], sizeof w->at_text[a], "now");
+		else
+			pcp_format_time(info->n_ats && info->ats ? info->ats[a] : info->at,
+			                w->at_text[a], sizeof w->at_text[a]);
 	for (size_t f = 0; f < N_FAMILIES; f++)
 		if (!(w->buf[f] = open_memstream(&w->data[f], &w->len[f])))
 			goto fail;

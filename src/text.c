@@ -229,3 +229,40 @@ void pcp_text_instant(const struct pcp_run_info *info, size_t a, char *buf, size
 	if (len > 10 && strcmp(buf + 10, "T00:00:00Z") == 0)
 		buf[10] = '\0';
 }
+
+void pcp_text_html(FILE *out, const char *s, size_t len, size_t max)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	for (size_t i = 0; i < len;) {
+		uint32_t cp = 0;
+		size_t n = pcp_utf8_decode(p + i, len - i, &cp);
+
+		if (i >= max) {
+			fputs(PCP_TEXT_ELLIPSIS, out);
+			return;
+		}
+		if (n == 0) {
+			fputs("\xef\xbf\xbd", out);
+			i++;
+			continue;
+		}
+		if (cp == '&')
+			fputs("&amp;", out);
+		else if (cp == '<')
+			fputs("&lt;", out);
+		else if (cp == '>')
+			fputs("&gt;", out);
+		else if (cp == '"')
+			fputs("&quot;", out);
+		else if (cp == '\'')
+			fputs("&#39;", out);
+		else if (cp == '\t' || cp == '\n' || cp == '\r')
+			putc(' ', out);
+		else if (pcp_utf8_unsafe(cp))
+			fputs("\xef\xbf\xbd", out);
+		else
+			fwrite(p + i, 1, n, out);
+		i += n;
+	}
+}

@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "report.h"
 #include "result.h"
@@ -54,5 +55,10 @@ char *pcp_text_cn(const char *dn, enum pcp_cn_pick pick, size_t max_cols);
 /* Instant a as people read it: "now" for the run's now, "2021-02-15" at midnight UTC,
  * else RFC 3339. buf holds at least 32 bytes. */
 void pcp_text_instant(const struct pcp_run_info *info, size_t a, char *buf, size_t len);
+
+/* Writes len untrusted bytes to out as HTML text or a quoted attribute value: & < > " ' as
+ * entities, tab and line breaks as a space, invalid UTF-8, other controls and bidi
+ * formatting characters as U+FFFD; after max bytes, "…". */
+void pcp_text_html(FILE *out, const char *s, size_t len, size_t max);
 
 #endif

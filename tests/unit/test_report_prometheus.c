@@ -1,7 +1,8 @@
 /* Unit tests of the Prometheus writer: its output is checked by a small exposition-format
  * reader (every family once, HELP and TYPE first, samples grouped, labels well escaped and
  * valid UTF-8, no duplicate series) and then line by line: per-address samples, verdicts
- * emitted when they fail and absent without a chain, instants, run totals, duplicates. */
+ * emitted when they fail and absent without a chain, instants, run totals, duplicates, and
+ * the exporter's per-probe answers. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -436,6 +437,29 @@ static void test_many(void **state)
 }
 
 /* A run without records still says when it ran. */
+/* An exporter answer (per_probe): the address families only, and the instant that is the
+ * probe's now labelled at="now" so a series stays the same across scrapes. */
+static void test_per_probe(void **state)
+{
+	struct pcp_run_info info = pcp_test_run_info(store_names, 2, -1);
+	const bool oks[6] = {true, true, true, false, true, true};
+	struct pcp_result r;
+
+	(void)state;
+	info.per_probe = true;
+	info.now_mask = 2;
+	make_ok(&r, "db1", "10.0.0.1", oks, 2);
+	char *out = pcp_test_run_writer(PCP_FORMAT_PROMETHEUS, &info, &r, 1, NULL);
+	check_exposition(out);
+	assert_line(out, "pgcertprobe_verified{" A ",store=\"old\",at=\"2021-02-15T00:00:00Z\"} 1");
+	assert_line(out, "pgcertprobe_verified{" A ",store=\"old\",at=\"now\"} 0");
+	assert_line(out, "pgcertprobe_probe_success{" A "} 1");
+	assert_null(strstr(out, "pgcertprobe_run_"));
+	assert_null(strstr(out, "pgcertprobe_build_info"));
+	free(out);
+	pcp_result_cleanup(&r);
+}
+
 static void test_empty_run(void **state)
 {
 	struct pcp_run_info info = pcp_test_run_info(store_names, 1, -1);
@@ -465,6 +489,7 @@ int main(void)
 	        cmocka_unit_test(test_hostile_labels),
 	        cmocka_unit_test(test_duplicates),
 	        cmocka_unit_test(test_many),
+	        cmocka_unit_test(test_per_probe),
 	        cmocka_unit_test(test_empty_run),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
