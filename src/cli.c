@@ -480,6 +480,13 @@ static enum pcp_errc set_explain(struct pcp_settings *s, const char *v, struct p
 	return PCP_OK;
 }
 
+static enum pcp_errc set_listen(struct pcp_settings *s, const char *v, struct pcp_error *err)
+{
+	if (!*v)
+		return pcp_error_set(err, PCP_ERR_USAGE, "--listen: expected ADDR:PORT");
+	return set_string(&s->listen, v, err);
+}
+
 static enum pcp_errc set_help(struct pcp_settings *s, const char *v, struct pcp_error *err)
 {
 	(void)v;
@@ -578,10 +585,27 @@ static const struct option_def options[] = {
          " machine's libpq)"},
         {"explain", 0, NULL, NULL, set_explain,
          "text: after each failure, the openssl and psql commands that reproduce it"},
+        {"listen", 0, "ADDR:PORT", NULL, set_listen,
+         "run as a Prometheus exporter: serve /probe?target=T[&module=M] and /metrics on"
+         " ADDR:PORT (no targets on the command line)"},
         {"help", 'h', NULL, NULL, set_help, "show this help"},
         {"version", 'V', NULL, NULL, set_version, "show the version"},
 };
 #define N_OPTIONS (sizeof options / sizeof options[0])
+
+/* The keys a [module NAME] section takes besides "stores": options (by config key, or by
+ * long name when they have none) whose values reach each probe's group or judge in the
+ * exporter. A new per-probe option needs one line here. */
+static const char *const module_keys[] = {
+        "sslmode", "timeout", "at", "warn_days", "old_store", "new_store",
+};
+
+/* What does not apply to the exporter: run-level output, gates and inputs. */
+static const setter_fn not_with_listen[] = {
+        set_format,       set_output,       set_chain_host, set_baseline, set_fail_on_change,
+        set_require,      set_forbid_class, set_shard,      set_explain,  set_save_chains,
+        set_future_chain, set_client_home,  set_color,
+};
 
 void pcp_cli_usage(FILE *out)
 {
@@ -620,13 +644,154 @@ static void config_path(char *path, size_t len, const char *config_dir, const ch
 		snprintf(path, len, "%s/%s", config_dir, value);
 }
 
+/* A [defaults] or [module NAME] key's option; NULL when a module may not set it. */
+static const struct option_def *module_option(const char *key)
+{
+	for (size_t k = 0; k < sizeof module_keys / sizeof module_keys[0]; k++) {
+		if (strcmp(module_keys[k], key) != 0)
+			continue;
+		for (size_t i = 0; i < N_OPTIONS; i++)
+			if (strcmp(options[i].config_key ? options[i].config_key : options[i].name,
+			           key) == 0)
+				return &options[i];
+	}
+	return NULL;
+}
+
+/* What a configuration file said that modules are built from once it is read whole: the
+ * [defaults] keys modules take, every [stores] entry and store password source (paths
+ * resolved), each module's keys. */
+enum key_kind {
+	KEY_OPTION,        /* an option's config key, or a module's "stores" */
+	KEY_STORE,         /* [stores]: key is the store's name, value its path */
+	KEY_PASSWORD_FILE, /* [store_password_files]: key is the store, value the file */
+	KEY_PASSWORD_ENV,  /* [store_password_env]: key is the store, value the variable */
+};
+
+struct file_key {
+	char *module; /* NULL: not in a [module NAME] */
+	enum key_kind kind;
+	char *key, *value;
+};
+
+struct file_read {
+	struct pcp_settings *s;
+	struct file_key *keys;
+	size_t n_keys;
+};
+
+static enum pcp_errc remember(struct file_read *fr, const char *module, enum key_kind kind,
+                              const char *key, const char *value, struct pcp_error *err)
+{
+	struct file_key *grown = realloc(fr->keys, (fr->n_keys + 1) * sizeof *grown);
+	struct file_key *k;
+
+	if (!grown)
+		return pcp_error_set(err, PCP_ERR_SYSTEM, "out of memory");
+	fr->keys = grown;
+	k = &grown[fr->n_keys];
+	*k = (struct file_key){.module = module ? strdup(module) : NULL,
+	                       .kind = kind,
+	                       .key = strdup(key),
+	                       .value = strdup(value)};
+	if ((module && !k->module) || !k->key || !k->value) {
+		free(k->module);
+		free(k->key);
+		free(k->value);
+		return pcp_error_set(err, PCP_ERR_SYSTEM, "out of memory");
+	}
+	fr->n_keys++;
+	return PCP_OK;
+}
+
+static void file_read_cleanup(struct file_read *fr)
+{
+	for (size_t i = 0; i < fr->n_keys; i++) {
+		free(fr->keys[i].module);
+		free(fr->keys[i].key);
+		free(fr->keys[i].value);
+	}
+	free(fr->keys);
+}
+
+/* The next name of a "stores" list (names separated by commas or blanks): its length, 0 at
+ * the end; *p moves past it. */
+static size_t next_name(const char **p)
+{
+	size_t n;
+
+	*p += strspn(*p, ", \t");
+	n = strcspn(*p, ", \t");
+	*p += n;
+	return n;
+}
+
+static bool names_hold(const char *list, const char *name)
+{
+	size_t n;
+
+	for (const char *p = list; (n = next_name(&p)) > 0;)
+		if (n == strlen(name) && strncmp(p - n, name, n) == 0)
+			return true;
+	return false;
+}
+
+static bool name_ok(const char *name, size_t len)
+{
+	if (len == 0 || len > 64)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!isalnum((unsigned char)name[i]) && !strchr("-_.", name[i]))
+			return false;
+	return true;
+}
+
+/* A key of [module NAME]: checked now (so the error names its line), applied once the whole
+ * file is read (build_module). */
+static enum pcp_errc module_key(struct file_read *fr, const char *name, const char *key,
+                                const char *value, struct pcp_error *err)
+{
+	const struct option_def *o = module_option(key);
+	struct pcp_settings scratch;
+	enum pcp_errc rc;
+
+	if (!name_ok(name, strlen(name)))
+		return pcp_error_set(err, PCP_ERR_CONFIG,
+		                     "[module %s]: a module name is 1 to 64 letters, digits, '-', "
+		                     "'_' or '.'",
+		                     name);
+	if (strcmp(key, "stores") == 0) {
+		const char *p = value;
+		size_t n, count = 0;
+
+		for (; (n = next_name(&p)) > 0; count++)
+			if (!name_ok(p - n, n))
+				return pcp_error_set(
+				        err, PCP_ERR_CONFIG,
+				        "[module %s]: stores \"%s\": expected store names", name,
+				        value);
+		if (!count)
+			return pcp_error_set(err, PCP_ERR_CONFIG, "[module %s]: stores is empty",
+			                     name);
+		return remember(fr, name, KEY_OPTION, key, value, err);
+	}
+	if (!o)
+		return pcp_error_set(err, PCP_ERR_CONFIG, "unknown key \"%s\" in [module %s]", key,
+		                     name);
+	pcp_settings_init(&scratch);
+	rc = o->set(&scratch, value, err);
+	pcp_settings_cleanup(&scratch);
+	return rc ? PCP_ERR_CONFIG : remember(fr, name, KEY_OPTION, key, value, err);
+}
+
 /* Config files: [defaults] takes the table's config keys, [stores] takes NAME = PATH with
  * PATH relative to the file's directory, [store_password_files] NAME = FILE (relative
- * likewise) and [store_password_env] NAME = VAR. */
+ * likewise), [store_password_env] NAME = VAR, and [module NAME] the module keys. */
 static enum pcp_errc config_key(void *ctx, const char *section, const char *key, const char *value,
                                 const char *config_dir, struct pcp_error *err)
 {
-	struct pcp_settings *s = ctx;
+	struct file_read *fr = ctx;
+	struct pcp_settings *s = fr->s;
 	char path[4096];
 
 	if (strcmp(section, "stores") == 0) {
@@ -636,7 +801,9 @@ static enum pcp_errc config_key(void *ctx, const char *section, const char *key,
 			return pcp_error_set(err, PCP_ERR_CONFIG, "duplicate store name \"%s\"",
 			                     key);
 		config_path(path, sizeof path, config_dir, value);
-		return pcp_settings_add_store(s, key, path, err) ? PCP_ERR_CONFIG : PCP_OK;
+		if (pcp_settings_add_store(s, key, path, err))
+			return PCP_ERR_CONFIG;
+		return remember(fr, NULL, KEY_STORE, key, path, err);
 	}
 	if (strcmp(section, "store_password_files") == 0 ||
 	    strcmp(section, "store_password_env") == 0) {
@@ -647,19 +814,116 @@ static enum pcp_errc config_key(void *ctx, const char *section, const char *key,
 			                     file ? "password file" : "variable name");
 		if (file)
 			config_path(path, sizeof path, config_dir, value);
-		return pcp_settings_add_password(s, key,
-		                                 file ? PCP_PASSWORD_FILE : PCP_PASSWORD_ENV,
-		                                 file ? path : value, true, err)
-		               ? PCP_ERR_CONFIG
-		               : PCP_OK;
+		if (pcp_settings_add_password(s, key, file ? PCP_PASSWORD_FILE : PCP_PASSWORD_ENV,
+		                              file ? path : value, true, err))
+			return PCP_ERR_CONFIG;
+		return remember(fr, NULL, file ? KEY_PASSWORD_FILE : KEY_PASSWORD_ENV, key,
+		                file ? path : value, err);
 	}
 	if (strcmp(section, "defaults") == 0) {
 		for (size_t i = 0; i < N_OPTIONS; i++)
-			if (options[i].config_key && strcmp(options[i].config_key, key) == 0)
-				return options[i].set(s, value, err) ? PCP_ERR_CONFIG : PCP_OK;
+			if (options[i].config_key && strcmp(options[i].config_key, key) == 0) {
+				if (options[i].set(s, value, err))
+					return PCP_ERR_CONFIG;
+				return module_option(key)
+				               ? remember(fr, NULL, KEY_OPTION, key, value, err)
+				               : PCP_OK;
+			}
 		return pcp_error_set(err, PCP_ERR_CONFIG, "unknown key \"%s\" in [defaults]", key);
 	}
+	if (strncmp(section, "module", 6) == 0 && (section[6] == ' ' || section[6] == '\t'))
+		return module_key(fr, section + 6 + strspn(section + 6, " \t"), key, value, err);
 	return pcp_error_set(err, PCP_ERR_CONFIG, "unknown section [%s]", section);
+}
+
+/* The settings of module name: built-in defaults, the file's [defaults], the module's keys;
+ * the file's stores, all or those named. Errors are PCP_ERR_CONFIG naming the module. */
+static enum pcp_errc build_module(const struct file_read *fr, const char *name,
+                                  struct pcp_module *m, struct pcp_error *err)
+{
+	struct pcp_settings *ms = &m->settings;
+	const char *wanted = NULL, *p;
+	size_t n;
+
+	for (size_t i = 0; i < fr->n_keys; i++) {
+		const struct file_key *k = &fr->keys[i];
+
+		if (k->kind != KEY_OPTION || (k->module && strcmp(k->module, name) != 0))
+			continue;
+		if (strcmp(k->key, "stores") == 0)
+			wanted = k->value;
+		else if (module_option(k->key)->set(ms, k->value, err))
+			return PCP_ERR_CONFIG;
+	}
+	for (size_t i = 0; i < fr->n_keys; i++)
+		if (fr->keys[i].kind == KEY_STORE &&
+		    (!wanted || names_hold(wanted, fr->keys[i].key)) &&
+		    pcp_settings_add_store(ms, fr->keys[i].key, fr->keys[i].value, err))
+			return PCP_ERR_CONFIG;
+	/* The passwords of its Java truststores, handed over by check_listen. */
+	for (size_t i = 0; i < fr->n_keys; i++) {
+		const struct file_key *k = &fr->keys[i];
+
+		if ((k->kind == KEY_PASSWORD_FILE || k->kind == KEY_PASSWORD_ENV) &&
+		    store_known(ms, k->key) &&
+		    pcp_settings_add_password(ms, k->key,
+		                              k->kind == KEY_PASSWORD_FILE ? PCP_PASSWORD_FILE
+		                                                           : PCP_PASSWORD_ENV,
+		                              k->value, true, err))
+			return PCP_ERR_CONFIG;
+	}
+	for (p = wanted; p && (n = next_name(&p)) > 0;) {
+		char store[65];
+
+		snprintf(store, sizeof store, "%.*s", (int)n, p - n);
+		if (!store_known(ms, store))
+			return pcp_error_set(err, PCP_ERR_CONFIG,
+			                     "[module %s]: no store \"%s\" in [stores]", name,
+			                     store);
+	}
+	if (ms->n_stores == 0)
+		return pcp_error_set(err, PCP_ERR_CONFIG,
+		                     "[module %s]: no stores: the file has no [stores]", name);
+	if (ms->old_store && !store_known(ms, ms->old_store))
+		return pcp_error_set(err, PCP_ERR_CONFIG,
+		                     "[module %s]: old_store %s: no store of that name", name,
+		                     ms->old_store);
+	if (ms->new_store && !store_known(ms, ms->new_store))
+		return pcp_error_set(err, PCP_ERR_CONFIG,
+		                     "[module %s]: new_store %s: no store of that name", name,
+		                     ms->new_store);
+	return PCP_OK;
+}
+
+/* Every [module NAME] of the file, in the order they first appear. */
+static enum pcp_errc build_modules(const struct file_read *fr, struct pcp_settings *s,
+                                   struct pcp_error *err)
+{
+	for (size_t i = 0; i < fr->n_keys; i++) {
+		const char *name = fr->keys[i].module;
+		struct pcp_module *grown, *m;
+		bool seen = false;
+		enum pcp_errc rc;
+
+		for (size_t j = 0; name && j < s->n_modules; j++)
+			seen = seen || strcmp(s->modules[j].name, name) == 0;
+		if (!name || seen)
+			continue;
+		if (!(grown = realloc(s->modules, (s->n_modules + 1) * sizeof *grown)))
+			return pcp_error_set(err, PCP_ERR_SYSTEM, "out of memory");
+		s->modules = grown;
+		m = &grown[s->n_modules++];
+		pcp_settings_init(&m->settings);
+		if (!(m->name = strdup(name)))
+			return pcp_error_set(err, PCP_ERR_SYSTEM, "out of memory");
+		if ((rc = build_module(fr, name, m, err))) {
+			char inner[sizeof err->msg];
+
+			snprintf(inner, sizeof inner, "%s", err->msg);
+			return pcp_error_set(err, rc, "%s: %s", s->config_path, inner);
+		}
+	}
+	return PCP_OK;
 }
 
 struct parsed_opt {
@@ -712,6 +976,31 @@ static enum pcp_errc attach_passwords(struct pcp_settings *s, struct pcp_error *
 		spec->pw = p->value;
 		p->value = NULL;
 	}
+	return PCP_OK;
+}
+
+/* --listen: no targets, nothing that only a command-line run uses; modules built. */
+static enum pcp_errc check_listen(const struct file_read *fr, struct pcp_settings *s,
+                                  const struct parsed_opt *seen, size_t n_seen,
+                                  struct pcp_error *err)
+{
+	if (s->n_targets || s->n_target_files || s->n_chains)
+		return pcp_error_set(
+		        err, PCP_ERR_USAGE,
+		        "--listen: the exporter takes its targets from /probe requests, "
+		        "not from the command line");
+	for (size_t i = 0; i < n_seen; i++)
+		for (size_t k = 0; k < sizeof not_with_listen / sizeof not_with_listen[0]; k++)
+			if (seen[i].def->set == not_with_listen[k])
+				return pcp_error_set(
+				        err, PCP_ERR_USAGE,
+				        "--%s does not apply to the exporter (--listen)",
+				        seen[i].def->name);
+	if (build_modules(fr, s, err))
+		return err->code;
+	for (size_t i = 0; i < s->n_modules; i++)
+		if (attach_passwords(&s->modules[i].settings, err))
+			return err->code;
 	return PCP_OK;
 }
 
@@ -778,6 +1067,7 @@ enum pcp_errc pcp_cli_parse(int argc, char **argv, struct pcp_settings *s, struc
 	struct parsed_opt *seen;
 	size_t n_seen = 0, max_seen = 1;
 	const char *config = NULL;
+	struct file_read fr = {.s = s};
 	enum pcp_errc rc = PCP_OK;
 	int c, idx;
 
@@ -850,7 +1140,7 @@ enum pcp_errc pcp_cli_parse(int argc, char **argv, struct pcp_settings *s, struc
 	} else {
 		s->config_path = pcp_config_default_path();
 	}
-	if (s->config_path && (rc = pcp_config_read(s->config_path, config_key, s, err)))
+	if (s->config_path && (rc = pcp_config_read(s->config_path, config_key, &fr, err)))
 		goto out;
 
 	/* Command-line requirements replace the file's. */
@@ -867,11 +1157,13 @@ enum pcp_errc pcp_cli_parse(int argc, char **argv, struct pcp_settings *s, struc
 	}
 	if (!s->node_roots && s->config_path && (rc = default_node_roots(s, err)))
 		goto out;
-	if (s->n_targets == 0 && s->n_target_files == 0 && s->n_chains == 0)
+	if (s->listen)
+		rc = check_listen(&fr, s, seen, n_seen, err);
+	else if (s->n_targets == 0 && s->n_target_files == 0 && s->n_chains == 0)
 		rc = pcp_error_set(
 		        err, PCP_ERR_USAGE,
 		        "no targets: give TARGET arguments, --targets FILE or --chain FILE");
-	else if (s->n_stores == 0)
+	if (!rc && s->n_stores == 0)
 		rc = pcp_error_set(err, PCP_ERR_CONFIG,
 		                   "no trust stores: give --store NAME=PATH or a configuration "
 		                   "file with [stores]");
@@ -899,6 +1191,7 @@ enum pcp_errc pcp_cli_parse(int argc, char **argv, struct pcp_settings *s, struc
 		rc = attach_passwords(s, err);
 out:
 	hide_passwords(seen, n_seen);
+	file_read_cleanup(&fr);
 	free(seen);
 	return rc;
 }

@@ -130,6 +130,12 @@ void pcp_settings_cleanup(struct pcp_settings *s)
 	free(s->chain_host);
 	free(s->baseline);
 	free(s->config_path);
+	free(s->listen);
+	for (size_t i = 0; i < s->n_modules; i++) {
+		free(s->modules[i].name);
+		pcp_settings_cleanup(&s->modules[i].settings);
+	}
+	free(s->modules);
 	memset(s, 0, sizeof *s);
 }
 

@@ -26,6 +26,8 @@ struct pcp_password_spec {
 #define PCP_MAX_INSTANTS 16 /* --at and --require STORE@TIME instants */
 #define PCP_MAX_DRIVERS  4  /* --driver: every known driver once */
 
+struct pcp_module;
+
 /* --require STORE[@TIME], parsed once. */
 struct pcp_require {
 	char *text;  /* as given, for messages; owned */
@@ -95,6 +97,19 @@ struct pcp_settings {
 	enum pcp_negotiation negotiation; /* --negotiation: SSLRequest first, or direct TLS */
 	int libpq_version;                /* --libpq-version: the audit's rules (15-18) */
 	bool help, version;
+	/* exporter */
+	char *listen;               /* --listen ADDR:PORT, owned or NULL (a command-line run) */
+	struct pcp_module *modules; /* the file's [module NAME] sections, owned (--listen only) */
+	size_t n_modules;
+};
+
+/* A [module NAME] section: the settings /probe?module=NAME probes with. They start from the
+ * built-in defaults and the file's [defaults], then take the section's keys; the stores are
+ * the file's [stores], all of them or those the section's `stores` key names. The command
+ * line sets only the default module (the exporter's own settings). */
+struct pcp_module {
+	char *name; /* owned */
+	struct pcp_settings settings;
 };
 
 #define PCP_DEFAULT_TIMEOUT     10.0

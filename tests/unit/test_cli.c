@@ -1109,6 +1109,160 @@ static void test_help_version(void **state)
 	done(r);
 }
 
+/* ---- --listen and [module NAME] ---- */
+
+static const struct pcp_module *module_named(const struct run *r, const char *name)
+{
+	for (size_t i = 0; i < r->s.n_modules; i++)
+		if (strcmp(r->s.modules[i].name, name) == 0)
+			return &r->s.modules[i];
+	fail_msg("no module %s among %zu", name, r->s.n_modules);
+	return NULL;
+}
+
+static void test_listen_modules(void **state)
+{
+	struct run *const r = &the_run;
+	const struct pcp_module *m;
+	char path[600];
+	const char *conf = write_text("modules.conf", "[defaults]\n"
+	                                              "timeout = 4\n"
+	                                              "warn_days = 30\n"
+	                                              "concurrency = 7\n"
+	                                              "[stores]\n"
+	                                              "old = old.pem\n"
+	                                              "new = /abs/new.pem\n"
+	                                              "both = both.pem\n"
+	                                              "[module ca]\n"
+	                                              "sslmode = verify-ca\n"
+	                                              "stores = new, both\n"
+	                                              "[module past]\n"
+	                                              "at = 2021-02-14\n"
+	                                              "at = now\n"
+	                                              "timeout = 2\n"
+	                                              "[module  ca]\n"
+	                                              "new_store = new\n");
+
+	(void)state;
+	PARSE(r, "-c", conf, "--listen", "127.0.0.1:0", "--timeout", "9", "--sslmode", "verify-ca");
+	expect_ok(r);
+	assert_string_equal(r->s.listen, "127.0.0.1:0");
+	/* the command line sets the default module only */
+	assert_true(r->s.timeout == 9.0);
+	assert_int_equal(r->s.concurrency, 7);
+	assert_int_equal(r->s.n_modules, 2);
+	assert_string_equal(r->s.modules[0].name, "ca");
+	m = module_named(r, "ca");
+	assert_int_equal(m->settings.sslmode, PCP_SSLMODE_VERIFY_CA);
+	assert_true(m->settings.timeout == 4.0);
+	assert_true(m->settings.warn_days == 30.0);
+	assert_string_equal(m->settings.new_store, "new");
+	assert_int_equal(m->settings.n_stores, 2);
+	assert_string_equal(m->settings.stores[0].name, "new");
+	assert_string_equal(m->settings.stores[0].path, "/abs/new.pem");
+	assert_string_equal(m->settings.stores[1].name, "both");
+	m = module_named(r, "past");
+	assert_int_equal(m->settings.sslmode, PCP_SSLMODE_VERIFY_FULL);
+	assert_true(m->settings.timeout == 2.0);
+	assert_int_equal(m->settings.n_ats, 2);
+	assert_int_equal((long long)m->settings.ats[0], 1613260800LL);
+	assert_false(m->settings.ats_now[0]);
+	assert_true(m->settings.ats_now[1]);
+	assert_int_equal(m->settings.n_stores, 3);
+	snprintf(path, sizeof path, "%s/old.pem", tmpdir);
+	assert_string_equal(m->settings.stores[0].path, path);
+	done(r);
+
+	/* a command-line run keeps modules unbuilt (and unchecked beyond their lines) */
+	PARSE(r, "-c", conf, "db");
+	expect_ok(r);
+	assert_int_equal(r->s.n_modules, 0);
+	assert_null(r->s.listen);
+	done(r);
+}
+
+static void test_listen_usage(void **state)
+{
+	struct run *const r = &the_run;
+
+	(void)state;
+	PARSE(r, S1, "--listen", ":9999", "db");
+	expect_err(r, PCP_ERR_USAGE, "--listen", "/probe", NULL);
+	done(r);
+	PARSE(r, S1, "--listen", ":9999", "--targets", "list.txt");
+	expect_err(r, PCP_ERR_USAGE, "--listen", NULL);
+	done(r);
+	PARSE(r, S1, "--listen", ":9999", "--format", "json");
+	expect_err(r, PCP_ERR_USAGE, "--format", "exporter", NULL);
+	done(r);
+	PARSE(r, S1, "--listen", ":9999", "--require", "a");
+	expect_err(r, PCP_ERR_USAGE, "--require", NULL);
+	done(r);
+	PARSE(r, S1, "--listen", "");
+	expect_err(r, PCP_ERR_USAGE, "--listen", NULL);
+	done(r);
+	PARSE(r, "--listen", ":9999");
+	expect_err(r, PCP_ERR_CONFIG, "no trust stores", NULL);
+	done(r);
+	/* the file's run-level keys are simply not used */
+	PARSE(r, "-c", write_text("runlevel.conf", "[defaults]\nformat = json\n"), S1, "--listen",
+	      ":9999");
+	expect_ok(r);
+	done(r);
+}
+
+static void test_module_errors(void **state)
+{
+	/* listen: parsed with --listen (modules built), else as a command-line run (each line
+	 * still checked). The words are those the message must hold. */
+	static const struct {
+		const char *file, *text;
+		bool listen;
+		const char *words[3];
+	} cases[] = {
+	        {"m-key.conf",
+	         "[stores]\na = a.pem\n[module x]\nconcurrency = 3\n",
+	         true,
+	         {"m-key.conf:4:", "concurrency", "[module x]"}},
+	        {"m-value.conf",
+	         "[stores]\na = a.pem\n[module x]\nsslmode = require\n",
+	         false,
+	         {"m-value.conf:4:", "require"}},
+	        {"m-name.conf",
+	         "[stores]\na = a.pem\n[module a/b]\ntimeout = 1\n",
+	         false,
+	         {"m-name.conf:4:", "a/b"}},
+	        {"m-empty.conf",
+	         "[stores]\na = a.pem\n[module x]\nstores = , \n",
+	         false,
+	         {"m-empty.conf:4:", "empty"}},
+	        {"m-store.conf",
+	         "[stores]\na = a.pem\n[module x]\nstores = a, zz\n",
+	         true,
+	         {"m-store.conf", "[module x]", "\"zz\""}},
+	        {"m-old.conf",
+	         "[stores]\na = a.pem\n[module x]\nold_store = b\n",
+	         true,
+	         {"[module x]", "old_store b"}},
+	        /* modules draw on the file's stores only */
+	        {"m-nostores.conf", "[module x]\ntimeout = 1\n", true, {"[module x]", "no stores"}},
+	};
+	struct run *const r = &the_run;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		const char *conf = write_text(cases[i].file, cases[i].text);
+
+		if (cases[i].listen)
+			PARSE(r, "-c", conf, S1, "--listen", ":1");
+		else
+			PARSE(r, "-c", conf, S1, "db");
+		expect_err(r, PCP_ERR_CONFIG, cases[i].words[0], cases[i].words[1],
+		           cases[i].words[2], NULL);
+		done(r);
+	}
+}
+
 static void test_usage_text(void **state)
 {
 	char *buf = NULL;
@@ -1261,6 +1415,9 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_flag_with_value, test_setup, test_teardown),
 	        cmocka_unit_test_setup_teardown(test_no_targets, test_setup, test_teardown),
 	        cmocka_unit_test_setup_teardown(test_help_version, test_setup, test_teardown),
+	        cmocka_unit_test_setup_teardown(test_listen_modules, test_setup, test_teardown),
+	        cmocka_unit_test_setup_teardown(test_listen_usage, test_setup, test_teardown),
+	        cmocka_unit_test_setup_teardown(test_module_errors, test_setup, test_teardown),
 	        cmocka_unit_test(test_usage_text),
 	        cmocka_unit_test(test_shard_values),
 	        cmocka_unit_test_setup_teardown(test_dns_server_checked, test_setup, test_teardown),
