@@ -1,4 +1,4 @@
-/* pgcertprobe: options -> stores -> run -> exit code. Everything else lives in modules. */
+/* pgcertprobe: options -> stores -> run (or exporter) -> exit code. The rest lives in modules. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "exporter.h"
 #include "log.h"
 #include "output.h"
 #include "report.h"
@@ -47,6 +48,11 @@ int main(int argc, char **argv)
 		goto fail;
 	if (s.help || s.version) {
 		s.help ? pcp_cli_usage(stdout) : print_version();
+		goto out;
+	}
+	if (s.listen) {
+		if (pcp_exporter_run(&s, pcp_verify_default_auth_level(), &err) != PCP_OK)
+			goto fail;
 		goto out;
 	}
 	if (pcp_store_list_load(&stores, s.stores, s.n_stores, &err) != PCP_OK ||
