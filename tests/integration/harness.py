@@ -1,10 +1,14 @@
 """Shared by the integration tests: where the build and sources are, and the pass/fail
 tally that ends every test with the line "N passed, M failed" (read by CI)."""
 
+import http.client
 import os
+import re
+import select
 import signal
 import subprocess
 import sys
+import time
 
 SOURCE = os.environ.get("PCP_SOURCE_DIR",
                         os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..")))
@@ -67,3 +71,50 @@ def start_hostile(*modes):
         stop_process_group(proc)
         raise RuntimeError(f"hostile_server did not get ready: {words!r}")
     return proc, {k: int(v) for k, v in (w.split("=") for w in words[1:])}
+
+
+class Exporter:
+    """pgcertprobe --listen (127.0.0.1:0 unless listen is given) with args, in its own process
+    group, stderr kept. .host and .port say where it listens (from its start-up line)."""
+
+    def __init__(self, *args, listen="127.0.0.1:0", env=None, patience=60):
+        self.proc = subprocess.Popen([PROBER, "--listen", listen, *args], stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                     start_new_session=True, env=env)
+        self.stderr = b""
+        deadline = time.monotonic() + patience
+        while not re.search(rb"listening on http://\S+/.*\n", self.stderr):
+            left = deadline - time.monotonic()
+            ready = select.select([self.proc.stderr], [], [], max(left, 0))[0] if left > 0 else []
+            chunk = os.read(self.proc.stderr.fileno(), 4096) if ready else b""
+            if not chunk:
+                self.stop()
+                raise RuntimeError("exporter did not start: %r" % self.stderr.decode())
+            self.stderr += chunk
+        where = self.stderr.split(b"listening on http://", 1)[1].split(b"/", 1)[0].decode()
+        self.host, port = where.rsplit(":", 1)
+        self.host = self.host.strip("[]")
+        self.port = int(port)
+
+    def get(self, path, headers=None, timeout=60, method="GET"):
+        """(status, headers as a dict with lower-case names, body bytes)."""
+        conn = http.client.HTTPConnection(self.host, self.port, timeout=timeout)
+        try:
+            conn.request(method, path, headers=headers or {})
+            resp = conn.getresponse()
+            return resp.status, {k.lower(): v for k, v in resp.getheaders()}, resp.read()
+        finally:
+            conn.close()
+
+    def stop(self, sig=signal.SIGTERM, patience=30):
+        """Sends sig (if still running) and waits; returns (exit code, stderr text). SIGKILL
+        after patience seconds (the exit code is then -9)."""
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, sig)
+        try:
+            rest = self.proc.communicate(timeout=patience)[1]
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            rest = self.proc.communicate()[1]
+        self.stderr += rest or b""
+        return self.proc.returncode, self.stderr.decode(errors="replace")

@@ -24,6 +24,7 @@ import urllib.request
 from datetime import datetime, timezone
 
 from harness import PROBER, SOURCE, Tally
+from promtext import grouping_problems, one, parse_prom, record_mismatches, select
 import fleet as fleetmod  # noqa: E402  (harness puts tests/fixtures on the path)
 
 PROMTOOL = shutil.which("promtool") or "/usr/bin/promtool"
@@ -51,69 +52,8 @@ def run(args, **kw):
     return subprocess.run([PROBER, "--timeout", "10", *args], capture_output=True, **kw)
 
 
-def epoch(rfc3339):
-    return int(datetime.strptime(rfc3339, "%Y-%m-%dT%H:%M:%SZ")
-               .replace(tzinfo=timezone.utc).timestamp())
-
-
 def rfc3339(ts):
     return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-# -- the exposition format, read back ------------------------------------------------
-
-LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
-
-
-def unescape(v):
-    return re.sub(r'\\(.)', lambda m: "\n" if m.group(1) == "n" else m.group(1), v)
-
-
-def parse_prom(text):
-    """{(name, frozenset(labels.items())): value}; raises on a line it cannot read."""
-    samples = {}
-    for line in text.splitlines():
-        if not line or line.startswith("#"):
-            continue
-        m = re.fullmatch(r'([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)', line)
-        if not m:
-            raise ValueError("unreadable sample line: %r" % line)
-        labels = {k: unescape(v) for k, v in LABEL.findall(m.group(2) or "")}
-        samples[(m.group(1), frozenset(labels.items()))] = float(m.group(3))
-    return samples
-
-
-def grouping_problems(text):
-    """What promtool does not check: each family once (HELP, TYPE, then all its samples
-    together) and no series twice; node_exporter rejects files that break either."""
-    problems, families, series, current = [], [], set(), None
-    for line in text.splitlines():
-        m = re.match(r"# (HELP|TYPE) (\S+)", line)
-        if m:
-            if m.group(1) == "HELP":
-                if m.group(2) in families:
-                    problems.append("family twice: " + m.group(2))
-                families.append(m.group(2))
-            current = m.group(2)
-        elif line and not line.startswith("#"):
-            key = line.rsplit(" ", 1)[0]
-            if not (key == current or key.startswith(current + "{")):
-                problems.append("sample outside its family: " + line)
-            if key in series:
-                problems.append("series twice: " + key)
-            series.add(key)
-    return problems
-
-
-def select(samples, name, **labels):
-    """The samples of name whose labels include these."""
-    want = set(labels.items())
-    return {k: v for k, v in samples.items() if k[0] == name and want <= set(k[1])}
-
-
-def one(samples, name, **labels):
-    found = select(samples, name, **labels)
-    return list(found.values())[0] if len(found) == 1 else ("%d samples" % len(found))
 
 
 def promtool_metrics(path):
@@ -200,30 +140,7 @@ def check_prometheus(fleet, stores, tmp, now):
     # Every value equals the JSON run's.
     mismatches = []
     for name, p in by_name.items():
-        r = records[p.conninfo]
-        L = lbl(name)
-        if one(s, "pgcertprobe_probe_success", **L) != (r["status"] == "ok"):
-            mismatches.append((name, "success"))
-        if one(s, "pgcertprobe_probe_status", status=r["status"], **L) != 1:
-            mismatches.append((name, "status"))
-        if "class" in r and one(s, "pgcertprobe_class", **{"class": r["class"]}, **L) != 1:
-            mismatches.append((name, "class", r["class"]))
-        for i, cert in enumerate(r["chain"]):
-            if one(s, "pgcertprobe_cert_not_after_seconds", position=str(i), **L) != \
-                    epoch(cert["not_after"]):
-                mismatches.append((name, "cert", i))
-        if len(select(s, "pgcertprobe_cert_not_after_seconds", **L)) != len(r["chain"]):
-            mismatches.append((name, "chain length"))
-        for store, v in r["verify"].items():
-            if r["status"] != "ok":
-                continue
-            if one(s, "pgcertprobe_verified", store=store, **L) != v["ok"] or \
-                    one(s, "pgcertprobe_verify_error_code", store=store, **L) != v["code"]:
-                mismatches.append((name, store, v["ok"], v["code"]))
-            pna = select(s, "pgcertprobe_path_not_after_seconds", store=store, **L)
-            want = [epoch(v["path_not_after"])] if v["ok"] and v["path_not_after"] else []
-            if list(pna.values()) != want:
-                mismatches.append((name, store, "path_not_after", pna, want))
+        mismatches += [(name, *m) for m in record_mismatches(s, records[p.conninfo], lbl(name))]
     t.check("prometheus values equal the JSON run's", not mismatches, mismatches)
     verified = {st: sum(1 for r in records.values() if r["status"] == "ok" and
                         r["verify"][st]["ok"]) for st in ("old", "new", "combined")}
