@@ -5,6 +5,7 @@ import http.client
 import os
 import re
 import select
+import shlex
 import signal
 import subprocess
 import sys
@@ -118,3 +119,15 @@ class Exporter:
             rest = self.proc.communicate()[1]
         self.stderr += rest or b""
         return self.proc.returncode, self.stderr.decode(errors="replace")
+
+
+def command_args(cmd):
+    """The options of a documented pgcertprobe command line (after the program name)."""
+    words = shlex.split(cmd)
+    i = next(i for i, w in enumerate(words) if os.path.basename(w) == "pgcertprobe")
+    args = []
+    for w in words[i + 1:]:
+        if w in ("|", "2>&1") or w.startswith(">"):
+            break
+        args.append(w)
+    return args

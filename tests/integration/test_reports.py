@@ -12,7 +12,6 @@ import io
 import json
 import os
 import re
-import shlex
 import shutil
 import signal
 import socket
@@ -23,7 +22,7 @@ import time
 import urllib.request
 from datetime import datetime, timezone
 
-from harness import PROBER, SOURCE, Tally
+from harness import PROBER, SOURCE, Tally, command_args
 from promtext import grouping_problems, one, parse_prom, record_mismatches, select
 import fleet as fleetmod  # noqa: E402  (harness puts tests/fixtures on the path)
 
@@ -443,18 +442,6 @@ def check_csv(fleet, stores, tmp, now):
     t.check("csv, --warn-days: expiring true on every verified row, false on the others",
             all(r["expiring"] == ("true" if r["ok"] == "true" else "false")
                 for r in body if r["ok"]), [r["expiring"] for r in body][:12])
-
-
-def command_args(cmd):
-    """The options of a documented pgcertprobe command line (after the program name)."""
-    words = shlex.split(cmd)
-    i = next(i for i, w in enumerate(words) if os.path.basename(w) == "pgcertprobe")
-    args = []
-    for w in words[i + 1:]:
-        if w in ("|", "2>&1") or w.startswith(">"):
-            break
-        args.append(w)
-    return args
 
 
 def check_scheduled(fleet, tmp):
