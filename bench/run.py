@@ -19,7 +19,9 @@ import os
 import platform
 import pwd
 import random
+import re
 import select
+import selectors
 import shutil
 import signal
 import socket
@@ -53,6 +55,9 @@ SIZES = dict(
     growth_mix=(10000, 100000, 1000000),  # 1 in GROWTH_MIX_TLS a handshake, others 'N' 
     baseline=300,
     floor=2000,
+    oneshot=50,            # exporter: one CLI process per probe, for comparison
+    exporter_seq=500,      # exporter: one request at a time
+    exporter=20000,        # exporter: EXPORTER_CLIENTS at once, RSS sampled throughout
 )
 EC_LEAVES, RSA_LEAVES, GROWTH_LEAVES = 20000, 10000, 10000
 CONCURRENCY = 512
@@ -66,6 +71,7 @@ GROWTH_MIX_TLS = 50
 TIMEOUT_S = 30           # per probe; the distance runs use DISTANCE_TIMEOUT_S
 DISTANCE_TIMEOUT_S = 120
 BASELINE_PARALLEL = 8
+EXPORTER_CLIENTS = 64    # concurrent /probe clients, each on its own keep-alive connection
 
 # Issue 5, item 4.
 GOAL_VS_BASELINE = 30.0
@@ -74,6 +80,7 @@ GOAL_DISTANCE = 1.25
 GOAL_RSS_S_KB = 8
 GOAL_RSS_HELLO_KB = 64
 GOAL_GROWTH = 1.2
+GOAL_EXPORTER_RSS = 1.1  # issue 10: the exporter's RSS flat (end vs half-way)
 
 
 class BenchError(Exception):
@@ -375,6 +382,110 @@ def tail(path, n=8):
 # ---- runs -----------------------------------------------------------------------------
 
 
+# ---- the exporter -----------------------------------------------------------------------
+
+STATUS_RE = re.compile(rb'pgcertprobe_probe_status\{[^}]*status="([a-z_]+)"\} 1')
+
+
+def http_load(host, port, paths, conns, patience=120, every=1000, on_progress=None):
+    """GETs the paths over conns keep-alive connections, each sending its next request when
+    its answer is complete. Returns ([latency ms], Counter of probe statuses in the answers,
+    Counter of HTTP codes, wall s); on_progress(answers) every `every` answers."""
+    sel = selectors.DefaultSelector()
+    todo = iter(paths)
+    lat, statuses, codes = [], collections.Counter(), collections.Counter()
+    state = {}
+
+    def send(sock):
+        path = next(todo, None)
+        if path is None:
+            sel.unregister(sock)
+            sock.close()
+            return False
+        state[sock] = [time.monotonic(), b""]
+        sock.sendall(b"GET %s HTTP/1.1\r\nHost: bench\r\n\r\n" % path.encode())
+        return True
+
+    t0 = time.monotonic()
+    active = 0
+    for _ in range(conns):
+        sock = socket.create_connection((host, port), timeout=patience)
+        sel.register(sock, selectors.EVENT_READ)
+        active += send(sock)
+    while active:
+        events = sel.select(patience)
+        if not events:
+            raise BenchError("the exporter answered nothing for %d s" % patience)
+        for key, _ in events:
+            sock = key.fileobj
+            chunk = sock.recv(1 << 18)
+            if not chunk:
+                raise BenchError("the exporter closed a connection")
+            st = state[sock]
+            st[1] += chunk
+            end = st[1].find(b"\r\n\r\n")
+            m = re.search(rb"\r\ncontent-length: *(\d+)", st[1][:end], re.I) if end > 0 \
+                else None
+            if not m or len(st[1]) < end + 4 + int(m.group(1)):
+                continue
+            lat.append((time.monotonic() - st[0]) * 1000)
+            codes[int(st[1].split(b" ", 2)[1])] += 1
+            for name in STATUS_RE.findall(st[1][end:]):
+                statuses[name.decode()] += 1
+            if on_progress and len(lat) % every == 0:
+                on_progress(len(lat))
+            active -= not send(sock)
+    return lat, statuses, codes, time.monotonic() - t0
+
+
+class ExporterProc:
+    """pgcertprobe --listen under bench/spawn (its own rusage at the end), with the bench's
+    stores; CPU and RSS of the running exporter read from /proc."""
+
+    def __init__(self, bench):
+        self.usage = os.path.join(bench.work, "exporter.rusage")
+        self.errpath = os.path.join(bench.work, "exporter.err")
+        cmd = [bench.prober, "--listen", "127.0.0.1:0", "--concurrency", str(CONCURRENCY),
+               "--timeout", str(TIMEOUT_S)]
+        for name in STORES:
+            cmd += ["--store", "%s=%s" % (name, bench.server.store)]
+        with open(self.errpath, "wb") as err:
+            self.p = track(subprocess.Popen([SPAWN, self.usage, "--"] + cmd,
+                                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                            stderr=err, start_new_session=True))
+        _groups.add(self.p.pid)
+        deadline = time.monotonic() + 30
+        while True:
+            m = re.search(r"listening on http://127\.0\.0\.1:(\d+)/", tail(self.errpath))
+            if m:
+                break
+            if time.monotonic() > deadline or self.p.poll() is not None:
+                raise BenchError("the exporter did not start:\n" + tail(self.errpath))
+            time.sleep(0.05)
+        self.port = int(m.group(1))
+        with open("/proc/%d/task/%d/children" % (self.p.pid, self.p.pid)) as f:
+            self.pid = int(f.read().split()[0])
+
+    def cpu(self):
+        return proc_cpu(self.pid)
+
+    def rss_kb(self):
+        return proc_rss_kb(self.pid)
+
+    def stop(self):
+        """SIGTERM; (exit code, Usage of the whole life)."""
+        os.killpg(self.p.pid, signal.SIGTERM)
+        try:
+            rc = self.p.wait(30)
+        except subprocess.TimeoutExpired:
+            stop_process(self.p, group=True)
+            rc = self.p.returncode
+        try:
+            return rc, Usage(self.usage)
+        except (OSError, ValueError, KeyError):
+            return rc, None
+
+
 def write_targets(path, listeners, n):
     """n targets cycling over the listeners (every destination gets its share)."""
     with open(path, "w") as f:
@@ -582,6 +693,85 @@ class Bench:
                 negotiation=neg, what="(%d ms per round trip, --negotiation %s)" % (
                     DELAY_MS, neg))
         self.rtt["direct"]["server_direct"] = self.server.stats().get("direct", 0)
+
+    def exporter(self):
+        """The exporter (issue 10): one request at a time, then EXPORTER_CLIENTS at once for
+        a long run with its RSS sampled, against one CLI process per probe."""
+        s = self.server
+        s.configure(key="ec", leaves=EC_LEAVES)
+        self.oneshot_row()
+        x = ExporterProc(self)
+        try:
+            self.ex_seq = self.load_row(x, "exporter-1", self.size("exporter_seq"), 1,
+                                        "(one /probe at a time, keep-alive)")
+            self.ex = self.load_row(x, "exporter-%d" % EXPORTER_CLIENTS, self.size("exporter"),
+                                    EXPORTER_CLIENTS, "(concurrent /probe clients, keep-alive,"
+                                    " all chains distinct)")
+        finally:
+            rc, ru = x.stop()
+        for row in (self.ex_seq, self.ex):
+            row["rc"] = rc
+        self.ex["rss_kb"] = ru.ru_maxrss if ru else self.ex["rss_kb"]
+        log("  exporter exit %d, peak RSS %.1f MiB" % (rc, self.ex["rss_kb"] / 1024))
+
+    def oneshot_row(self):
+        """The CLI probing one target per process, as a script calling it per server would."""
+        n = self.size("oneshot")
+        log("cli-oneshot: %d processes, one target each" % n)
+        walls, cpu, rss, rec = [], 0.0, 0, collections.Counter()
+        out, err = os.path.join(self.work, "oneshot.jsonl"), os.path.join(self.work,
+                                                                          "oneshot.err")
+        t0 = time.monotonic()
+        for i in range(n):
+            cmd = [self.prober, "--format", "json", "--timeout", str(TIMEOUT_S)]
+            for name in STORES:
+                cmd += ["--store", "%s=%s" % (name, self.server.store)]
+            rc, wall, ru, _ = run_measured(cmd + [self.server.listeners[i]], out, err, 60)
+            walls.append(wall * 1000)
+            cpu += cpu_seconds(ru)
+            rss = max(rss, ru.ru_maxrss if ru else 0)
+            rec.update(parse_records(out)["statuses"])
+        wall = time.monotonic() - t0
+        walls.sort()
+        self.oneshot = dict(
+            label="cli-oneshot", targets=n, conc=1, wall=wall, rate=n / wall,
+            cpu_us=cpu * 1e6 / n, rss_kb=rss, p50=percentile(walls, 0.5),
+            p99=percentile(walls, 0.99), chains=None, records=sum(rec.values()),
+            statuses=rec, errors=collections.Counter(), fd_errors=0, port_errors=0, broken=0,
+            killed=False, clamped=False, fd_stderr=False, rc=0, tls_every=1, stderr="",
+            what="one pgcertprobe process per target: start, stores, probe, exit")
+        log("  p50 %.1f ms, p99 %.1f ms per process, %.0f us CPU" % (
+            self.oneshot["p50"], self.oneshot["p99"], self.oneshot["cpu_us"]))
+        self.rows.append(self.oneshot)
+
+    def load_row(self, x, label, n, clients, what):
+        listeners = self.server.listeners
+        paths = ["/probe?target=" + listeners[i % len(listeners)] for i in range(n)]
+        rss = []
+        log("%s: %d requests, %d clients %s" % (label, n, clients, what))
+        cpu0, srv0, busy0 = x.cpu(), proc_cpu(self.server.pid), machine_busy()
+        lat, statuses, codes, wall = http_load(
+            "127.0.0.1", x.port, paths, clients, every=max(1, n // 20),
+            on_progress=lambda done: rss.append((done, x.rss_kb())))
+        cpu1, srv1, busy1 = x.cpu(), proc_cpu(self.server.pid), machine_busy()
+        lat.sort()
+        cpu = cpu1 - cpu0
+        row = dict(label=label, targets=n, conc=clients, wall=wall, rate=n / wall,
+                   cpu_us=cpu * 1e6 / n, rss_kb=max((r for _, r in rss), default=x.rss_kb()),
+                   p50=percentile(lat, 0.5), p99=percentile(lat, 0.99), chains=None,
+                   records=codes.get(200, 0), statuses=statuses,
+                   errors=collections.Counter({"HTTP %d" % c: k for c, k in codes.items()
+                                               if c != 200}),
+                   fd_errors=0, port_errors=0, broken=0, killed=False, clamped=False,
+                   fd_stderr=False, rc=0, tls_every=1, stderr="", what=what, rss_series=rss,
+                   srv_cpu=(srv1 - srv0) / wall if srv0 is not None else None,
+                   other_cpu=(busy1 - busy0 - cpu - (srv1 - srv0 if srv0 is not None else 0))
+                   / wall)
+        log("  %.2fs, %.0f requests/s, p50 %.1f ms, p99 %.1f ms, %.0f us CPU/probe, "
+            "RSS %.1f MiB" % (wall, row["rate"], row["p50"], row["p99"], row["cpu_us"],
+                              row["rss_kb"] / 1024))
+        self.rows.append(row)
+        return row
 
     def growth(self):
         # The million first: it is the goal's figure; the all-TLS series gets what is left.
@@ -910,6 +1100,7 @@ class Bench:
                                                             first["targets"]),
                      v, "<= %.1fx at 1,000,000" % GOAL_GROWTH, "%.2fx",
                      v <= GOAL_GROWTH and last["targets"] >= 1000000)
+        self.exporter_goals(goal, goals)
         probs = self.problems()
         bad_runs = [p for p in probs if "records for" in p or "fd" in p or "KILLED" in p]
         goal("every run: one record per target, no fd exhaustion",
@@ -929,6 +1120,36 @@ class Bench:
             print("\n".join("  " + l for l in self.perf_report))
         print()
         print("bench took %.0f s (budget %.0f s)" % (time.monotonic() - T0, self.args.budget))
+
+    def exporter_goals(self, goal, goals):
+        ex, seq, one, tp = (getattr(self, k, None) for k in ("ex", "ex_seq", "oneshot", "tp"))
+        if not ex:
+            return
+        if seq and one:
+            goals.append("  %-52s p50 %.1f / p99 %.1f ms vs %.1f / %.1f ms  (for information)"
+                         % ("exporter, one request at a time, vs a CLI process", seq["p50"],
+                            seq["p99"], one["p50"], one["p99"]))
+        goals.append("  %-52s p50 %.1f / p99 %.1f ms, %.0f requests/s  (for information)"
+                     % ("exporter, %d clients at once" % ex["conc"], ex["p50"], ex["p99"],
+                        ex["rate"]))
+        if tp:
+            goals.append("  %-52s %.2fx  (for information: %.0f vs %.0f us)"
+                         % ("exporter CPU per probe vs the CLI's (throughput)",
+                            ex["cpu_us"] / tp["cpu_us"], ex["cpu_us"], tp["cpu_us"]))
+        if one:
+            goals.append("  %-52s %.2fx  (for information: %.0f vs %.0f us)"
+                         % ("exporter CPU per probe vs a CLI process per probe",
+                            ex["cpu_us"] / one["cpu_us"], ex["cpu_us"], one["cpu_us"]))
+        # Warm-up: the judges' caches fill with up to 4,096 distinct chains (all chains
+        # are distinct here), which takes a few thousand requests; then RSS must stay flat.
+        series = ex.get("rss_series") or []
+        if len(series) >= 4:
+            (n0, r0), (n1, r1) = series[len(series) // 2 - 1], series[-1]
+            v = r1 / r0
+            goal("exporter RSS at %d vs %d requests (caches full)" % (n1, n0), v,
+                 "<= %.1fx" % GOAL_EXPORTER_RSS, "%.2fx", v <= GOAL_EXPORTER_RSS)
+            goals.append("  %-52s %.1f KB per 1,000 requests (%.1f -> %.1f MiB)" % (
+                "  growth", (r1 - r0) / max(1, n1 - n0) * 1000, r0 / 1024, r1 / 1024))
 
     def compile(self, name, libs=()):
         """bench/NAME.c -> WORK/NAME, warnings as errors."""
@@ -958,6 +1179,7 @@ class Bench:
         self.bouncer()
         self.distance()
         self.direct()
+        self.exporter()
         self.growth()
         if self.args.perf:
             self.perf()
