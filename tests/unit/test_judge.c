@@ -1,7 +1,8 @@
 /* Unit tests for judge: what a probe saw becomes a finished record. Verdicts per store and
  * instant (cached per served chain, the name check per record), classes (and none without
  * both class stores), anchors, --warn-days marks, divergence across a target's addresses,
- * invalid targets, and the client lookup for targets that are not connection strings. */
+ * invalid targets, the client lookup for targets that are not connection strings, and the
+ * moving "now" of a long-running exporter (pcp_judge_set_now). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -317,6 +318,48 @@ static void test_invalid_target_and_client(void **state)
 	pcp_judge_free(j);
 }
 
+/* The exporter judges each probe as of its own time: after now moved past leaf_a's expiry
+ * (2026-01-20) the cached chain is judged again; a fixed instant stays where it was. */
+static void test_now_moves(void **state)
+{
+	struct fixture *f = *state;
+	time_t ats[] = {T(2026, 1, 10, 0, 0, 0), T(2025, 6, 1, 0, 0, 0)};
+	struct pcp_judge_config cfg = {.stores = &f->unclassed,
+	                               .ats = ats,
+	                               .n_ats = 2,
+	                               .now_mask = 1, /* the first instant is "now" */
+	                               .auth_level = 2,
+	                               .warn_days = -1};
+	struct pcp_error err = {0};
+	struct pcp_judge *j = pcp_judge_new(&cfg, &err);
+	struct pcp_result *r;
+
+	assert_non_null(j);
+	/* [instant * n_stores + store]: old, new */
+	r = record(j, "db.example.com", PCP_SSLMODE_VERIFY_FULL, PCP_STATUS_OK, f->chain_a);
+	assert_true(r->verdicts[1].ok);
+	record_free(r);
+	assert_int_equal(pcp_judge_set_now(j, T(2026, 2, 1, 0, 0, 0), &err), 0);
+	r = record(j, "db.example.com", PCP_SSLMODE_VERIFY_FULL, PCP_STATUS_OK, f->chain_a);
+	assert_false(r->verdicts[1].ok);
+	assert_int_equal(r->verdicts[1].code, X509_V_ERR_CERT_HAS_EXPIRED);
+	assert_true(r->verdicts[3].ok);
+	record_free(r);
+	assert_int_equal(pcp_judge_set_now(j, T(2026, 1, 10, 0, 0, 0), &err), 0);
+	r = record(j, "db.example.com", PCP_SSLMODE_VERIFY_FULL, PCP_STATUS_OK, f->chain_a);
+	assert_true(r->verdicts[1].ok);
+	record_free(r);
+	pcp_judge_free(j);
+
+	/* Without now_mask no instant moves. */
+	j = judge_new(&f->unclassed, ats, 1, -1);
+	assert_int_equal(pcp_judge_set_now(j, T(2026, 2, 1, 0, 0, 0), &err), 0);
+	r = record(j, "db.example.com", PCP_SSLMODE_VERIFY_FULL, PCP_STATUS_OK, f->chain_a);
+	assert_true(r->verdicts[1].ok);
+	record_free(r);
+	pcp_judge_free(j);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -326,6 +369,7 @@ int main(void)
 	        cmocka_unit_test(test_warn_days),
 	        cmocka_unit_test(test_divergence),
 	        cmocka_unit_test(test_invalid_target_and_client),
+	        cmocka_unit_test(test_now_moves),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
