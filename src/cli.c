@@ -597,7 +597,8 @@ static const struct option_def options[] = {
  * long name when they have none) whose values reach each probe's group or judge in the
  * exporter. A new per-probe option needs one line here. */
 static const char *const module_keys[] = {
-        "sslmode", "timeout", "at", "warn_days", "old_store", "new_store",
+        "sslmode",   "timeout",   "at",          "warn_days",
+        "old_store", "new_store", "negotiation", "libpq_version",
 };
 
 /* What does not apply to the exporter: run-level output, gates and inputs. */

@@ -304,10 +304,15 @@ static struct job *job_start(struct exporter *x, struct module *m, const char *t
                              double timeout, unsigned *code, struct pcp_error *err)
 {
 	struct pcp_target *targets = NULL;
+	struct pcp_target_env tenv = x->tenv;
 	struct pcp_error terr = {0};
 	size_t n = 0, i;
-	enum pcp_errc rc = pcp_target_expand(target, &x->tenv, &targets, &n, &terr);
+	enum pcp_errc rc;
 	struct job *job = NULL;
+
+	/* Connection strings as the module's libpq version reads them. */
+	tenv.libpq_version = m->s->libpq_version;
+	rc = pcp_target_expand(target, &tenv, &targets, &n, &terr);
 
 	*code = 500;
 	if (rc != PCP_OK && (rc != PCP_ERR_TARGET || n == 0)) {
@@ -335,6 +340,8 @@ static struct job *job_start(struct exporter *x, struct module *m, const char *t
 		g->judge = m->judge;
 		g->sslmode = m->s->sslmode;
 		g->timeout = timeout;
+		g->negotiation = m->s->negotiation;
+		g->alpn = m->s->libpq_version >= 17;
 		g->index = i;
 		g->done = on_group_done;
 		g->done_arg = job;

@@ -1141,7 +1141,9 @@ static void test_listen_modules(void **state)
 	                                              "at = now\n"
 	                                              "timeout = 2\n"
 	                                              "[module  ca]\n"
-	                                              "new_store = new\n");
+	                                              "new_store = new\n"
+	                                              "negotiation = direct\n"
+	                                              "libpq_version = 17\n");
 
 	(void)state;
 	PARSE(r, "-c", conf, "--listen", "127.0.0.1:0", "--timeout", "9", "--sslmode", "verify-ca");
@@ -1157,12 +1159,15 @@ static void test_listen_modules(void **state)
 	assert_true(m->settings.timeout == 4.0);
 	assert_true(m->settings.warn_days == 30.0);
 	assert_string_equal(m->settings.new_store, "new");
+	assert_int_equal(m->settings.negotiation, PCP_NEGOTIATION_DIRECT);
+	assert_int_equal(m->settings.libpq_version, 17);
 	assert_int_equal(m->settings.n_stores, 2);
 	assert_string_equal(m->settings.stores[0].name, "new");
 	assert_string_equal(m->settings.stores[0].path, "/abs/new.pem");
 	assert_string_equal(m->settings.stores[1].name, "both");
 	m = module_named(r, "past");
 	assert_int_equal(m->settings.sslmode, PCP_SSLMODE_VERIFY_FULL);
+	assert_int_equal(m->settings.negotiation, PCP_NEGOTIATION_POSTGRES);
 	assert_true(m->settings.timeout == 2.0);
 	assert_int_equal(m->settings.n_ats, 2);
 	assert_int_equal((long long)m->settings.ats[0], 1613260800LL);
