@@ -1178,6 +1178,26 @@ static void test_listen_modules(void **state)
 	assert_string_equal(m->settings.stores[0].path, path);
 	done(r);
 
+	/* a module's Java truststore gets the file's password for it */
+	conf = write_text("m-pw.conf", "[stores]\n"
+	                               "jks = app.jks\n"
+	                               "pem = roots.pem\n"
+	                               "[store_password_env]\n"
+	                               "jks = APP_PW\n"
+	                               "[module a]\n"
+	                               "stores = jks\n"
+	                               "[module b]\n"
+	                               "stores = pem\n");
+	PARSE(r, "-c", conf, "--listen", "127.0.0.1:0");
+	expect_ok(r);
+	m = module_named(r, "a");
+	assert_int_equal(m->settings.n_stores, 1);
+	assert_int_equal(m->settings.stores[0].pw_source, PCP_PASSWORD_ENV);
+	assert_string_equal(m->settings.stores[0].pw, "APP_PW");
+	m = module_named(r, "b");
+	assert_null(m->settings.stores[0].pw);
+	done(r);
+
 	/* a command-line run keeps modules unbuilt (and unchecked beyond their lines) */
 	PARSE(r, "-c", conf, "db");
 	expect_ok(r);
