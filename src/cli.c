@@ -597,15 +597,16 @@ static const struct option_def options[] = {
  * long name when they have none) whose values reach each probe's group or judge in the
  * exporter. A new per-probe option needs one line here. */
 static const char *const module_keys[] = {
-        "sslmode",   "timeout",   "at",          "warn_days",
-        "old_store", "new_store", "negotiation", "libpq_version",
+        "sslmode",   "timeout", "at",          "warn_days",     "old_store",
+        "new_store", "driver",  "negotiation", "libpq_version",
 };
 
 /* What does not apply to the exporter: run-level output, gates and inputs. */
 static const setter_fn not_with_listen[] = {
-        set_format,       set_output,       set_chain_host, set_baseline, set_fail_on_change,
-        set_require,      set_forbid_class, set_shard,      set_explain,  set_save_chains,
-        set_future_chain, set_client_home,  set_color,
+        set_format,         set_output,        set_chain_host,   set_baseline,
+        set_fail_on_change, set_require,       set_forbid_class, set_forbid_pinned,
+        set_shard,          set_explain,       set_save_chains,  set_future_chain,
+        set_client_home,    set_client_driver, set_node_roots,   set_color,
 };
 
 void pcp_cli_usage(FILE *out)

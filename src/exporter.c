@@ -796,7 +796,9 @@ static enum pcp_errc module_init(struct module *m, const char *name, const struc
 	                                 .auth_level = auth_level,
 	                                 .warn_days = s->warn_days,
 	                                 .old_store = s->old_store,
-	                                 .new_store = s->new_store};
+	                                 .new_store = s->new_store,
+	                                 .drivers = s->drivers,
+	                                 .n_drivers = s->n_drivers};
 	if (!(m->judge = pcp_judge_new(&jcfg, err)))
 		return err->code;
 	m->info = (struct pcp_run_info){.store_names = m->stores.names,
@@ -813,6 +815,8 @@ static enum pcp_errc module_init(struct module *m, const char *name, const struc
 	                                .store_kinds = m->stores.kinds,
 	                                .old_store = s->old_store,
 	                                .new_store = s->new_store,
+	                                .driver_names = s->driver_names,
+	                                .n_drivers = s->n_drivers,
 	                                .per_probe = true};
 	return PCP_OK;
 }

@@ -60,7 +60,8 @@ def write_conf(tmp, pki):
         for name in ("old", "new", "combined"):
             f.write("%s = %s\n" % (name, pki.stores[name]))
         f.write("[module ca]\nsslmode = verify-ca\nstores = new, combined\n"
-                "[module past]\nat = %s\nat = now\n" % PAST)
+                "[module past]\nat = %s\nat = now\n"
+                "[module drivers]\ndriver = pgjdbc\ndriver = pgx\n" % PAST)
     return conf
 
 
@@ -88,6 +89,26 @@ def check_probes(x, fleet, conf):
                 bad.append((p.label, "run-level families in a /probe answer"))
         t.check("module %s: /probe values equal the JSON run's, promtool accepts them"
                 % (module or "default"), not bad, bad[:5])
+
+
+def check_drivers(x, fleet, conf):
+    """A module with drivers: the answer is what --format prometheus says for the target with
+    the same --driver options, sample for sample (durations and run totals aside)."""
+    skip = ("pgcertprobe_probe_duration_seconds", "pgcertprobe_run_", "pgcertprobe_build_info")
+    bad = []
+    for p in fleet.probes():
+        got = parse_prom(x.get(probe_path(p.conninfo, "drivers"))[2].decode())
+        cli = subprocess.run([PROBER, "--config", conf, "--format", "prometheus", "--driver",
+                              "pgjdbc", "--driver", "pgx", p.conninfo], capture_output=True,
+                             text=True)
+        want = parse_prom(cli.stdout)
+        got, want = ({k: v for k, v in d.items() if not k[0].startswith(skip)}
+                     for d in (got, want))
+        drivers = any(dict(k[1]).get("driver") for k in got)
+        if got != want or drivers != bool(select(got, "pgcertprobe_verified")):
+            bad.append((p.label, set(got.items()) ^ set(want.items())))
+    t.check("module drivers: each answer equals --format prometheus --driver pgjdbc --driver "
+            "pgx for the target", not bad, bad[:3])
 
 
 def check_shapes(x, fleet):
@@ -186,7 +207,7 @@ def check_pages(x):
     page = body.decode()
     t.check("/: an HTML page with the version, every module and a form",
             status == 200 and h["content-type"].startswith("text/html") and version in page
-            and all('<option value="%s">' % m in page for m in ("", "ca", "past")) and
+            and all('<option value="%s">' % m in page for m in ("", "ca", "past", "drivers")) and
             '<form action="probe"' in page and 'href="metrics"' in page, page[:500])
     status, h, body = x.get("/", method="HEAD")
     t.check("HEAD /: 200 without a body", status == 200 and body == b"")
@@ -339,6 +360,7 @@ def main():
             x = Exporter("--config", conf)
             try:
                 check_probes(x, fleet, conf)
+                check_drivers(x, fleet, conf)
                 check_shapes(x, fleet)
                 check_errors(x)
                 check_scrape_timeout(x, ports["silent"])

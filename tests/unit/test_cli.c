@@ -1143,7 +1143,8 @@ static void test_listen_modules(void **state)
 	                                              "[module  ca]\n"
 	                                              "new_store = new\n"
 	                                              "negotiation = direct\n"
-	                                              "libpq_version = 17\n");
+	                                              "libpq_version = 17\n"
+	                                              "driver = pgjdbc\n");
 
 	(void)state;
 	PARSE(r, "-c", conf, "--listen", "127.0.0.1:0", "--timeout", "9", "--sslmode", "verify-ca");
@@ -1161,6 +1162,8 @@ static void test_listen_modules(void **state)
 	assert_string_equal(m->settings.new_store, "new");
 	assert_int_equal(m->settings.negotiation, PCP_NEGOTIATION_DIRECT);
 	assert_int_equal(m->settings.libpq_version, 17);
+	assert_int_equal(m->settings.n_drivers, 1);
+	assert_string_equal(m->settings.driver_names[0], "pgjdbc");
 	assert_int_equal(m->settings.n_stores, 2);
 	assert_string_equal(m->settings.stores[0].name, "new");
 	assert_string_equal(m->settings.stores[0].path, "/abs/new.pem");
@@ -1222,6 +1225,9 @@ static void test_listen_usage(void **state)
 	done(r);
 	PARSE(r, S1, "--listen", ":9999", "--require", "a");
 	expect_err(r, PCP_ERR_USAGE, "--require", NULL);
+	done(r);
+	PARSE(r, S1, "--listen", ":9999", "--client-driver", "pgx");
+	expect_err(r, PCP_ERR_USAGE, "--client-driver", NULL);
 	done(r);
 	PARSE(r, S1, "--listen", "");
 	expect_err(r, PCP_ERR_USAGE, "--listen", NULL);
