@@ -206,6 +206,8 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
 
 /* MHD's messages (bad requests, limits reached) name client behaviour, not problems of the
  * exporter: only traced, so no client can fill the log. */
+static void on_log(void *cls, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+
 static void on_log(void *cls, const char *fmt, va_list ap)
 {
 	struct pcp_httpd *h = cls;
