@@ -26,6 +26,7 @@
 #include "log.h"
 #include "net.h"
 #include "report.h"
+#include "setup.h"
 #include "text.h"
 #include "truststore.h"
 
@@ -55,9 +56,7 @@ struct module {
 	const char *name; /* NULL for the default */
 	const struct pcp_settings *s;
 	struct pcp_store_list stores;
-	time_t ats[PCP_MAX_INSTANTS]; /* as of start-up; the judge moves its "now" ones */
-	size_t n_ats;
-	unsigned now_mask;
+	struct pcp_instants in; /* as of start-up; the judge moves its "now" ones */
 	struct pcp_judge *judge;
 	struct pcp_run_info info; /* for the writer: per_probe */
 };
@@ -337,11 +336,8 @@ static struct job *job_start(struct exporter *x, struct module *m, const char *t
 			pcp_error_set(err, PCP_ERR_SYSTEM, "out of memory");
 			goto out;
 		}
-		g->judge = m->judge;
-		g->sslmode = m->s->sslmode;
+		pcp_setup_group(g, m->s, m->judge);
 		g->timeout = timeout;
-		g->negotiation = m->s->negotiation;
-		g->alpn = m->s->libpq_version >= 17;
 		g->index = i;
 		g->done = on_group_done;
 		g->done_arg = job;
@@ -629,7 +625,7 @@ static void put_index(struct exporter *x, FILE *out)
 			put_html(out, m->stores.names[k]);
 		}
 		fputs("</td><td>", out);
-		for (size_t a = 0; a < m->n_ats; a++) {
+		for (size_t a = 0; a < m->in.n; a++) {
 			char when[40];
 
 			pcp_text_instant(&m->info, a, when, sizeof when);
@@ -787,50 +783,22 @@ static enum pcp_errc module_init(struct module *m, const char *name, const struc
 		return err->code;
 	}
 	/* The --at instants only: requirements are the command line's business. */
-	pcp_settings_instants(s, now, m->ats, &m->now_mask);
-	m->n_ats = s->n_ats ? s->n_ats : 1;
-	jcfg = (struct pcp_judge_config){.stores = &m->stores,
-	                                 .ats = m->ats,
-	                                 .n_ats = m->n_ats,
-	                                 .now_mask = m->now_mask,
-	                                 .auth_level = auth_level,
-	                                 .warn_days = s->warn_days,
-	                                 .old_store = s->old_store,
-	                                 .new_store = s->new_store,
-	                                 .drivers = s->drivers,
-	                                 .n_drivers = s->n_drivers};
+	pcp_setup_instants(&m->in, s, now);
+	m->in.n = s->n_ats ? s->n_ats : 1;
+	pcp_setup_judge(&jcfg, s, &m->stores, &m->in, auth_level);
+	/* One-shot matters: no client audit, future chain or baseline in answers to scrapes. */
+	jcfg.client_home = jcfg.future_chain = jcfg.baseline = jcfg.node_roots = NULL;
 	if (!(m->judge = pcp_judge_new(&jcfg, err)))
 		return err->code;
-	m->info = (struct pcp_run_info){.store_names = m->stores.names,
-	                                .n_stores = m->stores.n,
-	                                .at = m->ats[0],
-	                                .now = now,
-	                                .now_mask = m->now_mask,
-	                                .ats = m->ats,
-	                                .n_ats = m->n_ats,
-	                                .warn_days = s->warn_days,
-	                                .sslmode = s->sslmode,
-	                                .version = PCP_VERSION,
-	                                .store_paths = m->stores.paths,
-	                                .store_kinds = m->stores.kinds,
-	                                .old_store = s->old_store,
-	                                .new_store = s->new_store,
-	                                .driver_names = s->driver_names,
-	                                .n_drivers = s->n_drivers,
-	                                .per_probe = true};
+	pcp_setup_run_info(&m->info, s, &m->stores, &m->in);
+	m->info.per_probe = true;
 	return PCP_OK;
 }
 
 static enum pcp_errc start(struct exporter *x, int auth_level, struct pcp_error *err)
 {
 	const struct pcp_settings *s = x->s;
-	struct pcp_engine_config ecfg = {.loop = x->loop,
-	                                 .resolve = {.family = s->family,
-	                                             .dns_server = s->dns_server,
-	                                             .timeout = s->timeout},
-	                                 .pins = s->pins,
-	                                 .n_pins = s->n_pins,
-	                                 .trace = getenv("PGCERTPROBE_TRACE") != NULL};
+	struct pcp_engine_config ecfg;
 	unsigned want = s->concurrency + MAX_CONNECTIONS, fit = pcp_net_fit_concurrency(want);
 	unsigned conns = MAX_CONNECTIONS;
 	struct pcp_httpd_config hcfg;
@@ -852,6 +820,8 @@ static enum pcp_errc start(struct exporter *x, int auth_level, struct pcp_error 
 		             "flight",
 		             fit, conns, fit > conns ? fit - conns : 1);
 	}
+	pcp_setup_engine(&ecfg, x->loop, s);
+	ecfg.save_chains = NULL; /* a one-shot matter */
 	ecfg.window = fit > conns ? fit - conns : 1;
 	if (ecfg.window > s->concurrency)
 		ecfg.window = s->concurrency;

@@ -58,31 +58,16 @@ int main(int argc, char **argv)
 	if (pcp_store_list_load(&stores, s.stores, s.n_stores, &err) != PCP_OK ||
 	    pcp_output_open(&output, s.output, &err) != PCP_OK)
 		goto fail;
-	time_t now = time(NULL), ats[PCP_MAX_INSTANTS];
-	unsigned now_mask;
-	size_t n_ats = pcp_settings_instants(&s, now, ats, &now_mask);
-	struct pcp_run_info info = {.store_names = stores.names,
-	                            .n_stores = stores.n,
-	                            .at = ats[0],
-	                            .now = now,
-	                            .now_mask = now_mask,
-	                            .ats = ats,
-	                            .n_ats = n_ats,
-	                            .warn_days = s.warn_days,
-	                            .sslmode = s.sslmode,
-	                            .color = use_color(s.color, output.f),
-	                            .version = PCP_VERSION,
-	                            .explain = s.explain,
-	                            .store_paths = stores.paths,
-	                            .store_kinds = stores.kinds,
-	                            .old_store = s.old_store,
-	                            .new_store = s.new_store,
-	                            .driver_names = s.driver_names,
-	                            .n_drivers = s.n_drivers};
+	struct pcp_instants instants;
+	struct pcp_run_info info;
+
+	pcp_setup_instants(&instants, &s, time(NULL));
+	pcp_setup_run_info(&info, &s, &stores, &instants);
+	info.color = use_color(s.color, output.f);
+	info.explain = s.explain;
 	struct pcp_run_config cfg = {.settings = &s,
 	                             .stores = &stores,
-	                             .ats = ats,
-	                             .n_ats = n_ats,
+	                             .instants = &instants,
 	                             .auth_level = pcp_verify_default_auth_level(),
 	                             .output_name = s.output ? s.output : "standard output"};
 	if (!(writer = cfg.writer = pcp_writer_new(s.format, output.f, &info)))

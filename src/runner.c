@@ -148,11 +148,7 @@ static struct pcp_group *group_add(struct run *r, struct pcp_target *t)
 
 	if (!g)
 		return NULL;
-	g->judge = r->judge;
-	g->sslmode = r->cfg->settings->sslmode;
-	g->timeout = r->cfg->settings->timeout;
-	g->negotiation = r->cfg->settings->negotiation;
-	g->alpn = r->cfg->settings->libpq_version >= 17;
+	pcp_setup_group(g, r->cfg->settings, r->judge);
 	g->index = r->targets_seen++;
 	if (r->tail)
 		r->tail->next = g;
@@ -424,7 +420,7 @@ static void warn_baseline_instant(const struct run *r)
 
 	if (!b || !(then = pcp_baseline_instant(b, &then_now)))
 		return;
-	pcp_format_time(r->cfg->ats[0], at, sizeof at);
+	pcp_format_time(r->cfg->instants->at[0], at, sizeof at);
 	if ((then_now >= 0 && (then_now == 1) != run_now) || (!run_now && strcmp(then, at) != 0))
 		pcp_log_warn("--baseline %s was verified as of %s%s; this run verifies as of %s%s: "
 		             "verdicts may change with the instant, not the servers",
@@ -462,28 +458,11 @@ static enum pcp_errc check_target_files(const struct pcp_settings *s, struct pcp
 static enum pcp_errc prepare_run(struct run *r, struct pcp_error *err)
 {
 	const struct pcp_settings *s = r->cfg->settings;
-	struct pcp_engine_config ecfg = {.loop = r->loop,
-	                                 .resolve = {.family = s->family,
-	                                             .dns_server = s->dns_server,
-	                                             .timeout = s->timeout},
-	                                 .pins = s->pins,
-	                                 .n_pins = s->n_pins,
-	                                 .save_chains = s->save_chains,
-	                                 .trace = getenv("PGCERTPROBE_TRACE") != NULL};
-	struct pcp_judge_config jcfg = {.stores = r->cfg->stores,
-	                                .ats = r->cfg->ats,
-	                                .n_ats = r->cfg->n_ats,
-	                                .auth_level = r->cfg->auth_level,
-	                                .warn_days = s->warn_days,
-	                                .old_store = s->old_store,
-	                                .new_store = s->new_store,
-	                                .client_home = s->client_home,
-	                                .future_chain = s->future_chain,
-	                                .baseline = s->baseline,
-	                                .node_roots = s->node_roots,
-	                                .drivers = s->drivers,
-	                                .n_drivers = s->n_drivers};
+	struct pcp_engine_config ecfg;
+	struct pcp_judge_config jcfg;
 
+	pcp_setup_engine(&ecfg, r->loop, s);
+	pcp_setup_judge(&jcfg, s, r->cfg->stores, r->cfg->instants, r->cfg->auth_level);
 	if (check_target_files(s, err))
 		return err->code;
 	if (!(r->out->totals.verified = calloc(r->cfg->stores->n + 1, sizeof(size_t))) ||
@@ -499,7 +478,8 @@ static enum pcp_errc prepare_run(struct run *r, struct pcp_error *err)
 			snprintf(r->offline[i].error, sizeof r->offline[i].error, "%s", cerr.msg);
 		}
 	}
-	if (!(r->gates = pcp_gates_new(s, r->cfg->stores, r->cfg->ats, r->cfg->n_ats, err)) ||
+	if (!(r->gates = pcp_gates_new(s, r->cfg->stores, r->cfg->instants->at, r->cfg->instants->n,
+	                               err)) ||
 	    !(r->judge = pcp_judge_new(&jcfg, err)))
 		return err->code;
 	warn_baseline_instant(r);

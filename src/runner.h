@@ -10,13 +10,13 @@
 #include "config.h"
 #include "error.h"
 #include "report.h"
+#include "setup.h"
 #include "truststore.h"
 
 struct pcp_run_config {
 	const struct pcp_settings *settings;
 	const struct pcp_store_list *stores;
-	const time_t *ats; /* the instants (pcp_settings_instants), at least one */
-	size_t n_ats;
+	const struct pcp_instants *instants; /* at least one */
 	int auth_level;
 	struct pcp_writer *writer;
 	const char *output_name; /* where the writer prints, for messages */
