@@ -537,7 +537,6 @@ struct pcp_baseline *pcp_baseline_load(const char *path, struct pcp_error *err)
 {
 	struct pcp_baseline *b = calloc(1, sizeof *b);
 	struct reader r = {0};
-	enum pcp_errc rc = PCP_OK;
 	struct stat st;
 
 	if (!b || !(r.buf = malloc(MAX_LINE + 1))) {
@@ -572,7 +571,7 @@ struct pcp_baseline *pcp_baseline_load(const char *path, struct pcp_error *err)
 			b->skipped++;
 			continue;
 		}
-		if ((rc = load_line(b, line, len, path, err)) != PCP_OK)
+		if (load_line(b, line, len, path, err) != PCP_OK)
 			goto fail;
 	}
 	fclose(r.f);
