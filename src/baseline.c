@@ -4,6 +4,7 @@
  * loaded before the loop, then lookups in two small open-addressing hash tables. */
 #include "baseline.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <jansson.h>
 #include <stdbool.h>
@@ -447,6 +448,7 @@ static enum pcp_errc load_line(struct pcp_baseline *b, const char *line, size_t 
 
 	if (tgt == NONE && (tgt = add_target(b, target)) == NONE)
 		goto nomem;
+	assert(tgt < b->n_targets);
 	size_t idx = find_entry(b, target, addr);
 
 	if (idx == NONE) {
@@ -459,6 +461,7 @@ static enum pcp_errc load_line(struct pcp_baseline *b, const char *line, size_t 
 		if ((idx = add_entry(b, tgt, addr)) == NONE)
 			goto nomem;
 	}
+	assert(idx < b->n_entries);
 	if (!b->at[0] && json_is_string(json_object_get(rec, "at"))) {
 		const json_t *now = json_object_get(rec, "at_now");
 
