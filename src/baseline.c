@@ -498,7 +498,8 @@ static enum read_result read_line(struct reader *r, const char **line, size_t *l
 	bool skipping = false; /* inside a line too long to keep */
 
 	for (;;) {
-		char *nl = memchr(r->buf + r->pos, '\n', r->len - r->pos);
+		/* Nothing buffered (the first call, or all consumed): no line to find yet. */
+		char *nl = r->pos < r->len ? memchr(r->buf + r->pos, '\n', r->len - r->pos) : NULL;
 
 		if (nl) {
 			size_t n = (size_t)(nl - (r->buf + r->pos));
