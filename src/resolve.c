@@ -6,6 +6,7 @@
 
 #include <ares.h>
 #include <arpa/inet.h>
+#include <assert.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <stdbool.h>
@@ -90,6 +91,8 @@ static void list_push(struct list *l, struct lookup *x)
 
 static void list_unlink(struct list *l, struct lookup *x)
 {
+	/* x is on l: it is the head exactly when it has no prev, the tail when no next. */
+	assert(!x->prev == (l->head == x) && !x->next == (l->tail == x));
 	if (x->prev)
 		x->prev->next = x->next;
 	else
