@@ -747,14 +747,13 @@ int pcp_resolve_start(struct pcp_resolver *r, const char *name, uint16_t port, p
 	return 0;
 }
 
-void pcp_resolver_cancel_all(struct pcp_resolver *r)
+/* Cancels and delivers every lookup now. The caller holds r (busy), so r outlives it. */
+static void cancel_and_deliver(struct pcp_resolver *r)
 {
 	struct list batch = {0};
 	struct lookup *l;
 
-	if (!r)
-		return;
-	r->busy++;
+	assert(r->busy > 0);
 	for (l = r->inflight.head; l; l = l->next)
 		l->cancelled = true;
 	/* ares_cancel calls back (ARES_ECANCELLED) for every query it holds, synchronously;
@@ -775,6 +774,14 @@ void pcp_resolver_cancel_all(struct pcp_resolver *r)
 		list_unlink(&batch, l);
 		deliver(r, l);
 	}
+}
+
+void pcp_resolver_cancel_all(struct pcp_resolver *r)
+{
+	if (!r)
+		return;
+	r->busy++;
+	cancel_and_deliver(r);
 	if (release(r))
 		return;
 	if (r->ready.head && !r->freeing)
@@ -786,13 +793,14 @@ void pcp_resolver_free(struct pcp_resolver *r)
 	if (!r || r->freeing)
 		return;
 	r->freeing = true;
+	/* Held until the release at the end: a callback freeing r again only returns. */
 	r->busy++;
-	pcp_resolver_cancel_all(r);
+	cancel_and_deliver(r);
 	if (r->have_channel) {
 		/* Nothing should remain; ARES_EDESTRUCTION callbacks would queue to ready. */
 		ares_destroy(r->channel);
 		r->have_channel = false;
-		pcp_resolver_cancel_all(r);
+		cancel_and_deliver(r);
 	}
 	ev_timer_stop(r->loop, &r->tmo);
 	ev_timer_stop(r->loop, &r->kick);
