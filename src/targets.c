@@ -6,6 +6,7 @@
 #include "targets.h"
 
 #include <arpa/inet.h>
+#include <assert.h>
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -349,6 +350,7 @@ static enum pcp_errc read_service_file(const struct pcp_target_env *env, const c
 		char *line = buf;
 		size_t len = strlen(buf); /* like libpq, a NUL byte ends the line */
 
+		assert(len <= got);
 		lineno++;
 		total += got;
 		if (len >= sizeof buf - 1) {
@@ -364,8 +366,10 @@ static enum pcp_errc read_service_file(const struct pcp_target_env *env, const c
 		}
 		while (len > 0 && is_space(line[len - 1]))
 			line[--len] = '\0';
-		while (is_space(*line))
+		while (len > 0 && is_space(*line)) {
 			line++;
+			len--;
+		}
 		if (!*line || *line == '#')
 			continue;
 		if (*line == '[') {
