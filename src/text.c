@@ -13,6 +13,11 @@ void pcp_sbuf_put(struct pcp_sbuf *b, const char *s, size_t n)
 {
 	if (b->failed)
 		return;
+	/* Keeps len + n + 1 and the doubling of cap below from wrapping. */
+	if (n >= SIZE_MAX / 2 - b->len) {
+		b->failed = true;
+		return;
+	}
 	if (b->len + n + 1 > b->cap) {
 		size_t cap = b->cap ? b->cap : 64;
 		while (cap < b->len + n + 1)
