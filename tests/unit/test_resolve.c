@@ -608,7 +608,6 @@ static void test_family_filter(void **state)
 {
 	struct env *e = *state;
 	struct call *four, *six, *six_none;
-	struct pcp_resolver *r6;
 
 	e->r = make_resolver(e, AF_INET, 2);
 	four = start(e, "both.pcp.test", 5432, "-4");
@@ -617,7 +616,7 @@ static void test_family_filter(void **state)
 	assert_int_equal(count_family(four, AF_INET), 1);
 	pcp_resolver_free(e->r);
 
-	e->r = r6 = make_resolver(e, AF_INET6, 2);
+	e->r = make_resolver(e, AF_INET6, 2);
 	six = start(e, "both.pcp.test", 5432, "-6");
 	six_none = start(e, "v4.pcp.test", 5432, "-6 no AAAA");
 	run_until(e, 3, 3);
