@@ -11,7 +11,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
 .PHONY: all deps build build-asan build-fuzz fuzz demo demo-fleet test unit clean install \
-	pg-packages drivers
+	pg-packages drivers lint
 
 all: build
 
@@ -69,11 +69,27 @@ pg-packages:
 drivers: deps pg-packages
 	python3 tests/fixtures/drivers.py --build
 
+# lint first: a style or analyzer failure shows before the long suite, whose summary stays
+# the last thing printed.
 test: build build-asan build-fuzz pg-packages drivers
+	@$(MAKE) --no-print-directory lint
 	cd build && ctest --output-on-failure -j $(JOBS)
 	cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 		ctest --output-on-failure -j $(JOBS)
 	cd build-fuzz && ctest --output-on-failure -j $(JOBS)
+
+# Static analysis and style (README, Development): clang-format over every C file, then
+# clang's analyzer (scan-build) over a fresh Debug build of src/ and tests/ in build-lint/
+# (Debug so that the asserts are seen). Fails on any unformatted file or any report.
+LINT_PACKAGES := clang-tools-14 clang-format-14
+lint: deps
+	@$(MAKE) --no-print-directory deps DEB_PACKAGES="$(LINT_PACKAGES)"
+	clang-format-14 --dry-run -Werror $$(find $(wildcard src tests fuzz) -name '*.[ch]')
+	rm -rf build-lint
+	scan-build-14 --use-cc=clang-14 cmake -S . -B build-lint -DCMAKE_BUILD_TYPE=Debug \
+		-DCMAKE_EXPORT_COMPILE_COMMANDS=ON >/dev/null
+	scan-build-14 --use-cc=clang-14 -o build-lint/reports --status-bugs \
+		cmake --build build-lint -j $(JOBS)
 
 unit: build
 	cd build && ctest --output-on-failure -L unit -j $(JOBS)
@@ -87,4 +103,4 @@ bench: build
 	python3 bench/run.py --build build
 
 clean:
-	rm -rf build build-asan build-fuzz
+	rm -rf build build-asan build-fuzz build-lint
