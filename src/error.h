@@ -22,6 +22,11 @@ struct pcp_error {
 /* Sets code and a printf-formatted message (truncated to fit); returns code. */
 enum pcp_errc pcp_error_set(struct pcp_error *err, enum pcp_errc code, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
+#ifdef __clang_analyzer__
+/* For clang's analyzer (make lint), which cannot see into error.c: the result is code, so
+ * "return pcp_error_set(...)" is never PCP_OK. */
+#define pcp_error_set(err, code, ...) (pcp_error_set(err, code, __VA_ARGS__), (enum pcp_errc)(code))
+#endif
 
 /* Appends OpenSSL's queued errors (then clears the queue) to err->msg after ": ". */
 void pcp_error_append_openssl(struct pcp_error *err);
