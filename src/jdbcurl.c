@@ -105,7 +105,6 @@ static enum pcp_errc add_host(struct pcp_jdbc_url *u, const char *a, size_t len,
 		char *end;
 
 		hlen = (size_t)(colon - a);
-		port = 0;
 		if (plen == 0 || plen > 5 || !isdigit((unsigned char)p[0]) ||
 		    (port = strtoul(p, &end, 10), end != p + plen) || port == 0 || port > 65535)
 			return pcp_error_set(err, PCP_ERR_TARGET, "JDBC URL: invalid port \"%.*s\"",
