@@ -159,6 +159,8 @@ static int entry_fill(struct pcp_judge *j, struct cache_entry *e, const struct p
 			                     &e->verdicts[a * stores->n + i], &err) < 0)
 				return -1;
 	}
+	/* One verdict per store and instant, so k / stores->n never divides by zero. */
+	assert(e->n_verdicts == stores->n * n_ats);
 	for (size_t d = 0; d < j->cfg.n_drivers; d++)
 		for (size_t k = 0; k < e->n_verdicts; k++, e->n_dverdicts++)
 			if (driver_verdict(j, j->cfg.drivers[d], chain,
