@@ -20,8 +20,8 @@ struct buf {
 
 static void put(struct buf *b, const void *data, size_t n)
 {
-	if (b->failed)
-		return;
+	if (b->failed || n == 0)
+		return; /* n == 0: data may be NULL (an empty string), and memcpy forbids it */
 	if (b->len + n > b->cap) {
 		size_t cap = (b->len + n) * 2 + 64;
 		unsigned char *grown = realloc(b->p, cap);
