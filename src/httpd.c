@@ -136,7 +136,9 @@ static int open_listener(const char *spec, struct pcp_error *err)
 
 static void describe(struct pcp_httpd *h)
 {
-	struct sockaddr_storage ss;
+	/* Zeroed: clang's analyzer cannot see getsockname fill it (glibc passes it through a
+	 * transparent union under _GNU_SOURCE). */
+	struct sockaddr_storage ss = {0};
 	socklen_t len = sizeof ss;
 	char addr[INET6_ADDRSTRLEN];
 	unsigned port = 0;
