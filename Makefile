@@ -86,7 +86,7 @@ lint: deps
 	@$(MAKE) --no-print-directory deps DEB_PACKAGES="$(LINT_PACKAGES)"
 	clang-format-14 --dry-run -Werror $$(find $(wildcard src tests fuzz) -name '*.[ch]')
 	rm -rf build-lint
-	scan-build-14 --use-cc=clang-14 cmake -S . -B build-lint -DCMAKE_BUILD_TYPE=Debug \
+	scan-build-14 --use-cc=clang-14 cmake -S . -B build-lint -DCMAKE_BUILD_TYPE=Debug -DPCP_WERROR=ON \
 		-DCMAKE_EXPORT_COMPILE_COMMANDS=ON >/dev/null
 	scan-build-14 --use-cc=clang-14 -o build-lint/reports --status-bugs \
 		cmake --build build-lint -j $(JOBS)

@@ -517,9 +517,7 @@ static void test_json_failed_records(void **state)
 static void test_json_hostile_bytes(void **state)
 {
 	static const char *const store_weird[] = {"we\"ird\n", "b"};
-	static const char *const san[] = {"DNS:a\x01"
-	                                  "b",
-	                                  "DNS:\xed\xa0\x80", "DNS:x\"}],{\"y"};
+	static const char *const san[] = {"DNS:a\001b", "DNS:\xed\xa0\x80", "DNS:x\"}],{\"y"};
 	struct pcp_run_info info = pcp_test_run_info(store_names, 0, -1);
 	struct pcp_result r;
 	json_t *objs[2];
