@@ -603,15 +603,15 @@ static bool is_masked_uri(const char *s)
 	return pcp_conninfo_is_uri(s) || strncmp(s, "jdbc:postgresql:", 16) == 0;
 }
 
-/* Every masked value follows an '=' and grows by "***" at most, and a URI's userinfo
- * password may be empty: this bounds the masked text. */
+/* Every masked value follows an '=' and grows by "***" at most, a URI's userinfo
+ * password may be empty, and a URI may gain one '/': this bounds the masked text. */
 static size_t mask_bound(const char *text, size_t len)
 {
 	size_t n = 1;
 
 	for (const char *p = text; (p = strchr(p, '=')) != NULL; p++)
 		n++;
-	return len + 3 * n + 1;
+	return len + 3 * n + 2;
 }
 
 static int hex_digit(char c)
@@ -738,6 +738,11 @@ char *pcp_target_mask(const char *text)
 		q = p + strcspn(p, "?");
 		memcpy(out + o, p, (size_t)(q - p));
 		o += (size_t)(q - p);
+		/* A '/' inside a masked query value may be what hid a later '@' from that
+		 * look-ahead ("db?password=a/b&x=y@z"); an empty path keeps it hidden and
+		 * means to libpq what no path means. */
+		if (!at && *q && stop > q && strchr(stop, '@') && pcp_conninfo_is_uri(text))
+			out[o++] = '/';
 		p = q;
 	} else {
 		p = mask_keywords(text, out, &o);

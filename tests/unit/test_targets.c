@@ -1009,6 +1009,14 @@ static void test_mask_uri_as_libpq_reads(void **state)
 	        "postgresql://db?pass%77ord=***&sslmode=require");
 	mask_is("postgresql://db/?%70%61%73%73%77%6F%72%64=s",
 	        "postgresql://db/?%70%61%73%73%77%6F%72%64=***");
+	/* fuzz_target (CI, seed 1): the masked '/' hid the '@' from the userinfo look-ahead,
+	 * and the masked text read as user "d`" with password "db::5?...". An empty path
+	 * keeps it hidden. */
+	mask_is("postgresql://d`:db::5?pass%77ord=secr://et&sslmode=requir@e",
+	        "postgresql://d`:db::5/?pass%77ord=***&sslmode=requir@e");
+	mask_is("postgresql://db?password=a/b&application_name=x@y",
+	        "postgresql://db/?password=***&application_name=x@y");
+	mask_is("postgresql://db?password=a/b", "postgresql://db?password=***");
 	/* parameters are in the query only: not in the host part, not after a blank */
 	mask_is("postgresql://h&password=x:5432/app?sslmode=require&password=other",
 	        "postgresql://h&password=x:5432/app?sslmode=require&password=***");
