@@ -78,20 +78,6 @@ def stop_process_group(proc):
             pass
 
 
-def start_hostile(*modes):
-    """tests/fixtures/hostile_server with the given behaviours, in its own process group,
-    ended when our stdin pipe to it closes. Returns (process, {mode: port})."""
-    proc = subprocess.Popen([os.path.join(FIXTURES_BIN, "hostile_server"), "--exit-on-stdin-eof",
-                             "--mode", ",".join(modes)],
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.DEVNULL, start_new_session=True)
-    words = proc.stdout.readline().decode().split()
-    if not words or words[0] != "READY":
-        stop_process_group(proc)
-        raise RuntimeError(f"hostile_server did not get ready: {words!r}")
-    return proc, {k: int(v) for k, v in (w.split("=") for w in words[1:])}
-
-
 class Exporter:
     """pgcertprobe --listen (127.0.0.1:0 unless listen is given) with args, in its own process
     group, stderr kept. .host and .port say where it listens (from its start-up line)."""

@@ -21,7 +21,7 @@ import threading
 import time
 import urllib.parse
 
-from harness import PROBER, Exporter, Tally, start_hostile, stop_process_group
+from harness import PROBER, Exporter, HostileServer, Tally
 from promtext import grouping_problems, one, parse_prom, record_mismatches, select
 import fleet as fleetmod  # noqa: E402  (harness puts tests/fixtures on the path)
 
@@ -352,7 +352,8 @@ def check_bad_listen(conf):
 def main():
     servers = [s for s in fleetmod.SERVERS
                if s.name in ("old", "new", "bridge", "mismatch", "wildcard", "nossl")]
-    hostile, ports = start_hostile("silent")
+    hostile = HostileServer(["--mode", "silent"])
+    ports = hostile.ports
     try:
         with fleetmod.Fleet(servers=servers, base_octets="127.0.14") as fleet, \
                 tempfile.TemporaryDirectory() as tmp:
@@ -373,7 +374,7 @@ def main():
             check_sigterm(conf, ports["silent"])
             check_bad_listen(conf)
     finally:
-        stop_process_group(hostile)
+        hostile.stop()
     return t.finish()
 
 

@@ -14,7 +14,7 @@ import socket
 import sys
 import time
 
-from harness import SOURCE, Exporter, Tally, start_hostile, stop_process_group
+from harness import SOURCE, Exporter, HostileServer, Tally
 from promtext import one, parse_prom
 
 STORE = os.path.join(SOURCE, "config", "combined.pem")
@@ -194,7 +194,8 @@ def check_pipelined(x):
 
 
 def main():
-    hostile, ports = start_hostile("silent")
+    hostile = HostileServer(["--mode", "silent"])
+    ports = hostile.ports
     x = Exporter("--store", "combined=" + STORE, "--timeout", "3")
     try:
         still_serving(x, "start")
@@ -206,7 +207,7 @@ def main():
         check_idle_crowd(x)
     finally:
         rc, err = x.stop()
-        stop_process_group(hostile)
+        hostile.stop()
     t.check("exit 0 on SIGTERM; stderr holds only the start and stop lines",
             rc == 0 and len(err.strip().splitlines()) == 3, (rc, err[-2000:]))
     return t.finish()

@@ -16,7 +16,7 @@ import subprocess
 import sys
 import tempfile
 
-from harness import PROBER, SOURCE, Tally, start_hostile, stop_process_group
+from harness import PROBER, SOURCE, HostileServer, Tally
 
 STORE = os.path.join(SOURCE, "config", "combined.pem")
 PATIENCE = 120  # seconds: only a hang takes this long
@@ -103,14 +103,14 @@ def check_fifo(ok):
 
 
 def main():
-    fixture, ports = start_hostile("ok", "silent")
-    ok, silent = ports["ok"], ports["silent"]
+    fixture = HostileServer(["--mode", "ok,silent"])
+    ok, silent = fixture.ports["ok"], fixture.ports["silent"]
     try:
         check_pipe(ok, silent, signal.SIGINT, 130)
         check_pipe(ok, silent, signal.SIGTERM, 143)
         check_fifo(ok)
     finally:
-        stop_process_group(fixture)
+        fixture.stop()
     return t.finish()
 
 
