@@ -4,9 +4,9 @@
 
 DEB_PACKAGES := build-essential cmake pkg-config libssl-dev openssl libpq-dev libev-dev \
 	libc-ares-dev libcmocka-dev libjansson-dev libmicrohttpd-dev postgresql pgbouncer \
-	prometheus faketime python3 ca-certificates chromium fonts-dejavu-core \
-	openjdk-17-jdk-headless libpostgresql-jdbc-java golang-go golang-github-jackc-pgx-v4-dev \
-	clang-14 libclang-rt-14-dev llvm-14
+	prometheus prometheus-node-exporter faketime python3 ca-certificates chromium \
+	fonts-dejavu-core openjdk-17-jdk-headless libpostgresql-jdbc-java golang-go \
+	golang-github-jackc-pgx-v4-dev clang-14 libclang-rt-14-dev llvm-14
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 

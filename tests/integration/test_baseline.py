@@ -14,14 +14,14 @@ import sys
 import tempfile
 import time
 
-from harness import PROBER, Tally
+from harness import PROBE_TIMEOUT, PROBER, WAIT_S, Tally
 import fleet as fleetmod  # noqa: E402  (harness puts tests/fixtures on the path)
 
 t = Tally()
 
 
 def run(args, fmt="json"):
-    proc = subprocess.run([PROBER, "--format", fmt, "--timeout", "10", *args],
+    proc = subprocess.run([PROBER, "--format", fmt, "--timeout", str(PROBE_TIMEOUT), *args],
                           capture_output=True, text=True, timeout=120)
     records = []
     if fmt == "json":
@@ -163,7 +163,7 @@ def main():
         ok, log = rotate(fleet, fleet.server("old"), chain, key)
         t.check("rotation: pg_ctl reload", ok, log)
         new_leaf = fingerprint(leaf)
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + WAIT_S
         while served_leaf(probes["old"]) != new_leaf and time.monotonic() < deadline:
             time.sleep(0.2)
         t.check("rotation: the server serves the new leaf", served_leaf(probes["old"]) == new_leaf,

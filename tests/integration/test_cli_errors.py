@@ -67,21 +67,20 @@ def expect(name, args, code, words, **kw):
 
 def records(name, r):
     """Parses --format json output: one object per line; the stdout must be UTF-8."""
+    out, problem = [], None
     try:
         text = r.out.decode("utf-8")
     except UnicodeDecodeError as e:
-        t.check(f"{name}: JSON output is UTF-8", False, f"{e}: {r.out[:300]!r}")
-        return []
-    out = []
+        text, problem = "", f"not UTF-8: {e}: {r.out[:300]!r}"
     for i, line in enumerate(text.splitlines()):
         if not line.strip():
             continue
         try:
             out.append(json.loads(line))
         except ValueError as e:
-            t.check(f"{name}: JSON line {i + 1} parses", False, f"{e}: {line[:300]!r}")
-            return out
-    t.check(f"{name}: JSON output parses", True)
+            problem = f"line {i + 1}: {e}: {line[:300]!r}"
+            break
+    t.check(f"{name}: JSON output is UTF-8 and parses", problem is None, problem)
     return out
 
 

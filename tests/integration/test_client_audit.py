@@ -21,7 +21,7 @@ import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 
-from harness import BUILD, PROBER, SOURCE, Tally
+from harness import BUILD, PROBE_TIMEOUT, PROBER, SOURCE, Tally
 import fleet as fleetmod  # noqa: E402  (harness puts tests/fixtures on the path)
 
 LIBPQ_ONLY = "--libpq-only" in sys.argv[1:]
@@ -55,7 +55,8 @@ def one_line(s):
 
 
 def conninfo(probe, mode, root):
-    s = "%s sslmode=%s dbname=postgres user=postgres connect_timeout=5" % (probe.conninfo, mode)
+    s = "%s sslmode=%s dbname=postgres user=postgres connect_timeout=%d" % (
+        probe.conninfo, mode, PROBE_TIMEOUT)
     if root.sslrootcert is not None:
         s += " sslrootcert=%s" % root.sslrootcert
     return s
@@ -88,7 +89,7 @@ def libpq(strings, home, cwd):
 
 
 def pgcertprobe(strings, stores, future, home_env, client_home, cwd):
-    args = [PROBER, "--format", "json", "--timeout", "10", "--future-chain", future]
+    args = [PROBER, "--format", "json", "--timeout", str(PROBE_TIMEOUT), "--future-chain", future]
     for name, path in stores:
         args += ["--store", "%s=%s" % (name, path)]
     if client_home:

@@ -35,6 +35,7 @@ SOURCE = os.environ.get("PCP_SOURCE_DIR") or os.path.dirname(os.path.dirname(HER
 sys.path.insert(0, os.path.join(SOURCE, "tests", "fixtures"))
 import drivers as drivermod  # noqa: E402
 import fleet as fleetmod  # noqa: E402
+from harness import PROBE_TIMEOUT  # noqa: E402
 
 BUILD = os.environ.get("PCP_BUILD_DIR")
 MODES = ["verify-ca", "verify-full"]
@@ -140,7 +141,7 @@ def clean_env(home):
 
 
 def run_pgcertprobe(exe, env, stores, mode, ats, probes):
-    args = [exe, "--format", "json", "--timeout", "10", "--sslmode", mode]
+    args = [exe, "--format", "json", "--timeout", str(PROBE_TIMEOUT), "--sslmode", mode]
     for d in DRIVERS:
         args += ["--driver", d]
     for name in STORES:
@@ -229,7 +230,7 @@ TRUSTSTORES = [
 def check_truststores(tally, fleet, exe, env, tmp):
     pki = fleet.pki
     probes = [p for p in fleet.probes() if p.server.name != "nossl"]
-    args = [exe, "--format", "json", "--timeout", "10", "--driver", "pgjdbc"]
+    args = [exe, "--format", "json", "--timeout", str(PROBE_TIMEOUT), "--driver", "pgjdbc"]
     jobs = []
     for name, stype, certs in TRUSTSTORES:
         path = os.path.join(tmp, name)
@@ -281,7 +282,7 @@ def check_strings(tally, kind, fleet, stores, exe, env, home):
     cells = [{"id": cid, key: text, "addr": s.addr} for cid, text, s in strings]
     denv = dict(env, JAVA_TOOL_OPTIONS="-Duser.home=%s" % home)
     real = drivermod.run(kind, cells, denv)
-    args = [exe, "--format", "json", "--timeout", "10", "--client-home", home,
+    args = [exe, "--format", "json", "--timeout", str(PROBE_TIMEOUT), "--client-home", home,
             "--store", "new=%s" % stores["new"]]
     if kind != "pgjdbc":
         args += ["--client-driver", kind]

@@ -25,7 +25,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import BUILD, PROBER, SOURCE, Tally  # noqa: E402,F401
+from harness import BUILD, PROBE_TIMEOUT, PROBER, SOURCE, Tally  # noqa: E402,F401
 import fleet as fleetmod  # noqa: E402
 
 LIBPQ_VERDICT = os.path.join(BUILD, "tests", "libpq_verdict")
@@ -34,21 +34,21 @@ STORES = ["old", "new", "combined"]
 # The two instants of the second run: before the old root expired, and after.
 INSTANTS = [("2021-02-14T12:00:00Z", "2021-02-14 12:00:00 UTC"),
             ("2025-06-01T00:00:00Z", "2025-06-01 00:00:00 UTC")]
-CMD_TIMEOUT = 30
+CMD_TIMEOUT = PROBE_TIMEOUT + 60
 
 
 def clean_env(home):
     """What a person reproducing by hand has: no PG* settings but the role to log in as,
     an empty HOME (no ~/.postgresql), UTC. ASan builds need faketime before the runtime."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
-    env.update(HOME=home, TZ="UTC", PGUSER="postgres", PGCONNECT_TIMEOUT="10")
+    env.update(HOME=home, TZ="UTC", PGUSER="postgres", PGCONNECT_TIMEOUT=str(PROBE_TIMEOUT))
     asan = env.get("ASAN_OPTIONS", "")
     env["ASAN_OPTIONS"] = (asan + ":" if asan else "") + "verify_asan_link_order=0"
     return env
 
 
 def run_prober(env, stores, targets, ats, fmt):
-    args = [PROBER, "--format", fmt, "--color", "never", "--timeout", "10",
+    args = [PROBER, "--format", fmt, "--color", "never", "--timeout", str(PROBE_TIMEOUT),
             "--old-store", "old", "--new-store", "new"]
     if fmt == "text":
         args.append("--explain")
@@ -205,7 +205,7 @@ def check_libpq(t, env, stores, targets, recs, instants, fakes):
     for a, fake in enumerate(fakes):
         for store in STORES:
             conninfos = ["%s sslmode=%s sslrootcert=%s dbname=postgres user=postgres "
-                         "connect_timeout=5" % (tg, r["sslmode"], stores[store])
+                         "connect_timeout=%d" % (tg, r["sslmode"], stores[store], PROBE_TIMEOUT)
                          for tg, r in zip(targets, recs)]
             p = subprocess.run(["faketime", fake, LIBPQ_VERDICT] + conninfos, env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE,

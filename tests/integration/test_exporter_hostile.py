@@ -14,7 +14,7 @@ import socket
 import sys
 import time
 
-from harness import SOURCE, Exporter, Tally, start_hostile, stop_process_group
+from harness import SOURCE, Exporter, HostileServer, Tally, wait_for
 from promtext import one, parse_prom
 
 STORE = os.path.join(SOURCE, "config", "combined.pem")
@@ -166,9 +166,15 @@ def check_idle_crowd(x, n=2000):
 
 
 def check_leaver(x, silent_port):
+    def waiting():
+        return one(parse_prom(fetch(x, "/metrics")[1].decode()),
+                   "pgcertprobe_exporter_requests_waiting")
+
     with connect(x) as s:
         s.sendall(b"GET /probe?target=127.0.0.1:%d HTTP/1.1\r\nHost: x\r\n\r\n" % silent_port)
-        time.sleep(0.5)
+        # Leave once the exporter holds the request and its probe runs, not after a sleep.
+        t.check("the leaving client's request is taken", wait_for(lambda: waiting() == 1,
+                                                                  PATIENCE), waiting())
     deadline, s = time.monotonic() + PATIENCE, {}
     while time.monotonic() < deadline:
         s = still_serving(x, "a client left while its probe ran") if not s else \
@@ -194,7 +200,8 @@ def check_pipelined(x):
 
 
 def main():
-    hostile, ports = start_hostile("silent")
+    hostile = HostileServer(["--mode", "silent"])
+    ports = hostile.ports
     x = Exporter("--store", "combined=" + STORE, "--timeout", "3")
     try:
         still_serving(x, "start")
@@ -206,7 +213,7 @@ def main():
         check_idle_crowd(x)
     finally:
         rc, err = x.stop()
-        stop_process_group(hostile)
+        hostile.stop()
     t.check("exit 0 on SIGTERM; stderr holds only the start and stop lines",
             rc == 0 and len(err.strip().splitlines()) == 3, (rc, err[-2000:]))
     return t.finish()

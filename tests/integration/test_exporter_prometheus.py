@@ -23,7 +23,7 @@ import time
 import urllib.parse
 import urllib.request
 
-from harness import PROBER, SOURCE, Exporter, Tally, command_args
+from harness import PROBE_TIMEOUT, PROBER, SOURCE, Exporter, Tally, command_args
 from promtext import epoch
 import fleet as fleetmod  # noqa: E402  (harness puts tests/fixtures on the path)
 
@@ -88,8 +88,10 @@ def prometheus_config(tmp, targets, cutover_target, exporter):
     for old, new in subs:
         t.check("the shipped scrape configuration holds %r" % old.strip()[:40], old in text)
         text = text.replace(old, new)
-    text = re.sub(r"(scrape_interval|evaluation_interval): \S+", r"\1: 1s", text)
-    text = re.sub(r"scrape_timeout: \S+", "scrape_timeout: 1s", text)
+    # Scrapes every 5 s with a 5 s timeout (the probe's deadline, less a margin): a loaded
+    # machine does not turn a reachable server into a timed-out probe, as 1 s could.
+    text = re.sub(r"evaluation_interval: \S+", "evaluation_interval: 1s", text)
+    text = re.sub(r"(scrape_interval|scrape_timeout): \S+", r"\1: 5s", text)
     path = os.path.join(tmp, "prometheus.yml")
     with open(path, "w") as f:
         f.write(text)
@@ -147,7 +149,9 @@ def values(prom, name, **labels):
 
 
 def wait_for(prom, targets, n_stores_ok):
-    """Polls until every target has probe_success and the reachable ones every verdict."""
+    """Polls until every target has probe_success and the reachable ones every verdict, and
+    the exporter's own job has been scraped (each job's first scrape comes at its own
+    offset within the interval)."""
     deadline = time.monotonic() + PATIENCE
     last = None
     while time.monotonic() < deadline:
@@ -155,9 +159,11 @@ def wait_for(prom, targets, n_stores_ok):
             ok = values(prom, "pgcertprobe_probe_success", job="pgcertprobe")
             verified = prom.query('pgcertprobe_verified{job="pgcertprobe"}')
             cut = prom.query('pgcertprobe_verified{job="pgcertprobe_cutover"}')
+            own = prom.query('pgcertprobe_exporter_build_info{job="pgcertprobe_exporter"}')
             alerts = prom.api("alerts")["alerts"]
-            last = (len(ok), len(verified), len(cut), len(alerts))
-            if set(ok) == set(targets) and len(verified) == n_stores_ok and cut and alerts:
+            last = (len(ok), len(verified), len(cut), len(own), len(alerts))
+            if set(ok) == set(targets) and len(verified) == n_stores_ok and cut and own and \
+                    alerts:
                 return True, last
         except (OSError, RuntimeError) as e:
             last = repr(e)
@@ -196,7 +202,8 @@ def check(prom, fleet, conf, targets, x):
     records = {}
     for target in targets:
         p = subprocess.run([PROBER, "--config", conf, "--warn-days", "30", "--format", "json",
-                            target], capture_output=True, text=True)
+                            "--timeout", str(PROBE_TIMEOUT), target], capture_output=True,
+                           text=True)
         records[target] = json.loads(p.stdout.splitlines()[0])
     reachable = [tg for tg, r in records.items() if r["status"] == "ok"]
     ready, last = wait_for(prom, targets, 3 * len(reachable))

@@ -11,14 +11,14 @@ import subprocess
 import sys
 import tempfile
 
-from harness import PROBER, SOURCE, Tally
+from harness import PROBE_TIMEOUT, PROBER, SOURCE, Tally
 import fleet as fleetmod  # noqa: E402  (harness puts tests/fixtures on the path)
 
 t = Tally()
 
 
 def run(args, env=None, fmt="json"):
-    proc = subprocess.run([PROBER, "--format", fmt, "--timeout", "10", *args],
+    proc = subprocess.run([PROBER, "--format", fmt, "--timeout", str(PROBE_TIMEOUT), *args],
                           capture_output=True, text=True, env=env)
     if fmt != "json":
         return proc.returncode, proc.stdout, proc.stderr

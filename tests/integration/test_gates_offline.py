@@ -10,7 +10,7 @@ import subprocess
 import sys
 import tempfile
 
-from harness import PROBER, Tally
+from harness import PROBE_TIMEOUT, PROBER, Tally
 import fleet as fleetmod  # noqa: E402  (harness puts tests/fixtures on the path)
 
 t = Tally()
@@ -18,7 +18,7 @@ PAST = "2021-02-14T12:00:00Z"
 
 
 def run(args):
-    proc = subprocess.run([PROBER, "--format", "json", "--timeout", "10", *args],
+    proc = subprocess.run([PROBER, "--format", "json", "--timeout", str(PROBE_TIMEOUT), *args],
                           capture_output=True, text=True)
     return proc.returncode, [json.loads(l) for l in proc.stdout.splitlines()], proc.stderr
 

@@ -18,7 +18,7 @@ import tempfile
 import time
 import json
 
-from harness import BUILD, PROBER, Tally
+from harness import BUILD, PROBE_TIMEOUT, PROBER, Tally
 import fleet as fleetmod  # noqa: E402  (harness puts tests/fixtures on the path)
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -106,7 +106,7 @@ def main():
         targets.append("host=%s hostaddr=127.0.0.1 port=1" % MARKUP_HOST)
         now = int(time.time())
         instants = [PAST, time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now))]
-        common = ["--timeout", "10", "--warn-days", "30", "--at", PAST, "--at", "@%d" % now,
+        common = ["--timeout", str(PROBE_TIMEOUT), "--warn-days", "30", "--at", PAST, "--at", "@%d" % now,
                   *stores, *targets]
 
         js = subprocess.run([PROBER, "--format", "json", *common], capture_output=True)
@@ -122,8 +122,8 @@ def main():
         t.check("one record per target", len(records) == len(targets), len(records))
 
         # --format html without --output: the page on standard output.
-        one = subprocess.run([PROBER, "--format", "html", *stores, targets[0]],
-                             capture_output=True)
+        one = subprocess.run([PROBER, "--format", "html", "--timeout", str(PROBE_TIMEOUT),
+                              *stores, targets[0]], capture_output=True)
         t.check("--format html without --output writes the page to stdout",
                 one.returncode in (0, 1) and one.stdout.startswith(b"<!DOCTYPE html>\n")
                 and one.stdout.endswith(b"</html>\n"), one.stdout[:80] + one.stderr[-300:])

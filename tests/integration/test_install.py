@@ -10,7 +10,7 @@ import subprocess
 import sys
 import tempfile
 
-from harness import BUILD, Tally
+from harness import BUILD, PROBE_TIMEOUT, Tally
 
 t = Tally()
 
@@ -35,7 +35,8 @@ def main():
         t.check("installed binary reads the installed configuration", got == want,
               f"{got} != {want}")
         # A run with only the installed defaults: three stores, one record.
-        run = subprocess.run([binary, "--format", "json", "--timeout", "2", "127.0.0.1:1"],
+        run = subprocess.run([binary, "--format", "json", "--timeout", str(PROBE_TIMEOUT),
+                              "127.0.0.1:1"],
                              capture_output=True, text=True, env=env, cwd="/")
         records = [json.loads(l) for l in run.stdout.splitlines()]
         t.check("run with installed stores exits 2 (refused)", run.returncode == 2,

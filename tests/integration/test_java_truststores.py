@@ -33,7 +33,7 @@ import sys
 import tempfile
 import time
 
-from harness import FIXTURES_BIN, PROBER, SOURCE, Tally
+from harness import FIXTURES_BIN, PROBE_TIMEOUT, PROBER, SOURCE, Tally
 import fleet as fleetmod
 
 EX_USAGE, EX_CONFIG = 64, 78
@@ -289,7 +289,7 @@ def verdicts(fleet, tmp, p12, jks, pems):
     env = dict(os.environ, PCP_TEST_P12_PW=SEED_PW)
     probes = fleet.probes()
     for mode in ("verify-ca", "verify-full"):
-        rc, out, err = pcp(["--format", "json", "--timeout", "10", "--sslmode", mode,
+        rc, out, err = pcp(["--format", "json", "--timeout", str(PROBE_TIMEOUT), "--sslmode", mode,
                             "--store", "p12=" + p12, "--store-password-env", "p12=PCP_TEST_P12_PW",
                             "--store", "jks=" + jks, "--store-password-file", "jks=" + pwfile,
                             "--store", "pem=" + bundle] + [p.conninfo for p in probes], env=env)

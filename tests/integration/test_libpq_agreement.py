@@ -27,6 +27,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE = os.environ.get("PCP_SOURCE_DIR") or os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(SOURCE, "tests", "fixtures"))
 import fleet as fleetmod  # noqa: E402
+from harness import PROBE_TIMEOUT  # noqa: E402
 
 BUILD = os.environ.get("PCP_BUILD_DIR")
 LIBPQ_ONLY = "--libpq-only" in sys.argv[1:]
@@ -130,7 +131,7 @@ def libpq_verdicts(exe, env, conninfos, faketime):
 
 
 def run_pgcertprobe(exe, env, stores, mode, at, probes):
-    args = [exe, "--format", "json", "--timeout", "10", "--sslmode", mode]
+    args = [exe, "--format", "json", "--timeout", str(PROBE_TIMEOUT), "--sslmode", mode]
     for name in STORES:
         args += ["--store", "%s=%s" % (name, stores[name])]
     if at:
@@ -198,8 +199,9 @@ def main():
                     for mode in MODES:
                         for p in probes:
                             conninfos = ["%s sslmode=%s sslrootcert=%s dbname=postgres "
-                                         "user=postgres connect_timeout=5"
-                                         % (p.conninfo, mode, stores[store]) for store in STORES]
+                                         "user=postgres connect_timeout=%d"
+                                         % (p.conninfo, mode, stores[store], PROBE_TIMEOUT)
+                                         for store in STORES]
                             lib_jobs[(p.label, mode, inst)] = pool.submit(
                                 libpq_verdicts, lv_exe, env, conninfos, fake)
                 lib = {}

@@ -11,7 +11,7 @@ import subprocess
 import sys
 import tempfile
 
-from harness import PROBER, SOURCE, Tally
+from harness import PROBE_TIMEOUT, PROBER, SOURCE, Tally
 import fleet as fleetmod  # noqa: E402  (harness puts tests/fixtures on the path)
 
 PLAN = os.path.join(SOURCE, "probes", "azure-cutover.conf")
@@ -77,7 +77,7 @@ def check_flexible_plan(fleet, targets, names):
 
 
 def run(args):
-    proc = subprocess.run([PROBER, "--format", "json", "--timeout", "10", *args],
+    proc = subprocess.run([PROBER, "--format", "json", "--timeout", str(PROBE_TIMEOUT), *args],
                           capture_output=True, text=True)
     return proc.returncode, [json.loads(l) for l in proc.stdout.splitlines()], proc.stderr
 

@@ -22,7 +22,7 @@ import time
 import urllib.request
 from datetime import datetime, timezone
 
-from harness import PROBER, SOURCE, Tally, command_args
+from harness import PROBE_TIMEOUT, PROBER, SOURCE, WAIT_S, Tally, command_args, wait_for
 from promtext import grouping_problems, one, parse_prom, record_mismatches, select
 import fleet as fleetmod  # noqa: E402  (harness puts tests/fixtures on the path)
 
@@ -48,7 +48,8 @@ def skip(name, why):
 
 
 def run(args, **kw):
-    return subprocess.run([PROBER, "--timeout", "10", *args], capture_output=True, **kw)
+    return subprocess.run([PROBER, "--timeout", str(PROBE_TIMEOUT), *args], capture_output=True,
+                          **kw)
 
 
 def rfc3339(ts):
@@ -196,22 +197,26 @@ def check_output_file(fleet, stores, tmp):
             proc.returncode == 64 and bad in proc.stderr, f"exit {proc.returncode}: "
             f"{proc.stderr}")
 
-    # An interrupted run leaves the previous file and no temporary file.
+    # An interrupted run leaves the previous file and no temporary file. The signal comes
+    # once the temporary file exists and the probe is connected (accepted here, never
+    # answered), whatever the machine's speed.
     with open(out, "w") as f:
         f.write("previous\n")
     silent = socket.socket()
     silent.bind(("127.0.4.200", 0))
-    silent.listen(8)  # accepts (backlog) but never answers the SSLRequest
+    silent.listen(8)
+    silent.settimeout(WAIT_S)
     port = silent.getsockname()[1]
+    conn = None
     try:
         p = subprocess.Popen([PROBER, *stores, "--format", "prometheus", "--output", out,
-                              "--timeout", "60", "127.0.4.200:%d" % port],
+                              "--timeout", "600", "127.0.4.200:%d" % port],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and not leftovers(tmp, "atomic.prom"):
-            time.sleep(0.05)
-        saw_tmp = bool(leftovers(tmp, "atomic.prom"))
-        time.sleep(0.3)
+        saw_tmp = bool(wait_for(lambda: leftovers(tmp, "atomic.prom")))
+        try:
+            conn, _ = silent.accept()
+        except OSError:
+            pass
         p.send_signal(signal.SIGTERM)
         try:
             rc = p.wait(timeout=20)
@@ -219,7 +224,10 @@ def check_output_file(fleet, stores, tmp):
             p.kill()
             rc = p.wait()
     finally:
+        if conn:
+            conn.close()
         silent.close()
+    t.check("interrupted: the probe was in flight when signalled", conn is not None)
     t.check("interrupted: the temporary file existed during the run", saw_tmp)
     t.check("interrupted: exit 143, previous file kept, temporary file removed",
             rc == 143 and open(out).read() == "previous\n" and
@@ -230,41 +238,50 @@ def check_output_file(fleet, stores, tmp):
     t.check("--output -: standard output", proc.stdout.startswith("# HELP"), proc.stderr)
 
 
+def scrape_node_exporter(textdir):
+    """node_exporter with only the textfile collector on a free port of 127.0.4.1, scraped
+    once: (body, stderr). The port is free when picked but may be taken before
+    node_exporter binds it: then it exits, and another port is tried."""
+    body, err = "", b""
+    for _ in range(3):
+        s = socket.socket()
+        s.bind(("127.0.4.1", 0))
+        port = s.getsockname()[1]
+        s.close()
+        p = subprocess.Popen([NODE_EXPORTER, "--collector.disable-defaults",
+                              "--collector.textfile", "--collector.textfile.directory=" + textdir,
+                              "--web.listen-address=127.0.4.1:%d" % port],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+        def scrape():
+            try:
+                with urllib.request.urlopen("http://127.0.4.1:%d/metrics" % port,
+                                            timeout=WAIT_S) as r:
+                    return r.read().decode()
+            except OSError:
+                return p.poll() is not None and "exited"
+        try:
+            body = wait_for(scrape) or ""
+        finally:
+            p.terminate()
+            try:
+                _, err = p.communicate(timeout=WAIT_S)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                _, err = p.communicate()
+        if body != "exited":
+            return body, err
+    return "", err
+
+
 def check_node_exporter(tmp, prom_file, samples):
-    if not os.access(NODE_EXPORTER, os.X_OK):
-        skip("node_exporter textfile collector", "prometheus-node-exporter not installed")
+    # make test installs prometheus-node-exporter: its absence is a failure, not a skip.
+    if not t.check("node_exporter installed", os.access(NODE_EXPORTER, os.X_OK), NODE_EXPORTER):
         return
     textdir = os.path.join(tmp, "textfile")
     os.makedirs(textdir)
     shutil.copy(prom_file, os.path.join(textdir, "pgcertprobe.prom"))
-    s = socket.socket()
-    s.bind(("127.0.4.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    p = subprocess.Popen([NODE_EXPORTER, "--collector.disable-defaults", "--collector.textfile",
-                          "--collector.textfile.directory=" + textdir,
-                          "--web.listen-address=127.0.4.1:%d" % port],
-                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    body, err = "", ""
-    try:
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen("http://127.0.4.1:%d/metrics" % port,
-                                            timeout=5) as r:
-                    body = r.read().decode()
-                break
-            except OSError:
-                if p.poll() is not None:
-                    break
-                time.sleep(0.1)
-    finally:
-        p.terminate()
-        try:
-            _, err = p.communicate(timeout=10)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            _, err = p.communicate()
+    body, err = scrape_node_exporter(textdir)
     served = parse_prom("\n".join(l for l in body.splitlines() if l.startswith("pgcertprobe_")))
     t.check("node_exporter: textfile read without error",
             re.search(r"^node_textfile_scrape_error 0$", body, re.M),
@@ -464,11 +481,14 @@ def check_scheduled(fleet, tmp):
     cron_args = command_args(cron[0]) if cron else []
     t.check("cron: the same command as the service", cron_args == svc_args,
             (cron_args, svc_args))
-    for name in ("systemd", "cron", "prometheus"):
+    for name in ("systemd", "cron"):
         readme = open(os.path.join(PROBES, name, "README.md")).read()
         t.check(f"{name}/README.md documents the command",
-                name == "prometheus" or " ".join(documented) in readme.replace("\\\n", "")
+                " ".join(documented) in readme.replace("\\\n", "")
                 .replace("    ", " ").replace("  ", " "))
+    readme = open(os.path.join(PROBES, "prometheus", "README.md")).read()
+    t.check("prometheus/README.md documents the rules check run here",
+            "promtool check rules " + os.path.relpath(RULES, SOURCE) in readme)
 
     # The documented command, run against the fleet: its paths moved into tmp, the stores
     # of the installed configuration replaced by the test PKI's (same names).

@@ -338,13 +338,15 @@ static void test_refused(void **state)
 	closed.sin_port = 0;
 	assert_int_equal(bind(fd, (struct sockaddr *)&closed, sizeof closed), 0);
 	assert_int_equal(getsockname(fd, (struct sockaddr *)&closed, &len), 0);
-	close(fd); /* bound, then released: nothing listens there */
+	/* Bound but never listening, and kept bound until the probe is done: no other process
+	 * can start listening there meanwhile (as it could on a port bound and released). */
 	e->done_calls = 0;
 	e->in_start = true;
 	pcp_probe_start(&e->probe, &e->penv, (struct sockaddr *)&closed, sizeof closed, NULL);
 	e->in_start = false;
 	assert_int_equal(e->done_calls, 0);
 	ev_run(e->loop, 0);
+	close(fd);
 	assert_int_equal(e->done_calls, 1);
 	want(e, PCP_STATUS_REFUSED, "could not connect");
 }
