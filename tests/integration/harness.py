@@ -60,11 +60,11 @@ def stop_process_group(proc):
             pass
 
 
-def start_hostile(*modes):
-    """tests/fixtures/hostile_server with the given behaviours, in its own process group,
-    ended when our stdin pipe to it closes. Returns (process, {mode: port})."""
+def start_hostile(*modes, args=()):
+    """tests/fixtures/hostile_server with the given behaviours (and extra args), in its own
+    process group, ended when our stdin pipe to it closes. Returns (process, {mode: port})."""
     proc = subprocess.Popen([os.path.join(FIXTURES_BIN, "hostile_server"), "--exit-on-stdin-eof",
-                             "--mode", ",".join(modes)],
+                             "--mode", ",".join(modes), *args],
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.DEVNULL, start_new_session=True)
     words = proc.stdout.readline().decode().split()
