@@ -14,6 +14,13 @@ instants (each server's main host name only: names do not depend on time): pgJDB
 node-postgres run under faketime; Go reads the clock without libc,
 so pgx gets tls.Config.Time, which only its verify-full honours (pgx's verify-ca callback
 reads the real clock): pgx verify-ca is compared at "now" only.
+The fleet adds fleet.DRIVER_SERVERS (intermediates with a clientAuth-only EKU, a P-192 and a
+P-224 key) and the stores a hashed directory. Besides the grid: --future-chain's
+future_drivers (each of FUTURE's own chains); connection strings audited per driver (JDBC
+URLs with DefaultJavaSSLFactory in a JVM whose JDK cacerts holds the fixture's roots,
+'E' in prefer against hostile_server's error listener, which relays the plaintext retry
+to a real server; node-postgres URLs without a host); keytool truststores in a JVM whose
+cacerts labels the fixture's roots "[jdk]" (Java's SHA-1 rule).
 A few expected facts are asserted too, so that agreement cannot pass vacuously. Prints
 each driver's disagreements with libpq (the issue's numbers), any disagreement with
 pgcertprobe as a table naming the cell, and `N passed, M failed`.
@@ -44,7 +51,8 @@ MODES = ["verify-ca", "verify-full"]
 STORES = ["old", "new", "combined", "newint", "newfull", "selfsigned", "newleaf", "oldint",
           "expint", "dir"]
 # Compared now only: the servers of the drivers' own rules (algorithms, not dates), and the
-# directory (a root file that does not open fails at every instant).
+# directory (a root file that does not open fails at every instant and for every name; its
+# cells take each server's main name).
 NOW_ONLY_SERVERS = {s.name for s in fleetmod.DRIVER_SERVERS}
 NOW_ONLY_STORES = {"dir"}
 DRIVERS = ["pgjdbc", "node-postgres", "pgx"]
@@ -327,42 +335,52 @@ JDK_JDBC = [
 JDK_JDBC_FACTS = {0: False, 1: False, 2: True, 4: True}  # SHA-1 under a "[jdk]" root fails
 
 
-def jdk_labelled_home(pki, tmp):
-    return drivermod.java_home(os.path.join(tmp, "jdk-labelled"),
-                               [(pki.certs["newroot"], "testnewroot [jdk]"),
-                                (pki.certs["oldroot"], "testoldroot [jdk]")])
+def java_homes(pki, tmp):
+    """The JDK homes of the JDBC strings' JVM (Debian's aliases) and of the truststores'
+    JVMs ("[jdk]" aliases), both holding the fixture's old and new roots: {label: (home,
+    cacerts)}."""
+    return {label: drivermod.java_home(os.path.join(tmp, "jdk-" + label),
+                                       [(fmt % "newroot", pki.certs["newroot"]),
+                                        (fmt % "oldroot", pki.certs["oldroot"])])
+            for label, fmt in (("debian", "debian:test_%s.pem"), ("jdk", "test%s [jdk]"))}
 
 
-def check_truststores(tally, fleet, stores, exe, env, tmp):
+def truststore_jobs(fleet, stores, tmp, jenv):
+    """One real-pgJDBC job per truststore (keytool makes the store, then one JVM judges
+    every probe and mode with it; ts-pkcs12-new also the JDK_JDBC URLs), as callables."""
     pki = fleet.pki
     probes = [p for p in fleet.probes() if p.server.name != "nossl"]
-    _, cacerts = jdk_labelled_home(pki, tmp)
-    jenv = dict(env, JAVA_TOOL_OPTIONS="-Djava.home=%s" % os.path.join(tmp, "jdk-labelled"))
-    args = [exe, "--format", "json", "--timeout", "10", "--driver", "pgjdbc",
-            "--java-cacerts", cacerts]
-    jobs = []
-    for name, stype, certs in TRUSTSTORES:
+
+    def job(name, stype, certs):
         path = os.path.join(tmp, name)
         for alias in certs:
             subprocess.run(["keytool", "-importcert", "-noprompt", "-alias", alias, "-file",
                             pki.certs[alias], "-keystore", path, "-storetype", stype,
                             "-storepass", "password"], check=True, stdout=subprocess.DEVNULL,
                            stderr=subprocess.DEVNULL)
-        args += ["--store", "%s=%s" % (name, path), "--store-password", name + "=password"]
         ts = {"truststore": path, "truststorepassword": "password"}
         cells = [dict(ts, id="%s|%s|%s" % (p.label, name, m), host=p.host, addr=p.server.addr,
                       port=p.server.port, sslmode=m,
                       sslfactory="org.postgresql.ssl.DefaultJavaSSLFactory")
                  for p in probes for m in MODES]
         if name == "ts-pkcs12-new":
-            urls = client_strings("pgjdbc", fleet, stores, None, JDK_JDBC)
             cells += [dict(ts, id="url|" + cid, url=text, addr=srv.addr)
-                      for cid, text, srv, _, _ in urls]
-        jobs.append(cells)
-    real = {}
-    with concurrent.futures.ThreadPoolExecutor(max_workers=len(jobs)) as pool:
-        for r in pool.map(lambda cells: drivermod.run("pgjdbc", cells, jenv), jobs):
-            real.update(r)
+                      for cid, text, srv, _, _ in
+                      client_strings("pgjdbc", fleet, stores, None, JDK_JDBC)]
+        return drivermod.run("pgjdbc", cells, jenv)
+
+    return [lambda t=t: job(*t) for t in TRUSTSTORES]
+
+
+def check_truststores(tally, fleet, stores, exe, env, tmp, real, cacerts):
+    """pgcertprobe's drivers.pgjdbc under each truststore (and its audit of JDK_JDBC with
+    --java-truststore) against what the truststore jobs' real pgJDBC did."""
+    probes = [p for p in fleet.probes() if p.server.name != "nossl"]
+    args = [exe, "--format", "json", "--timeout", "10", "--driver", "pgjdbc",
+            "--java-cacerts", cacerts]
+    for name, _, _ in TRUSTSTORES:
+        args += ["--store", "%s=%s" % (name, os.path.join(tmp, name)),
+                 "--store-password", name + "=password"]
     recs = {}
     for mode in MODES:
         p = subprocess.run(args + ["--sslmode", mode] + [x.conninfo for x in probes], env=env,
@@ -392,11 +410,10 @@ def check_truststores(tally, fleet, stores, exe, env, tmp):
         print(b)
     # The audit of JDBC URLs by the same JVM: --java-truststore, "[jdk]" roots.
     urls = client_strings("pgjdbc", fleet, stores, None, JDK_JDBC)
-    ts_new = os.path.join(tmp, "ts-pkcs12-new")
     compare_strings(tally, "pgjdbc (\"[jdk]\" cacerts, --java-truststore)", urls,
                     {cid: real["url|" + cid] for cid, _, _, _, _ in urls}, exe, env,
                     ["--java-cacerts", cacerts, "--java-truststore", "ts-pkcs12-new",
-                     "--store", "ts-pkcs12-new=" + ts_new,
+                     "--store", "ts-pkcs12-new=" + os.path.join(tmp, "ts-pkcs12-new"),
                      "--store-password", "ts-pkcs12-new=password"], stores, tmp)
     for i, want in JDK_JDBC_FACTS.items():
         got = real["url|" + urls[i][0]]
@@ -404,20 +421,23 @@ def check_truststores(tally, fleet, stores, exe, env, tmp):
                     " (%s)" % (urls[i][1], got[0], want, got[1][:150]))
 
 
-def check_strings(tally, kind, fleet, stores, exe, env, home, hostile, java_cacerts):
-    """Connection strings: pgcertprobe's client audit (connects, encrypted) against the real
-    driver given the same string."""
+def string_job(kind, fleet, stores, env, home, hostile, java_home_dir):
+    """The real driver over kind's strings, as a callable returning {id: verdict}. pgJDBC
+    runs with java_home_dir as its JDK home."""
     strings = client_strings(kind, fleet, stores, hostile)
     key = "url" if kind == "pgjdbc" else "conn"
     cells = [{"id": cid, key: text, "addr": s.addr} for cid, text, s, _, _ in strings]
     tool = "-Duser.home=%s" % home
-    extra = []
     if kind == "pgjdbc":
-        tool += " -Djava.home=%s" % os.path.dirname(os.path.dirname(os.path.dirname(java_cacerts)))
-        extra = ["--java-cacerts", java_cacerts]
-    real = drivermod.run(kind, cells, dict(env, JAVA_TOOL_OPTIONS=tool))
-    if kind != "pgjdbc":
-        extra += ["--client-driver", kind]
+        tool += " -Djava.home=%s" % java_home_dir
+    return lambda: drivermod.run(kind, cells, dict(env, JAVA_TOOL_OPTIONS=tool))
+
+
+def check_strings(tally, kind, fleet, stores, exe, env, home, hostile, java_cacerts, real):
+    """Connection strings: pgcertprobe's client audit (connects, encrypted) against what the
+    real driver did with the same string (real)."""
+    strings = client_strings(kind, fleet, stores, hostile)
+    extra = ["--java-cacerts", java_cacerts] if kind == "pgjdbc" else ["--client-driver", kind]
     compare_strings(tally, kind, strings, real, exe, env, extra, stores, home)
     for (k, entry), (connects, encrypted) in STRING_FACTS.items():
         if k != kind:
@@ -517,7 +537,7 @@ def real_cells(probes, stores, inst, driver):
         for store in STORES:
             for mode in MODES:
                 if (driver == "pgx" and inst[1] and mode == "verify-ca") or \
-                        (inst[1] and store in NOW_ONLY_STORES):
+                        (store in NOW_ONLY_STORES and (inst[1] or "@" in p.label)):
                     continue
                 c = {"id": cell_id(p.label, store, mode, inst[0]), "host": p.host,
                      "addr": p.server.addr, "port": p.server.port, "sslmode": mode,
@@ -556,28 +576,34 @@ def main():
             stores = dict(fleet.pki.stores, dir=hashed_dir(fleet.pki, home))
             new = fleet.server("new")
             hostile = start_hostile("error", args=["--backend", "%s:%d" % (new.addr, new.port)])
-            _, debian_cacerts = drivermod.java_home(
-                os.path.join(home, "jdk-debian"),
-                [(fleet.pki.certs["newroot"], "debian:test_newroot.pem"),
-                 (fleet.pki.certs["oldroot"], "debian:test_oldroot.pem")])
-            # One process per driver and instant, four at a time: they mostly wait on
+            hserver = Hostile(hostile[1]["error"])
+            homes = java_homes(fleet.pki, home)
+            jenv = dict(env, JAVA_TOOL_OPTIONS="-Djava.home=%s" % homes["jdk"][0])
+            # Every real-driver process (per driver and instant; per kind of string; per
+            # truststore) and pgcertprobe's runs, four at a time: they mostly wait on
             # sockets, and other tests share the two cores.
             with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
                 pcp_jobs = {m: pool.submit(run_pgcertprobe, exe, env, stores, m, ats, probes)
                             for m in MODES}
                 real_jobs = {(d, inst[0]): pool.submit(run_real, d, probes, stores, inst, env)
                              for inst in INSTANTS for d in DRIVERS}
+                string_jobs = {k: pool.submit(string_job(k, fleet, stores, env, home, hserver,
+                                                         homes["debian"][0]))
+                               for k in DRIVERS}
+                ts_jobs = [pool.submit(j) for j in truststore_jobs(fleet, stores, home, jenv)]
                 real = {k: f.result() for k, f in real_jobs.items()}
                 pcp_runs = {m: f.result() for m, f in pcp_jobs.items()}
+                real_strings = {k: f.result() for k, f in string_jobs.items()}
+                real_ts = {}
+                for f in ts_jobs:
+                    real_ts.update(f.result())
             print("real drivers and pgcertprobe in %.1fs" % (time.monotonic() - t0))
             compare(tally, probes, pcp_runs, real, ats)
             check_future(tally, fleet, stores, exe, env, real)
-            t1 = time.monotonic()
             for kind in DRIVERS:
-                check_strings(tally, kind, fleet, stores, exe, env, home,
-                              Hostile(hostile[1]["error"]), debian_cacerts)
-            check_truststores(tally, fleet, stores, exe, env, home)
-            print("strings and truststores in %.1fs" % (time.monotonic() - t1))
+                check_strings(tally, kind, fleet, stores, exe, env, home, hserver,
+                              homes["debian"][1], real_strings[kind])
+            check_truststores(tally, fleet, stores, exe, env, home, real_ts, homes["jdk"][1])
     finally:
         if hostile:
             stop_process_group(hostile[0])
