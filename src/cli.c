@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "client.h"
 #include "conninfo.h"
 #include "driver.h"
 #include "resolve.h"
@@ -278,6 +279,17 @@ static enum pcp_errc set_node_roots(struct pcp_settings *s, const char *v, struc
 	return set_string(&s->node_roots, v, err);
 }
 
+static enum pcp_errc set_java_cacerts(struct pcp_settings *s, const char *v, struct pcp_error *err)
+{
+	return set_string(&s->java_cacerts, v, err);
+}
+
+static enum pcp_errc set_java_truststore(struct pcp_settings *s, const char *v,
+                                         struct pcp_error *err)
+{
+	return set_string(&s->java_truststore, v, err);
+}
+
 /* Node's bundled roots shipped beside the configuration file (config/), when present. */
 static enum pcp_errc default_node_roots(struct pcp_settings *s, struct pcp_error *err)
 {
@@ -528,6 +540,12 @@ static const struct option_def options[] = {
         {"node-roots", 0, "FILE", NULL, set_node_roots,
          "Node's bundled roots as PEM, for node-postgres strings without sslrootcert"
          " (default: node-bundled-roots.pem beside the configuration)"},
+        {"java-cacerts", 0, "FILE", "java_cacerts", set_java_cacerts,
+         "the audited JVMs' lib/security/cacerts: DefaultJavaSSLFactory's default truststore,"
+         " and its \"[jdk]\" roots for pgJDBC's SHA-1 rule (default: " PCP_JDK_CACERTS ")"},
+        {"java-truststore", 0, "STORE", "java_truststore", set_java_truststore,
+         "the --store (PKCS#12 or JKS) that audited DefaultJavaSSLFactory clients name as"
+         " javax.net.ssl.trustStore (default: the JDK's cacerts)"},
         {"sslmode", 0, "MODE", "sslmode", set_sslmode,
          "verify-ca or verify-full (default verify-full): the libpq mode judged"},
         {"at", 0, "TIME", NULL, set_at,
@@ -603,10 +621,11 @@ static const char *const module_keys[] = {
 
 /* What does not apply to the exporter: run-level output, gates and inputs. */
 static const setter_fn not_with_listen[] = {
-        set_format,         set_output,        set_chain_host,   set_baseline,
-        set_fail_on_change, set_require,       set_forbid_class, set_forbid_pinned,
-        set_shard,          set_explain,       set_save_chains,  set_future_chain,
-        set_client_home,    set_client_driver, set_node_roots,   set_color,
+        set_format,          set_output,        set_chain_host,   set_baseline,
+        set_fail_on_change,  set_require,       set_forbid_class, set_forbid_pinned,
+        set_shard,           set_explain,       set_save_chains,  set_future_chain,
+        set_client_home,     set_client_driver, set_node_roots,   set_color,
+        set_java_truststore,
 };
 
 void pcp_cli_usage(FILE *out)

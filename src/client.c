@@ -138,8 +138,10 @@ bool pcp_client_target_verifies(const struct pcp_target *t, bool rootcert_exists
 	if (t->client_driver != &pcp_driver_pgjdbc)
 		return pcp_client_verifies(t->client_sslmode, rootcert_exists);
 	/* LibPQFactory verifies only for verify-ca and verify-full (SslMode.verifyCertificate);
-	 * NonValidatingFactory never; DefaultJavaSSLFactory (the JVM's truststore) always,
-	 * but that store is not read here. */
+	 * NonValidatingFactory never; DefaultJavaSSLFactory (the JVM's truststore) whenever
+	 * it goes to TLS. */
+	if (t->client_factory == PCP_JDBC_DEFAULT_JAVA)
+		return t->client_sslmode >= PCP_LIBPQ_PREFER;
 	return t->client_factory == PCP_JDBC_LIBPQ && (t->client_sslmode == PCP_LIBPQ_VERIFY_CA ||
 	                                               t->client_sslmode == PCP_LIBPQ_VERIFY_FULL);
 }

@@ -44,6 +44,9 @@ char *pcp_client_default_rootcert(const char *client_home);
  * file without certificates does not: NULL, error = OpenSSL's reason). */
 struct pcp_store *pcp_client_load_rootcert(const char *path, char *error, size_t errlen);
 
+/* Where Debian's JDKs find their cacerts (java.home/lib/security/cacerts links there). */
+#define PCP_JDK_CACERTS "/etc/ssl/certs/java/cacerts"
+
 /* True when libpq verifies the chain for this mode: verify-ca, verify-full, or any mode
  * that sends SSLRequest with a root file present. */
 bool pcp_client_verifies(enum pcp_libpq_sslmode mode, bool rootcert_exists);
@@ -64,7 +67,10 @@ struct pcp_client_case {
 	bool rootcert_exists;            /* loaded and holds certificates */
 	const char *rootcert_error;      /* the file exists but does not load: OpenSSL's reason
 	                                  * (libpq: could not read root certificate file); NULL
-	                                  * when it loaded or does not exist */
+	                                  * when it loaded or does not exist. pgJDBC's
+	                                  * DefaultJavaSSLFactory: why its truststore is not
+	                                  * known here */
+	bool rootcert_is_dir;            /* ...because it is a directory */
 	enum pcp_status status;          /* what the probe saw */
 	const char *status_error;        /* the probe's error text */
 	const struct pcp_verdict *chain; /* the chain under the root file (verify-ca rules for
@@ -72,17 +78,20 @@ struct pcp_client_case {
 	                                  * verify-full); NULL when not verified */
 	/* libpq 16+ (0 means 15: every field below then keeps libpq 15's behaviour). */
 	int libpq_version;
-	bool direct;                     /* the client's sslnegotiation=direct (17+) */
-	bool system_roots;               /* sslrootcert=system (16+): rootcert is "system" */
-	enum pcp_negotiation probed;     /* how the probe asked for TLS */
-	enum pcp_direct_tls direct_tls;  /* what the probe learnt about direct TLS */
-	const char *alpn;                /* the ALPN the server selected ("" or NULL: none) */
-	const char *tls_error_libpq;     /* a failed handshake in libpq's words, or NULL */
-	bool tls_eof;                    /* ...because the server closed the connection */
-	const struct pcp_driver *driver; /* whose rules decide; NULL: libpq */
-	enum pcp_jdbc_factory factory;   /* pgJDBC's sslfactory */
-	const struct pcp_target *target; /* the string's other settings (node-postgres's TLS,
-	                                  * pgx's sslrootcert) */
+	bool direct;                           /* the client's sslnegotiation=direct (17+) */
+	bool system_roots;                     /* sslrootcert=system (16+): rootcert is "system" */
+	enum pcp_negotiation probed;           /* how the probe asked for TLS */
+	enum pcp_direct_tls direct_tls;        /* what the probe learnt about direct TLS */
+	const char *alpn;                      /* the ALPN the server selected ("" or NULL: none) */
+	const char *tls_error_libpq;           /* a failed handshake in libpq's words, or NULL */
+	bool tls_eof;                          /* ...because the server closed the connection */
+	const struct pcp_driver *driver;       /* whose rules decide; NULL: libpq */
+	enum pcp_jdbc_factory factory;         /* pgJDBC's sslfactory */
+	const struct pcp_target *target;       /* the string's other settings (node-postgres's TLS,
+	                                        * pgx's sslrootcert) */
+	const struct pcp_verdict *tls_refusal; /* the driver's TLS stack refuses the served
+	                                        * chain whatever it trusts (Go's parser, Java's
+	                                        * algorithm constraints without PKIX); NULL */
 };
 
 /* The client's outcome for one case (connects, encrypted, error in its driver's words). */

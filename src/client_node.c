@@ -36,10 +36,14 @@ void pcp_client_decide_node(const struct pcp_client_case *c, struct pcp_client_v
 		out->connects = true;
 		return;
 	}
-	/* sslrootcert is read (readFileSync) before connecting. */
+	/* sslrootcert is read (readFileSync) before connecting, whatever the sslmode. */
 	if (t->sslrootcert && !c->rootcert_exists && !c->rootcert_error) {
 		snprintf(out->error, sizeof out->error,
 		         "ENOENT: no such file or directory, open '%s'", t->sslrootcert);
+		return;
+	}
+	if (t->sslrootcert && c->rootcert_is_dir) {
+		pcp_driver_node.root_dir_error(t->sslrootcert, out->error, sizeof out->error);
 		return;
 	}
 	if (c->status == PCP_STATUS_NO_SSL) {

@@ -52,23 +52,34 @@ void pcp_client_decide_pgjdbc(const struct pcp_client_case *c, struct pcp_client
 		         c->status_error && c->status_error[0] ? c->status_error : "failed");
 		return;
 	}
-	if (c->factory == PCP_JDBC_DEFAULT_JAVA || c->factory == PCP_JDBC_OTHER) {
-		fail(out,
-		     c->factory == PCP_JDBC_OTHER
-		             ? "an application's own sslfactory: not judged"
-		             : "DefaultJavaSSLFactory verifies with the JVM's truststore "
-		               "(javax.net.ssl.trustStore, else the JDK's cacerts): not judged");
+	if (c->factory == PCP_JDBC_OTHER) {
+		fail(out, "an application's own sslfactory: not judged");
+		return;
+	}
+	/* DefaultJavaSSLFactory verifies with the JVM's truststore, which the caller loaded
+	 * (javax.net.ssl.trustStore as configured, else the JDK's cacerts) when it could. */
+	if (c->factory == PCP_JDBC_DEFAULT_JAVA && !c->rootcert_exists) {
+		out->undecided = true;
+		fail(out, c->rootcert_error);
 		return;
 	}
 	if (c->factory == PCP_JDBC_LIBPQ &&
 	    (c->mode == PCP_LIBPQ_VERIFY_CA || c->mode == PCP_LIBPQ_VERIFY_FULL)) {
 		if (!c->rootcert_exists) {
+			/* FileInputStream fails on a missing file and a directory; a file that
+			 * opens but holds no certificate fails to read. */
 			snprintf(out->error, sizeof out->error,
-			         c->rootcert_error ? "Could not read SSL root certificate file %s."
-			                           : "Could not open SSL root certificate file %s.",
+			         c->rootcert_error && !c->rootcert_is_dir
+			                 ? "Could not read SSL root certificate file %s."
+			                 : "Could not open SSL root certificate file %s.",
 			         c->rootcert ? c->rootcert : "~/.postgresql/root.crt");
 			return;
 		}
+	}
+	/* Without PKIX the JVM still applies its algorithm constraints to the served chain. */
+	if (c->tls_refusal) {
+		snprintf(out->error, sizeof out->error, "SSL error: %.200s", c->tls_refusal->error);
+		return;
 	}
 	/* The chain (LibPQFactory with verify-ca/verify-full) and, for verify-full, the name
 	 * (any factory) were judged by the caller into c->chain. */

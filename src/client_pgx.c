@@ -35,16 +35,22 @@ void pcp_client_decide_pgx(const struct pcp_client_case *c, struct pcp_client_ve
 		return;
 	}
 	/* ParseConfig reads the root file first: a missing one fails every mode. */
+	if (t && t->sslrootcert && c->rootcert_is_dir) {
+		pcp_driver_pgx.root_dir_error(t->sslrootcert, out->error, sizeof out->error);
+		return;
+	}
 	if (t && t->sslrootcert && !c->rootcert_exists) {
 		snprintf(out->error, sizeof out->error, "unable to read CA file: %s",
 		         c->rootcert_error ? c->rootcert_error : "no such file or directory");
 		return;
 	}
-	if (c->status != PCP_STATUS_OK) {
+	/* 'N', 'E', a failed handshake, or a served certificate Go cannot parse. */
+	if (c->status != PCP_STATUS_OK || c->tls_refusal) {
 		if (c->mode == PCP_LIBPQ_PREFER)
 			out->connects = true; /* the plaintext fallback */
 		else
 			fail(out, c->status == PCP_STATUS_NO_SSL ? "server refused TLS connection"
+			          : c->tls_refusal               ? c->tls_refusal->error
 			                                         : c->status_error);
 		return;
 	}

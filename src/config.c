@@ -125,6 +125,8 @@ void pcp_settings_cleanup(struct pcp_settings *s)
 	pcp_strings_clear(&s->forbid, &s->n_forbid);
 	free(s->old_store);
 	free(s->node_roots);
+	free(s->java_cacerts);
+	free(s->java_truststore);
 	free(s->new_store);
 	pcp_strings_clear(&s->chains, &s->n_chains);
 	free(s->chain_host);

@@ -77,6 +77,8 @@ struct pcp_settings {
 	bool forbid_pinned; /* --forbid-pinned: exit 1 on a pass that rests on a pinned non-root */
 	char *node_roots;   /* --node-roots FILE, owned; NULL: node-bundled-roots.pem beside the
 	                     * configuration file, when there is one */
+	char *java_cacerts; /* --java-cacerts FILE, owned; NULL: Debian's JDK cacerts */
+	char *java_truststore; /* --java-truststore STORE, owned; NULL: the JDK's cacerts */
 	/* run */
 	double timeout; /* seconds, whole probe */
 	unsigned concurrency;

@@ -11,17 +11,31 @@
 
 #include "hostmatch.h"
 
+/* Which elliptic curves a driver's TLS stack can use, beyond the security level's limits. */
+enum pcp_driver_curves {
+	PCP_CURVES_OPENSSL, /* every curve OpenSSL knows */
+	PCP_CURVES_JAVA,    /* Java 17 (SunEC): jdk.certpath.disabledAlgorithms refuses "EC
+	                     * keySize < 224" in the path; of the rest only P-256, P-384 and
+	                     * P-521 verify a signature ("Curve not supported") */
+	PCP_CURVES_GO,      /* Go 1.19: a served certificate on any curve but P-224, P-256,
+	                     * P-384 and P-521 does not parse, and the handshake fails */
+};
+
 /* How a driver's TLS stack verifies a chain, as differences from libpq's OpenSSL. */
 struct pcp_driver_chain {
 	bool any_anchor;          /* every store certificate is a trust anchor: a store that
 	                           * holds an intermediate or the server's own certificate
 	                           * completes the chain there (Java PKIX, Go x509) */
 	bool anchor_time_ignored; /* the anchor's own validity is not checked (Java PKIX) */
-	bool sha1_ok;             /* SHA-1 signatures below the anchor pass (Java with a truststore
-	                           * of its own) */
-	bool key_size_any;        /* no minimum key size (Go) */
-	int auth_level;           /* the OpenSSL security level its limits match; -1: this
-	                           * machine's default, as libpq */
+	bool sha1_ok;             /* SHA-1 signatures below the anchor pass (Java), unless the
+	                           * anchor is one of the JDK's "[jdk]" cacerts roots
+	                           * (jdk.certpath.disabledAlgorithms "SHA1 jdkCA & usage
+	                           * TLSServer") */
+	bool ca_eku_ignored;      /* an intermediate's extended key usage is not checked (Java) */
+	enum pcp_driver_curves curves;
+	bool key_size_any; /* no minimum key size (Go) */
+	int auth_level;    /* the OpenSSL security level its limits match; -1: this
+	                    * machine's default, as libpq */
 };
 
 struct pcp_driver {
@@ -30,6 +44,9 @@ struct pcp_driver {
 	struct pcp_driver_chain chain;
 	bool verify_ca_checks_name; /* sslmode=verify-ca in its connection string checks the
 	                             * host name too (node-postgres without uselibpqcompat) */
+	/* Its words for a root file that is a directory, which it cannot read (NULL: libpq,
+	 * whose stores may be hashed directories). */
+	void (*root_dir_error)(const char *path, char *msg, size_t msglen);
 	/* verify-full's decision for host on a chain that verified: PCP_HOST_MATCH, else
 	 * MISMATCH or ERROR with the driver's message in msg and a short reason in reason. */
 	enum pcp_hostmatch (*match)(const struct pcp_cert_names *names, const char *host, char *msg,

@@ -140,11 +140,19 @@ static enum pcp_hostmatch node_match(const struct pcp_cert_names *names, const c
 	return PCP_HOST_MISMATCH;
 }
 
+/* pg reads sslrootcert with fs.readFileSync, which refuses a directory. */
+static void node_root_dir_error(const char *path, char *msg, size_t msglen)
+{
+	(void)path;
+	pcp_driver_msg(msg, msglen, "EISDIR: illegal operation on a directory, read");
+}
+
 const struct pcp_driver pcp_driver_node = {
         .name = "node-postgres",
         .implements = "node-postgres 8.16.3 (pg-connection-string 2.9.1) on Node 20 "
                       "(OpenSSL 3.0)",
         .chain = {.auth_level = 1},
         .verify_ca_checks_name = true,
+        .root_dir_error = node_root_dir_error,
         .match = node_match,
 };

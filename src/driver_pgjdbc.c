@@ -2,9 +2,12 @@
  * store as sslrootcert: every certificate of the file becomes a trusted entry of a KeyStore
  * for SunJSSE's PKIX trust manager, and verify-full runs PGjdbcHostnameVerifier after the
  * handshake (ssl/LibPQFactory.java, ssl/MakeSSL.java, ssl/PGjdbcHostnameVerifier.java).
- * Java PKIX takes any trusted certificate as an anchor and never checks an anchor's dates;
- * jdk.certpath.disabledAlgorithms refuses SHA-1 only under the JDK's own cacerts roots
- * ("SHA1 jdkCA & usage TLSServer"), and keys below RSA 1024 (security level 1). */
+ * Java PKIX takes any trusted certificate as an anchor, never checks an anchor's dates nor
+ * an intermediate's extended key usage; jdk.certpath.disabledAlgorithms refuses SHA-1 only
+ * under the JDK's own "[jdk]" cacerts roots ("SHA1 jdkCA & usage TLSServer": none in
+ * Debian's cacerts), keys below RSA 1024 (security level 1) and EC 224, and SunEC verifies
+ * only P-256, P-384 and P-521 signatures. A root file that is a directory does not open
+ * (FileInputStream). All measured with the real driver. */
 #include "driver.h"
 
 #include <arpa/inet.h>
@@ -127,12 +130,21 @@ static enum pcp_hostmatch pgjdbc_match(const struct pcp_cert_names *names, const
 	return PCP_HOST_MISMATCH;
 }
 
+/* LibPQFactory's FileInputStream on a directory. */
+static void pgjdbc_root_dir_error(const char *path, char *msg, size_t msglen)
+{
+	pcp_driver_msg(msg, msglen, "Could not open SSL root certificate file %s.", path);
+}
+
 const struct pcp_driver pcp_driver_pgjdbc = {
         .name = "pgjdbc",
         .implements = "pgJDBC 42.5.5 (LibPQFactory) on OpenJDK 17.0",
         .chain = {.any_anchor = true,
                   .anchor_time_ignored = true,
                   .sha1_ok = true,
+                  .ca_eku_ignored = true,
+                  .curves = PCP_CURVES_JAVA,
                   .auth_level = 1},
+        .root_dir_error = pgjdbc_root_dir_error,
         .match = pgjdbc_match,
 };

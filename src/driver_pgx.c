@@ -2,8 +2,10 @@
  * pgconn's configTLS hands the store to crypto/tls (verify-full: ServerName = host) or to
  * its own VerifyPeerCertificate (verify-ca: x509 Verify without a name). Go's x509 takes
  * any pool certificate as a root, checks every certificate's dates (the root's too),
- * refuses SHA-1 signatures (Go 1.18+), has no minimum key size, and never reads the CN
- * (Go 1.17+). Names: crypto/x509 verify.go VerifyHostname and matchHostnames. */
+ * refuses SHA-1 signatures (Go 1.18+), has no minimum key size, parses no certificate on
+ * an EC curve but P-224, P-256, P-384 and P-521, and never reads the CN (Go 1.17+). A root
+ * file that is a directory fails ParseConfig (ioutil.ReadFile). Names: crypto/x509
+ * verify.go VerifyHostname and matchHostnames. */
 #include "driver.h"
 
 #include <arpa/inet.h>
@@ -140,9 +142,19 @@ static enum pcp_hostmatch pgx_match(const struct pcp_cert_names *names, const ch
 	return PCP_HOST_MISMATCH;
 }
 
+/* configTLS: ioutil.ReadFile(sslrootcert). */
+static void pgx_root_dir_error(const char *path, char *msg, size_t msglen)
+{
+	pcp_driver_msg(msg, msglen, "unable to read CA file: read %s: is a directory", path);
+}
+
 const struct pcp_driver pcp_driver_pgx = {
         .name = "pgx",
         .implements = "pgx v4.15.0 (pgconn 1.11.0) on Go 1.19.8",
-        .chain = {.any_anchor = true, .key_size_any = true, .auth_level = 1},
+        .chain = {.any_anchor = true,
+                  .key_size_any = true,
+                  .curves = PCP_CURVES_GO,
+                  .auth_level = 1},
+        .root_dir_error = pgx_root_dir_error,
         .match = pgx_match,
 };

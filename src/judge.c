@@ -6,8 +6,10 @@
 
 #include <assert.h>
 #include <openssl/evp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "client.h"
 #include "hostmatch.h"
@@ -30,11 +32,15 @@ struct cache_entry {
 	struct pcp_cert_names names;
 };
 
-/* A root file of audited clients, loaded once per path. */
+/* A root file of audited clients, loaded once per path; or the JVM truststore of
+ * DefaultJavaSSLFactory clients. */
 struct pcp_judge_client {
 	struct pcp_judge_client *next;
 	char *path;              /* NULL: the string names none and the default file is absent */
 	struct pcp_store *store; /* NULL when there is no file or it could not be loaded */
+	bool borrowed;           /* store belongs to the run's stores or the judge's cacerts */
+	bool is_dir;             /* path is a directory */
+	const char *java_source; /* the JVM truststore's origin (client truststore_source) */
 	char error[256];
 	struct pcp_client_root *roots;
 	size_t n_roots;
@@ -55,7 +61,11 @@ struct pcp_judge {
 	struct pcp_chain *future;
 	struct cache_entry future_entry;
 	struct pcp_baseline *baseline;
-	long old_index, new_index; /* the class stores, -1 when absent */
+	long old_index, new_index;     /* the class stores, -1 when absent */
+	struct pcp_store *jdk_cacerts; /* the audited JDK's cacerts, owned; NULL when absent */
+	bool jdk_tried;
+	char jdk_error[384];           /* why jdk_cacerts is NULL */
+	struct pcp_judge_client *java; /* DefaultJavaSSLFactory's truststore, on first use */
 };
 
 static void entry_cleanup(struct cache_entry *e)
@@ -99,24 +109,46 @@ static bool level_error(int code)
 	       code == X509_V_ERR_CA_KEY_TOO_SMALL;
 }
 
-/* One driver's chain-only verdict. Every driver's chain rules are libpq's or looser, so
+/* Whether driver d may refuse what libpq accepts: a curve it lacks in the chain or the
+ * store, or SHA-1 under the JDK's "[jdk]" roots. */
+static bool may_be_stricter(const struct pcp_judge *j, const struct pcp_driver *d,
+                            bool chain_curves, const struct pcp_store *store)
+{
+	return (d->chain.sha1_ok && j->jdk_cacerts && j->jdk_cacerts->n_jdk_anchors) ||
+	       (d->chain.curves != PCP_CURVES_OPENSSL && (chain_curves || store->uncommon_curves));
+}
+
+/* One driver's chain-only verdict. Where a driver's chain rules are libpq's or looser,
  * libpq's pass is theirs, and a driver that differs only in its security level fails as
  * libpq does on anything but a level error: only the rest costs a verification. A pass
- * that needs a non-root anchor (verified again without partial chains) is pinned. */
+ * that needs a non-root anchor (verified again without partial chains) is pinned. A
+ * directory is no root file to a driver that reads one file. chain_curves: the served
+ * chain has a key on an uncommon curve. */
 static int driver_verdict(const struct pcp_judge *j, const struct pcp_driver *d,
-                          const struct pcp_chain *chain, const struct pcp_store *store, time_t at,
-                          const struct pcp_verdict *libpq, struct pcp_verdict *out)
+                          const struct pcp_chain *chain, bool chain_curves,
+                          const struct pcp_store *store, time_t at, const struct pcp_verdict *libpq,
+                          struct pcp_verdict *out)
 {
 	struct pcp_verify_params params = {.at = at,
 	                                   .auth_level = j->cfg.auth_level,
 	                                   .sslmode = PCP_SSLMODE_VERIFY_CA,
-	                                   .driver = d};
+	                                   .driver = d,
+	                                   .jdk_cacerts = j->jdk_cacerts};
 	struct pcp_driver rooted = *d;
 	struct pcp_verdict v;
 	struct pcp_error err = {0};
 
-	if (libpq->ok ||
-	    (!d->chain.any_anchor && !d->chain.anchor_time_ignored && !level_error(libpq->code)))
+	if (store->kind == PCP_STORE_DIRECTORY && d->root_dir_error) {
+		memset(out, 0, sizeof *out);
+		out->code = PCP_VERDICT_ROOT_FILE;
+		out->depth = -1;
+		d->root_dir_error(store->path, out->error, sizeof out->error);
+		snprintf(out->reason, sizeof out->reason, "a directory is no root file");
+		return 0;
+	}
+	if ((libpq->ok && !may_be_stricter(j, d, chain_curves, store)) ||
+	    (!d->chain.any_anchor && !d->chain.anchor_time_ignored && !d->chain.ca_eku_ignored &&
+	     !level_error(libpq->code)))
 		return pcp_verdict_copy(out, libpq);
 	if (pcp_verify_chain(chain, store, &params, out, &err) < 0)
 		return -1;
@@ -140,6 +172,7 @@ static int entry_fill(struct pcp_judge *j, struct cache_entry *e, const struct p
 	const struct pcp_store_list *stores = j->cfg.stores;
 	size_t n = pcp_chain_len(chain);
 	struct pcp_error err = {0};
+	bool curves = false;
 
 	if (!(e->facts = calloc(n ? n : 1, sizeof *e->facts)) ||
 	    !(e->verdicts = calloc(stores->n * n_ats + 1, sizeof *e->verdicts)) ||
@@ -161,9 +194,11 @@ static int entry_fill(struct pcp_judge *j, struct cache_entry *e, const struct p
 	}
 	/* One verdict per store and instant, so k / stores->n never divides by zero. */
 	assert(e->n_verdicts == stores->n * n_ats);
+	for (size_t i = 0; i < n; i++)
+		curves = curves || pcp_cert_uncommon_curve(pcp_chain_get0(chain, i));
 	for (size_t d = 0; d < j->cfg.n_drivers; d++)
 		for (size_t k = 0; k < e->n_verdicts; k++, e->n_dverdicts++)
-			if (driver_verdict(j, j->cfg.drivers[d], chain,
+			if (driver_verdict(j, j->cfg.drivers[d], chain, curves,
 			                   stores->items[k % stores->n], j->cfg.ats[k / stores->n],
 			                   &e->verdicts[k],
 			                   &e->dverdicts[d * e->n_verdicts + k]) < 0)
@@ -226,6 +261,26 @@ static int copy_verdicts(const struct pcp_judge *j, const struct cache_entry *e,
 	return copy_driver_verdicts(j, e, e->verdicts, NULL, res, out, n);
 }
 
+/* Every --driver's verdicts from an entry, for the record's host. */
+static int copy_drivers(const struct pcp_judge *j, const struct cache_entry *e,
+                        const struct pcp_result *res, struct pcp_driver_verdicts **out, size_t *n)
+{
+	if (j->cfg.n_drivers && !(*out = calloc(j->cfg.n_drivers, sizeof **out)))
+		return -1;
+	for (; *n < j->cfg.n_drivers; (*n)++) {
+		struct pcp_driver_verdicts *dv = &(*out)[*n];
+		const struct pcp_driver *d = j->cfg.drivers[*n];
+
+		dv->driver = d->name;
+		if (copy_driver_verdicts(j, e, e->dverdicts + *n * e->n_verdicts, d, res,
+		                         &dv->verdicts, &dv->n_verdicts) < 0) {
+			(*n)++;
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /* Which of the old and new roots a client needs for this server, at the first instant. */
 static void classify(const struct pcp_judge *j, struct pcp_result *res)
 {
@@ -272,21 +327,9 @@ static int judge_chain(struct pcp_judge *j, struct pcp_result *res, const struct
 	for (; res->chain_len < e->n_facts; res->chain_len++)
 		if (pcp_cert_facts_copy(&res->chain[res->chain_len], &e->facts[res->chain_len]) < 0)
 			return -1;
-	if (copy_verdicts(j, e, res, &res->verdicts, &res->n_verdicts) < 0)
+	if (copy_verdicts(j, e, res, &res->verdicts, &res->n_verdicts) < 0 ||
+	    copy_drivers(j, e, res, &res->drivers, &res->n_drivers) < 0)
 		return -1;
-	if (j->cfg.n_drivers && !(res->drivers = calloc(j->cfg.n_drivers, sizeof *res->drivers)))
-		return -1;
-	for (; res->n_drivers < j->cfg.n_drivers; res->n_drivers++) {
-		struct pcp_driver_verdicts *dv = &res->drivers[res->n_drivers];
-		const struct pcp_driver *d = j->cfg.drivers[res->n_drivers];
-
-		dv->driver = d->name;
-		if (copy_driver_verdicts(j, e, e->dverdicts + res->n_drivers * e->n_verdicts, d,
-		                         res, &dv->verdicts, &dv->n_verdicts) < 0) {
-			res->n_drivers++;
-			return -1;
-		}
-	}
 	return find_anchor(res, j->cfg.stores->n);
 }
 
@@ -301,7 +344,10 @@ static int client_verdict(const struct pcp_judge *j, const struct pcp_judge_clie
 	        .mode = c->sslmode,
 	        .rootcert = c->rootcert ? c->rootcert : j->default_rootcert,
 	        .rootcert_exists = c->rootcert_exists,
-	        .rootcert_error = cl->path && !cl->store && cl->error[0] ? cl->error : NULL,
+	        .rootcert_error = (cl->path || cl->java_source) && !cl->store && cl->error[0]
+	                                  ? cl->error
+	                                  : NULL,
+	        .rootcert_is_dir = cl->is_dir,
 	        .status = res->status,
 	        .status_error = res->error,
 	        .libpq_version = c->libpq_version,
@@ -317,7 +363,15 @@ static int client_verdict(const struct pcp_judge *j, const struct pcp_judge_clie
 	        .target = t,
 	};
 	struct pcp_error verr = {0};
+	struct pcp_verdict refusal = {0};
 
+	/* Go parses every served certificate first; Java applies its constraints to them
+	 * when it does not verify with PKIX. */
+	if (chain &&
+	    (t->client_driver == &pcp_driver_pgx ||
+	     (t->client_driver == &pcp_driver_pgjdbc && !(c->verifies && cl->store))) &&
+	    pcp_verify_driver_refuses(t->client_driver, chain, &refusal))
+		cc.tls_refusal = &refusal;
 	if (chain && c->verifies && cl->store) {
 		struct pcp_verify_params params = {
 		        .at = j->cfg.ats[0],
@@ -326,6 +380,7 @@ static int client_verdict(const struct pcp_judge *j, const struct pcp_judge_clie
 		                                                    : PCP_SSLMODE_VERIFY_CA,
 		        .host = res->host,
 		        .driver = t->client_driver,
+		        .jdk_cacerts = j->jdk_cacerts,
 		};
 
 		if (pcp_verify_chain(chain, cl->store, &params, &v, &verr) < 0) {
@@ -362,8 +417,19 @@ static int audit_client(struct pcp_judge *j, struct pcp_result *res, const struc
 	c->sslmode = t->client_sslmode;
 	c->libpq_version = t->libpq_version;
 	c->direct = t->direct;
-	if (cl->path && !(c->rootcert = strdup(cl->path)))
+	if (cl->java_source) {
+		/* DefaultJavaSSLFactory reads no root file: the JVM's truststore instead. */
+		c->truststore_source = cl->java_source;
+		c->truststore_kind = cl->store ? pcp_store_kind_name(cl->store->kind) : NULL;
+		c->truststore_modified = cl->store ? cl->store->modified : 0;
+		c->truststore_anchors = cl->store ? cl->store->n_certs : 0;
+		if ((cl->path && !(c->truststore = strdup(cl->path))) ||
+		    (j->cfg.java_truststore &&
+		     !(c->truststore_store = strdup(j->cfg.java_truststore))))
+			return -1;
+	} else if (cl->path && !(c->rootcert = strdup(cl->path))) {
 		return -1;
+	}
 	c->rootcert_exists = cl->store != NULL;
 	c->verifies = pcp_client_target_verifies(t, c->rootcert_exists);
 	c->driver = t->client_driver ? t->client_driver->name : pcp_driver_libpq.name;
@@ -399,8 +465,11 @@ int pcp_judge_record(struct pcp_judge *j, struct pcp_result *res, const struct p
 	if (res->status == PCP_STATUS_INVALID_TARGET)
 		return 0;
 	if ((chain && judge_chain(j, res, chain) < 0) ||
-	    (classify(j, res), j->future && copy_verdicts(j, &j->future_entry, res, &res->future,
-	                                                  &res->n_future) < 0) ||
+	    (classify(j, res),
+	     j->future &&
+	             (copy_verdicts(j, &j->future_entry, res, &res->future, &res->n_future) < 0 ||
+	              copy_drivers(j, &j->future_entry, res, &res->future_drivers,
+	                           &res->n_future_drivers) < 0)) ||
 	    (j->baseline &&
 	     pcp_baseline_compare(j->baseline, res, j->cfg.stores->names, j->cfg.stores->n) < 0) ||
 	    (client && audit_client(j, res, t, client, chain) < 0))
@@ -489,6 +558,64 @@ static const struct pcp_judge_client *system_client(struct pcp_judge *j)
 	return j->system = cl;
 }
 
+/* The audited JDK's cacerts, loaded once (PCP_JDK_CACERTS unless --java-cacerts). */
+static struct pcp_store *jdk_cacerts(struct pcp_judge *j, struct pcp_error *err)
+{
+	const char *path = j->cfg.java_cacerts ? j->cfg.java_cacerts : PCP_JDK_CACERTS;
+	const struct pcp_store_spec spec = {.name = "java-cacerts", .path = (char *)path};
+
+	if (!j->jdk_tried) {
+		j->jdk_tried = true;
+		if (!(j->jdk_cacerts = pcp_store_load_spec(&spec, err)))
+			snprintf(j->jdk_error, sizeof j->jdk_error,
+			         "DefaultJavaSSLFactory: the JDK's cacerts is not known here "
+			         "(%.250s): "
+			         "give --java-cacerts or --java-truststore",
+			         err->msg);
+	}
+	return j->jdk_cacerts;
+}
+
+/* The JVM truststore of DefaultJavaSSLFactory clients: --java-truststore's store, else the
+ * JDK's cacerts (its listing then keeps only the roots of the Azure change). */
+static const struct pcp_judge_client *java_client(struct pcp_judge *j)
+{
+	struct pcp_judge_client *cl = j->java;
+	struct pcp_error err = {0};
+	long i = pcp_store_list_find(j->cfg.stores, j->cfg.java_truststore);
+	struct pcp_store *st = i >= 0 ? j->cfg.stores->items[i] : NULL;
+	size_t kept = 0;
+
+	if (cl)
+		return cl;
+	if (!(cl = calloc(1, sizeof *cl)))
+		return NULL;
+	cl->borrowed = true;
+	cl->java_source = st ? "javax.net.ssl.trustStore" : "jdk-cacerts";
+	if (!st && !(st = jdk_cacerts(j, &err)))
+		snprintf(cl->error, sizeof cl->error, "%.250s", j->jdk_error);
+	cl->store = st;
+	if (!(cl->path = strdup(st                    ? st->path
+	                        : j->cfg.java_cacerts ? j->cfg.java_cacerts
+	                                              : PCP_JDK_CACERTS))) {
+		free(cl);
+		return NULL;
+	}
+	if (st && pcp_client_roots(st, &cl->roots, &cl->n_roots) < 0)
+		cl->n_roots = 0;
+	for (size_t k = 0; i < 0 && k < cl->n_roots; k++) {
+		if (cl->roots[k].known)
+			cl->roots[kept++] = cl->roots[k];
+		else
+			free(cl->roots[k].subject);
+	}
+	if (i < 0)
+		cl->n_roots = kept;
+	cl->next = j->clients;
+	j->clients = cl;
+	return j->java = cl;
+}
+
 /* Which default store a target without sslrootcert falls back to (default_client). */
 static size_t default_kind(const struct pcp_target *t)
 {
@@ -503,6 +630,7 @@ int pcp_judge_client_for(struct pcp_judge *j, const struct pcp_target *t,
 	struct pcp_judge_client *cl;
 	bool by_default = !t->sslrootcert || !t->sslrootcert[0];
 	const struct pcp_judge_client **def = &j->default_client[default_kind(t)];
+	struct stat st;
 	char *path;
 
 	*out = NULL;
@@ -511,6 +639,12 @@ int pcp_judge_client_for(struct pcp_judge *j, const struct pcp_target *t,
 	if (t->system_roots) {
 		if (!(*out = system_client(j)))
 			return pcp_error_set(err, PCP_ERR_SYSTEM, "system roots: out of memory"),
+			       -1;
+		return 0;
+	}
+	if (t->client_driver == &pcp_driver_pgjdbc && t->client_factory == PCP_JDBC_DEFAULT_JAVA) {
+		if (!(*out = java_client(j)))
+			return pcp_error_set(err, PCP_ERR_SYSTEM, "JVM truststore: out of memory"),
 			       -1;
 		return 0;
 	}
@@ -538,6 +672,7 @@ int pcp_judge_client_for(struct pcp_judge *j, const struct pcp_target *t,
 		return pcp_error_set(err, PCP_ERR_SYSTEM, "root file: out of memory"), -1;
 	}
 	cl->path = path;
+	cl->is_dir = stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 	cl->store = pcp_client_load_rootcert(path, cl->error, sizeof cl->error);
 	if (cl->store && pcp_client_roots(cl->store, &cl->roots, &cl->n_roots) < 0)
 		cl->n_roots = 0;
@@ -552,6 +687,36 @@ int pcp_judge_client_for(struct pcp_judge *j, const struct pcp_target *t,
 struct pcp_baseline *pcp_judge_baseline(struct pcp_judge *j)
 {
 	return j->baseline;
+}
+
+/* --java-truststore names a Java truststore of the run; --java-cacerts loads, and the
+ * default cacerts is read now when pgJDBC's verdicts need its "[jdk]" roots. */
+static int check_java(struct pcp_judge *j, struct pcp_error *err)
+{
+	long i = pcp_store_list_find(j->cfg.stores, j->cfg.java_truststore);
+	bool pgjdbc = false;
+	struct pcp_error lerr = {0};
+
+	if (j->cfg.java_truststore && i < 0)
+		return pcp_error_set(err, PCP_ERR_USAGE, "--java-truststore %s: no such store",
+		                     j->cfg.java_truststore),
+		       -1;
+	if (i >= 0 && j->cfg.stores->items[i]->kind != PCP_STORE_PKCS12 &&
+	    j->cfg.stores->items[i]->kind != PCP_STORE_JKS)
+		return pcp_error_set(err, PCP_ERR_USAGE,
+		                     "--java-truststore %s: %s is not a PKCS#12 or JKS truststore "
+		                     "(javax.net.ssl.trustStore is a keystore)",
+		                     j->cfg.java_truststore, j->cfg.stores->items[i]->path),
+		       -1;
+	for (size_t d = 0; d < j->cfg.n_drivers; d++)
+		pgjdbc = pgjdbc || j->cfg.drivers[d] == &pcp_driver_pgjdbc;
+	if ((pgjdbc || j->cfg.java_cacerts) && !jdk_cacerts(j, &lerr) && j->cfg.java_cacerts) {
+		char inner[sizeof lerr.msg];
+
+		snprintf(inner, sizeof inner, "%s", lerr.msg);
+		return pcp_error_set(err, PCP_ERR_CONFIG, "--java-cacerts: %s", inner), -1;
+	}
+	return 0;
 }
 
 struct pcp_judge *pcp_judge_new(const struct pcp_judge_config *cfg, struct pcp_error *err)
@@ -574,6 +739,8 @@ struct pcp_judge *pcp_judge_new(const struct pcp_judge_config *cfg, struct pcp_e
 	j->new_index =
 	        pcp_store_list_find(cfg->stores, cfg->new_store ? cfg->new_store : "digicert-g2");
 	j->default_rootcert = pcp_client_default_rootcert(cfg->client_home);
+	if (check_java(j, err) < 0)
+		goto fail;
 	if (cfg->future_chain) {
 		if (!(j->future = pcp_chain_load_pem(cfg->future_chain, err))) {
 			char inner[sizeof err->msg];
@@ -623,7 +790,8 @@ void pcp_judge_free(struct pcp_judge *j)
 		struct pcp_judge_client *cl = j->clients;
 
 		j->clients = cl->next;
-		pcp_store_free(cl->store);
+		if (!cl->borrowed)
+			pcp_store_free(cl->store);
 		for (size_t i = 0; i < cl->n_roots; i++)
 			free(cl->roots[i].subject);
 		free(cl->roots);
@@ -631,6 +799,7 @@ void pcp_judge_free(struct pcp_judge *j)
 		free(cl);
 	}
 	free(j->default_rootcert);
+	pcp_store_free(j->jdk_cacerts);
 	pcp_chain_free(j->future);
 	pcp_baseline_free(j->baseline);
 	free(j->ats);

@@ -32,11 +32,20 @@ struct pcp_judge_config {
 	const char *node_roots; /* Node's bundled roots (PEM) for node-postgres clients, or NULL */
 	const struct pcp_driver *const *drivers; /* judged besides libpq; borrowed */
 	size_t n_drivers;
+	/* The audited JVMs' cacerts (--java-cacerts): their "[jdk]" roots for pgJDBC's SHA-1
+	 * rule, and DefaultJavaSSLFactory's truststore. NULL: PCP_JDK_CACERTS, read when
+	 * needed and missed quietly; given, it must load (PCP_ERR_CONFIG). */
+	const char *java_cacerts;
+	/* --java-truststore: the store DefaultJavaSSLFactory clients name as
+	 * javax.net.ssl.trustStore (a Java truststore of stores), or NULL for cacerts. */
+	const char *java_truststore;
 };
 
 struct pcp_judge;
 
-/* Loads the future chain and the baseline. NULL with err set (PCP_ERR_INPUT for files). */
+/* Loads the future chain, the baseline and the JDK's cacerts when needed. NULL with err
+ * set (PCP_ERR_INPUT for files, PCP_ERR_CONFIG for the cacerts, PCP_ERR_USAGE for a
+ * --java-truststore that names no Java truststore of the run). */
 struct pcp_judge *pcp_judge_new(const struct pcp_judge_config *cfg, struct pcp_error *err);
 void pcp_judge_free(struct pcp_judge *j);
 

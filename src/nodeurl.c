@@ -227,6 +227,16 @@ enum pcp_errc pcp_node_url_parse(const char *text, struct pcp_node_url *out, str
 		rc = pcp_error_set(err, PCP_ERR_SYSTEM, "out of memory");
 		goto out;
 	}
+	/* An empty host: WHATWG URL parsing refuses it with a port or after userinfo, and
+	 * pg-connection-string retries only "@/" with a dummy host; what it cannot parse it
+	 * reads as undefined, and throws. */
+	if (!out->host[0] && ((hlen && hostp[0] == ':') || (at && *end != '/'))) {
+		rc = pcp_error_set(err, PCP_ERR_TARGET,
+		                   "node-postgres: Invalid URL (pg-connection-string then throws "
+		                   "\"Cannot read properties of undefined (reading "
+		                   "'searchParams')\")");
+		goto out;
+	}
 	if (hlen && hostp[0] == ':' && hlen > 1) {
 		char *stop;
 
@@ -264,11 +274,17 @@ enum pcp_errc pcp_node_url_parse(const char *text, struct pcp_node_url *out, str
 			goto out;
 		}
 	}
-	if (!out->host[0] || out->host[0] == '/') {
+	/* pg's ConnectionParameters: an empty host is its default, localhost. */
+	if (!out->host[0]) {
+		free(out->host);
+		if (!(out->host = strdup("localhost"))) {
+			rc = pcp_error_set(err, PCP_ERR_SYSTEM, "out of memory");
+			goto out;
+		}
+	}
+	if (out->host[0] == '/') {
 		rc = pcp_error_set(err, PCP_ERR_TARGET,
-		                   out->host[0]
-		                           ? "node-postgres: a Unix-domain socket has no TLS"
-		                           : "node-postgres: no host (it would use localhost)");
+		                   "node-postgres: a Unix-domain socket has no TLS");
 		goto out;
 	}
 	out->port = port ? (uint16_t)port : DEFAULT_PORT;

@@ -155,14 +155,15 @@ static void json_at_map(FILE *out, const struct pcp_run_info *info,
 	putc('}', out);
 }
 
-/* "drivers": per --driver the per-store map of the first instant ("drivers_at": every
- * instant's, as "verify_at"); a record without verdicts has empty maps. */
-static void json_drivers(FILE *out, const struct pcp_run_info *info, const struct pcp_result *r,
-                         bool every_instant)
+/* key ("drivers", "future_drivers"): per --driver the per-store map of the first instant
+ * ("drivers_at": every instant's, as "verify_at"); a record without verdicts has empty
+ * maps. */
+static void json_drivers(FILE *out, const struct pcp_run_info *info, const char *key,
+                         const struct pcp_driver_verdicts *dvs, size_t n_dvs, bool every_instant)
 {
-	fputs(every_instant ? ",\"drivers_at\":{" : ",\"drivers\":{", out);
+	fprintf(out, ",\"%s\":{", key);
 	for (size_t d = 0; d < info->n_drivers; d++) {
-		const struct pcp_driver_verdicts *dv = d < r->n_drivers ? &r->drivers[d] : NULL;
+		const struct pcp_driver_verdicts *dv = dvs && d < n_dvs ? &dvs[d] : NULL;
 
 		if (d)
 			putc(',', out);
@@ -241,8 +242,12 @@ static void json_client(FILE *out, const struct pcp_client *c)
 		fputs(",\"sslfactory\":", out);
 		pcp_json_cstr(out, c->factory);
 	}
-	fprintf(out, ",\"libpq_version\":%d,\"sslnegotiation\":", c->libpq_version);
-	pcp_json_cstr(out, c->libpq_version >= 17 ? (c->direct ? "direct" : "postgres") : NULL);
+	/* libpq's version and sslnegotiation say nothing of another driver's client. */
+	if (!c->driver || strcmp(c->driver, "libpq") == 0) {
+		fprintf(out, ",\"libpq_version\":%d,\"sslnegotiation\":", c->libpq_version);
+		pcp_json_cstr(out,
+		              c->libpq_version >= 17 ? (c->direct ? "direct" : "postgres") : NULL);
+	}
 	fputs(",\"sslmode\":", out);
 	if (c->tls) {
 		/* node-postgres: as written (null when absent), and what its TLS then checks */
@@ -254,6 +259,23 @@ static void json_client(FILE *out, const struct pcp_client *c)
 	}
 	fputs(",\"rootcert\":", out);
 	pcp_json_cstr(out, c->rootcert);
+	if (c->truststore_source) {
+		/* DefaultJavaSSLFactory: which JVM truststore answered, and how fresh it is. */
+		fputs(",\"truststore\":{\"source\":", out);
+		pcp_json_cstr(out, c->truststore_source);
+		fputs(",\"path\":", out);
+		pcp_json_cstr(out, c->truststore);
+		fputs(",\"store\":", out);
+		pcp_json_cstr(out, c->truststore_store);
+		fputs(",\"kind\":", out);
+		pcp_json_cstr(out, c->truststore_kind);
+		fputs(",\"modified\":", out);
+		if (c->truststore_modified)
+			pcp_json_time(out, c->truststore_modified);
+		else
+			fputs("null", out);
+		fprintf(out, ",\"anchors\":%zu}", c->truststore_anchors);
+	}
 	fprintf(out, ",\"rootcert_exists\":%s,\"verifies\":%s,\"roots\":[",
 	        c->rootcert_exists ? "true" : "false", c->verifies ? "true" : "false");
 	for (size_t i = 0; c->roots && i < c->n_roots; i++) {
@@ -350,7 +372,7 @@ static int json_record(struct pcp_writer *w, const struct pcp_result *r)
 	fputs(",\"verify\":", out);
 	json_verdicts(out, info, r->verdicts, r->n_verdicts, false);
 	if (info->n_drivers)
-		json_drivers(out, info, r, false);
+		json_drivers(out, info, "drivers", r->drivers, r->n_drivers, false);
 	fputs(",\"class\":", out);
 	pcp_json_cstr(out, r->class_name);
 	fputs(",\"anchor\":", out);
@@ -364,11 +386,14 @@ static int json_record(struct pcp_writer *w, const struct pcp_result *r)
 	if (r->future) {
 		fputs(",\"future\":", out);
 		json_verdicts(out, info, r->future, r->n_future, false);
+		if (info->n_drivers)
+			json_drivers(out, info, "future_drivers", r->future_drivers,
+			             r->n_future_drivers, false);
 	}
 	if (info->n_ats > 1 && info->ats) {
 		json_verify_at(out, info, r);
 		if (info->n_drivers)
-			json_drivers(out, info, r, true);
+			json_drivers(out, info, "drivers_at", r->drivers, r->n_drivers, true);
 	}
 	if (r->has_baseline)
 		json_changes(out, r);

@@ -89,11 +89,23 @@ void pcp_client_cleanup(struct pcp_client *c)
 	if (!c)
 		return;
 	free(c->rootcert);
+	free(c->truststore);
+	free(c->truststore_store);
 	free(c->sslmode_text);
 	for (size_t i = 0; i < c->n_roots; i++)
 		free(c->roots[i].subject);
 	free(c->roots);
 	memset(c, 0, sizeof *c);
+}
+
+static void driver_verdicts_free(struct pcp_driver_verdicts *dv, size_t n)
+{
+	for (size_t d = 0; d < n; d++) {
+		for (size_t i = 0; i < dv[d].n_verdicts; i++)
+			pcp_verdict_cleanup(&dv[d].verdicts[i]);
+		free(dv[d].verdicts);
+	}
+	free(dv);
 }
 
 void pcp_result_cleanup(struct pcp_result *r)
@@ -120,12 +132,8 @@ void pcp_result_cleanup(struct pcp_result *r)
 	for (size_t i = 0; i < r->n_verdicts; i++)
 		pcp_verdict_cleanup(&r->verdicts[i]);
 	free(r->verdicts);
-	for (size_t d = 0; d < r->n_drivers; d++) {
-		for (size_t i = 0; i < r->drivers[d].n_verdicts; i++)
-			pcp_verdict_cleanup(&r->drivers[d].verdicts[i]);
-		free(r->drivers[d].verdicts);
-	}
-	free(r->drivers);
+	driver_verdicts_free(r->drivers, r->n_drivers);
+	driver_verdicts_free(r->future_drivers, r->n_future_drivers);
 	memset(r, 0, sizeof *r);
 }
 

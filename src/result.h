@@ -104,8 +104,10 @@ struct pcp_driver_verdicts {
 };
 
 /* Not an X509_V_ERR code: OpenSSL's codes stay below 100 in OpenSSL 3.0. */
-#define PCP_VERDICT_NAME_MISMATCH 1000
-#define PCP_VERDICT_NO_HOST       1001
+#define PCP_VERDICT_NAME_MISMATCH   1000
+#define PCP_VERDICT_NO_HOST         1001
+#define PCP_VERDICT_UNSUPPORTED_KEY 1002 /* a driver cannot use a certificate's key */
+#define PCP_VERDICT_ROOT_FILE       1003 /* a driver cannot read the store as its root file */
 
 /* libpq's sslmode values, for audited clients (the verdict columns use pcp_sslmode). */
 enum pcp_libpq_sslmode {
@@ -151,7 +153,15 @@ struct pcp_client {
 	char *rootcert;                 /* the file libpq would load, owned; NULL when none */
 	bool rootcert_exists;           /* the file exists and holds certificates */
 	bool verifies;                  /* libpq would verify the chain */
-	struct pcp_client_root *roots;  /* anchors in rootcert, owned */
+	/* pgJDBC's DefaultJavaSSLFactory: the JVM's truststore instead of a root file */
+	const char *truststore_source; /* static: "jdk-cacerts" (the JDK's lib/security/cacerts)
+	                                * or "javax.net.ssl.trustStore"; NULL for other clients */
+	char *truststore;              /* its path, owned */
+	char *truststore_store;        /* javax.net.ssl.trustStore: the --store, owned */
+	const char *truststore_kind;   /* static: "jks" or "pkcs12"; NULL when not loaded */
+	time_t truststore_modified;    /* the file's modification time, 0 when unknown */
+	size_t truststore_anchors;     /* certificates Java trusts in it */
+	struct pcp_client_root *roots; /* anchors in rootcert (or the truststore), owned */
 	size_t n_roots;
 	struct pcp_client_verdict now;
 	bool has_after; /* --future-chain given */
@@ -205,6 +215,8 @@ struct pcp_result {
 	struct pcp_client *client;  /* owned; NULL unless the target is a connection string */
 	struct pcp_verdict *future; /* --future-chain under each store, owned; NULL when none */
 	size_t n_future;
+	struct pcp_driver_verdicts *future_drivers; /* ...and each --driver's, owned */
+	size_t n_future_drivers;
 	struct pcp_change *changes; /* differences from --baseline, owned */
 	size_t n_changes;
 	bool has_baseline; /* --baseline given: changes is meaningful even when empty */

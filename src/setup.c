@@ -47,7 +47,9 @@ void pcp_setup_judge(struct pcp_judge_config *j, const struct pcp_settings *s,
 	                               .baseline = s->baseline,
 	                               .node_roots = s->node_roots,
 	                               .drivers = s->drivers,
-	                               .n_drivers = s->n_drivers};
+	                               .n_drivers = s->n_drivers,
+	                               .java_cacerts = s->java_cacerts,
+	                               .java_truststore = s->java_truststore};
 }
 
 void pcp_setup_engine(struct pcp_engine_config *e, struct ev_loop *loop,

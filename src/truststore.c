@@ -9,6 +9,8 @@
 #include <limits.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 #include <stdio.h>
@@ -224,6 +226,34 @@ const char *pcp_store_cert_kind(X509 *cert)
 	return flags & EXFLAG_SS ? "root" : "intermediate";
 }
 
+bool pcp_cert_uncommon_curve(X509 *cert)
+{
+	EVP_PKEY *pk = X509_get0_pubkey(cert);
+	char curve[64];
+	size_t len = 0;
+
+	if (!pk || !EVP_PKEY_is_a(pk, "EC"))
+		return false;
+	if (!EVP_PKEY_get_utf8_string_param(pk, OSSL_PKEY_PARAM_GROUP_NAME, curve, sizeof curve,
+	                                    &len))
+		return true; /* explicit parameters */
+	return strcmp(curve, "prime256v1") != 0 && strcmp(curve, "secp384r1") != 0 &&
+	       strcmp(curve, "secp521r1") != 0;
+}
+
+bool pcp_store_is_jdk_anchor(const struct pcp_store *jdk, X509 *cert)
+{
+	unsigned char md[32];
+	unsigned int len = 0;
+
+	if (!jdk || !jdk->n_jdk_anchors || !X509_digest(cert, EVP_sha256(), md, &len) || len != 32)
+		return false;
+	for (size_t i = 0; i < jdk->n_jdk_anchors; i++)
+		if (memcmp(jdk->jdk_anchors[i], md, 32) == 0)
+			return true;
+	return false;
+}
+
 /* Counts the certificates by kind; returns how many there are, or (size_t)-1 when out of
  * memory. */
 static size_t count_certs(struct pcp_store *s)
@@ -238,6 +268,7 @@ static size_t count_certs(struct pcp_store *s)
 		if (!cert)
 			continue;
 		n++;
+		s->uncommon_curves = s->uncommon_curves || pcp_cert_uncommon_curve(cert);
 		kind = pcp_store_cert_kind(cert);
 		if (strcmp(kind, "root") == 0) {
 			s->n_roots++;
@@ -376,14 +407,27 @@ static enum pcp_errc load_java(struct pcp_store *s, const struct pcp_store_spec 
 	}
 	s->kind = js.format == PCP_JAVASTORE_JKS ? PCP_STORE_JKS : PCP_STORE_PKCS12;
 	s->integrity_checked = js.integrity_checked;
+	if (!(s->jdk_anchors = calloc(js.n_anchors + 1, sizeof *s->jdk_anchors))) {
+		rc = pcp_error_set(err, PCP_ERR_SYSTEM, "store %s: out of memory", spec->name);
+		goto out;
+	}
 	ERR_clear_error();
-	for (size_t i = 0; i < js.n_entries; i++)
-		if (js.entries[i].anchor && !X509_STORE_add_cert(s->store, js.entries[i].anchor)) {
+	for (size_t i = 0; i < js.n_entries; i++) {
+		const struct pcp_javastore_entry *e = &js.entries[i];
+		unsigned int mdlen = 0;
+
+		if (!e->anchor)
+			continue;
+		if (!X509_STORE_add_cert(s->store, e->anchor) ||
+		    (strstr(e->alias, " [jdk") &&
+		     !X509_digest(e->anchor, EVP_sha256(), s->jdk_anchors[s->n_jdk_anchors++],
+		                  &mdlen))) {
 			rc = pcp_error_set(err, PCP_ERR_SYSTEM, "store %s: %s", spec->name,
 			                   spec->path);
 			pcp_error_append_openssl(err);
 			break;
 		}
+	}
 out:
 	pcp_javastore_cleanup(&js);
 	if (pw)
@@ -421,6 +465,7 @@ static struct pcp_store *load(const struct pcp_store_spec *spec, bool java, stru
 		goto fail;
 	}
 	s->kind = S_ISDIR(st.st_mode) ? PCP_STORE_DIRECTORY : PCP_STORE_PEM;
+	s->modified = S_ISREG(st.st_mode) ? st.st_mtime : 0;
 	if (s->kind == PCP_STORE_PEM &&
 	    read_capped(name, path, STORE_MAX_BYTES, &buf, &len, err) != PCP_OK)
 		goto fail;
@@ -516,6 +561,7 @@ void pcp_store_free(struct pcp_store *store)
 	if (!store)
 		return;
 	X509_STORE_free(store->store);
+	free(store->jdk_anchors);
 	free(store->first_pin);
 	free(store->name);
 	free(store->path);

@@ -6,6 +6,7 @@
 
 #include <openssl/x509.h>
 #include <stdbool.h>
+#include <time.h>
 
 #include "error.h"
 
@@ -34,7 +35,22 @@ struct pcp_store {
 	 * pins, which break when the server's intermediate or certificate rotates. */
 	size_t n_roots, n_intermediates, n_leaves;
 	char *first_pin;
+	/* Java stores: the SHA-256 of every anchor whose alias holds " [jdk" (owned): what a
+	 * JDK reading this file as its own lib/security/cacerts takes for its jdkCA roots
+	 * (sun.security.util.AnchorCertificates). Debian's cacerts labels none. */
+	unsigned char (*jdk_anchors)[32];
+	size_t n_jdk_anchors;
+	/* Some certificate has an EC key on a curve other than P-256, P-384 and P-521, which
+	 * Java or Go may refuse where OpenSSL does not. */
+	bool uncommon_curves;
+	time_t modified; /* the file's modification time (0 for a directory or the system) */
 };
+
+/* Whether cert is one of jdk's "[jdk]" anchors (false when jdk is NULL). */
+bool pcp_store_is_jdk_anchor(const struct pcp_store *jdk, X509 *cert);
+
+/* Whether cert has an EC key on a curve other than P-256, P-384 and P-521. */
+bool pcp_cert_uncommon_curve(X509 *cert);
 
 /* What a certificate is in a store: "root", "intermediate" or "leaf" (static). */
 const char *pcp_store_cert_kind(X509 *cert);

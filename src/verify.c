@@ -4,6 +4,8 @@
  * inside a loop callback. */
 #include "verify.h"
 
+#include <openssl/core_names.h>
+#include <openssl/ec.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
@@ -205,11 +207,18 @@ static int check_name(const struct pcp_chain *chain, const struct pcp_verify_par
 	return 0;
 }
 
+/* What the verify callback needs to know. */
+struct cb_data {
+	const struct pcp_driver_chain *rules;
+	const struct pcp_store *jdk_cacerts;
+};
+
 /* The driver's chain rules as OpenSSL verify callback decisions: errors its TLS stack does
  * not raise are let through (OpenSSL then goes on checking the rest of the chain). */
 static int driver_cb(int ok, X509_STORE_CTX *ctx)
 {
-	const struct pcp_driver_chain *rules = X509_STORE_CTX_get_app_data(ctx);
+	const struct cb_data *data = X509_STORE_CTX_get_app_data(ctx);
+	const struct pcp_driver_chain *rules = data ? data->rules : NULL;
 	STACK_OF(X509) *path = X509_STORE_CTX_get0_chain(ctx);
 	int depth = X509_STORE_CTX_get_error_depth(ctx);
 
@@ -222,16 +231,153 @@ static int driver_cb(int ok, X509_STORE_CTX *ctx)
 		 * untrusted path has failed before), so the last certificate is the anchor. */
 		return rules->anchor_time_ignored && depth == sk_X509_num(path) - 1;
 	case X509_V_ERR_CA_MD_TOO_WEAK: {
+		/* Raised once the path is complete: its last certificate is the anchor. */
 		const char *md = digest_name(X509_STORE_CTX_get_current_cert(ctx));
 
-		return rules->sha1_ok && md && strcmp(md, "SHA-1") == 0;
+		return rules->sha1_ok && md && strcmp(md, "SHA-1") == 0 &&
+		       !pcp_store_is_jdk_anchor(data->jdk_cacerts,
+		                                sk_X509_value(path, sk_X509_num(path) - 1));
 	}
 	case X509_V_ERR_EE_KEY_TOO_SMALL:
 	case X509_V_ERR_CA_KEY_TOO_SMALL:
 		return rules->key_size_any;
+	case X509_V_ERR_INVALID_PURPOSE:
+		return rules->ca_eku_ignored && depth > 0;
 	default:
 		return 0;
 	}
+}
+
+/* An EC key's curve name ("P-192", else OpenSSL's short name) into buf, or false when
+ * cert's key is not EC. */
+static bool ec_curve(X509 *cert, char *buf, size_t len, int *bits)
+{
+	EVP_PKEY *pk = X509_get0_pubkey(cert);
+	char group[64];
+	size_t glen = 0;
+	const char *nist;
+
+	if (!pk || !EVP_PKEY_is_a(pk, "EC"))
+		return false;
+	*bits = EVP_PKEY_get_bits(pk);
+	if (!EVP_PKEY_get_utf8_string_param(pk, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group,
+	                                    &glen))
+		snprintf(group, sizeof group, "explicit parameters");
+	nist = EC_curve_nid2nist(OBJ_sn2nid(group));
+	snprintf(buf, len, "%s", nist ? nist : group);
+	return true;
+}
+
+/* Fails out with code at depth, in words and a short reason. */
+static void curve_failure(struct pcp_verdict *out, int code, int depth, const char *error,
+                          const char *reason)
+{
+	out->ok = false;
+	out->code = code;
+	out->depth = depth;
+	snprintf(out->error, sizeof out->error, "%s", error);
+	snprintf(out->reason, sizeof out->reason, "%s", reason);
+}
+
+/* Go: a served certificate on a curve crypto/x509 does not have fails to parse, before
+ * anything is verified. True when one does (out says so). */
+static bool go_curves_fail(const struct pcp_chain *chain, struct pcp_verdict *out)
+{
+	for (size_t i = 0; i < pcp_chain_len(chain); i++) {
+		char curve[64], reason[96];
+		int bits = 0;
+
+		if (!ec_curve(pcp_chain_get0(chain, i), curve, sizeof curve, &bits) ||
+		    strcmp(curve, "P-224") == 0 || strcmp(curve, "P-256") == 0 ||
+		    strcmp(curve, "P-384") == 0 || strcmp(curve, "P-521") == 0)
+			continue;
+		snprintf(reason, sizeof reason, "unsupported curve (%.64s)", curve);
+		curve_failure(out, PCP_VERDICT_UNSUPPORTED_KEY, (int)i,
+		              "tls: failed to parse certificate from server: x509: unsupported "
+		              "elliptic curve",
+		              reason);
+		return true;
+	}
+	return false;
+}
+
+/* Java's algorithm constraints without a trust anchor (AbstractTrustManagerWrapper):
+ * every served key and signature, none verified. */
+static bool java_constraints_fail(const struct pcp_chain *chain, struct pcp_verdict *out)
+{
+	for (size_t i = 0; i < pcp_chain_len(chain); i++) {
+		X509 *cert = pcp_chain_get0(chain, i);
+		EVP_PKEY *pk = X509_get0_pubkey(cert);
+		const char *md = digest_name(cert);
+		int bits = pk ? EVP_PKEY_get_bits(pk) : 0;
+		const char *type = pk ? EVP_PKEY_get0_type_name(pk) : NULL;
+		bool weak_key =
+		        pk &&
+		        ((EVP_PKEY_is_a(pk, "EC") && bits < 224) ||
+		         ((EVP_PKEY_is_a(pk, "RSA") || EVP_PKEY_is_a(pk, "DSA")) && bits < 1024));
+		char reason[96];
+
+		if (md && strcmp(md, "SHA-1") != 0)
+			snprintf(reason, sizeof reason, "weak signature (%s)", md);
+		else if (weak_key)
+			snprintf(reason, sizeof reason, "weak key (%s %d)", type ? type : "?",
+			         bits);
+		else
+			continue;
+		curve_failure(
+		        out,
+		        weak_key ? (i ? X509_V_ERR_CA_KEY_TOO_SMALL : X509_V_ERR_EE_KEY_TOO_SMALL)
+		                 : X509_V_ERR_CA_MD_TOO_WEAK,
+		        (int)i, "Certificates do not conform to algorithm constraints", reason);
+		return true;
+	}
+	return false;
+}
+
+bool pcp_verify_driver_refuses(const struct pcp_driver *driver, const struct pcp_chain *chain,
+                               struct pcp_verdict *out)
+{
+	struct pcp_verdict v = {0};
+
+	if (!driver || !chain || !pcp_chain_len(chain))
+		return false;
+	if (!(driver->chain.curves == PCP_CURVES_GO && go_curves_fail(chain, &v)) &&
+	    !(driver->chain.curves == PCP_CURVES_JAVA && java_constraints_fail(chain, &v)))
+		return false;
+	*out = v;
+	return true;
+}
+
+/* Java: every EC key of the path must be of 224 bits or more (the algorithm constraints),
+ * and on a curve SunEC verifies signatures with. True when one is not (out says so). */
+static bool java_curves_fail(const STACK_OF(X509) * path, struct pcp_verdict *out)
+{
+	for (int i = 0; i < sk_X509_num(path); i++) {
+		char curve[64], error[256], reason[96];
+		int bits = 0;
+
+		if (!ec_curve(sk_X509_value(path, i), curve, sizeof curve, &bits) ||
+		    strcmp(curve, "P-256") == 0 || strcmp(curve, "P-384") == 0 ||
+		    strcmp(curve, "P-521") == 0)
+			continue;
+		if (bits < 224) {
+			snprintf(error, sizeof error,
+			         "Algorithm constraints check failed on keysize limits: EC %d bit "
+			         "key used with certificate",
+			         bits);
+			snprintf(reason, sizeof reason, "weak key (EC %d)", bits);
+			curve_failure(out,
+			              i ? X509_V_ERR_CA_KEY_TOO_SMALL : X509_V_ERR_EE_KEY_TOO_SMALL,
+			              i, error, reason);
+		} else {
+			snprintf(error, sizeof error,
+			         "signature check failed: Curve not supported: %.64s", curve);
+			snprintf(reason, sizeof reason, "unsupported curve (%.64s)", curve);
+			curve_failure(out, PCP_VERDICT_UNSUPPORTED_KEY, i, error, reason);
+		}
+		return true;
+	}
+	return false;
 }
 
 int pcp_verify_chain(const struct pcp_chain *chain, const struct pcp_store *store,
@@ -242,6 +388,7 @@ int pcp_verify_chain(const struct pcp_chain *chain, const struct pcp_store *stor
 	X509_STORE_CTX *ctx = NULL;
 	X509_VERIFY_PARAM *param;
 	const struct pcp_driver_chain *rules;
+	struct cb_data data = {.jdk_cacerts = params->jdk_cacerts};
 	int rc = -1;
 
 	memset(out, 0, sizeof *out);
@@ -264,7 +411,7 @@ int pcp_verify_chain(const struct pcp_chain *chain, const struct pcp_store *stor
 		goto out;
 	}
 	param = X509_STORE_CTX_get0_param(ctx);
-	rules = params->driver ? &params->driver->chain : NULL;
+	rules = data.rules = params->driver ? &params->driver->chain : NULL;
 	X509_VERIFY_PARAM_set_auth_level(
 	        param, rules && rules->auth_level >= 0 ? rules->auth_level : params->auth_level);
 	/* Purpose and trust ssl_server: serverAuth EKU on the leaf, CA constraints above. */
@@ -277,8 +424,12 @@ int pcp_verify_chain(const struct pcp_chain *chain, const struct pcp_store *stor
 	if (rules && rules != &pcp_driver_libpq.chain) {
 		if (rules->any_anchor)
 			X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_PARTIAL_CHAIN);
-		X509_STORE_CTX_set_app_data(ctx, (void *)rules);
+		X509_STORE_CTX_set_app_data(ctx, &data);
 		X509_STORE_CTX_set_verify_cb(ctx, driver_cb);
+	}
+	if (rules && rules->curves == PCP_CURVES_GO && go_curves_fail(chain, out)) {
+		rc = 0;
+		goto out;
 	}
 
 	out->ok = X509_verify_cert(ctx) == 1;
@@ -299,6 +450,9 @@ int pcp_verify_chain(const struct pcp_chain *chain, const struct pcp_store *stor
 		snprintf(out->error, sizeof out->error, "certificate verify failed: %s",
 		         X509_verify_cert_error_string(out->code));
 		make_reason(out, X509_STORE_CTX_get0_chain(ctx));
+	} else if (rules && rules->curves == PCP_CURVES_JAVA &&
+	           java_curves_fail(X509_STORE_CTX_get0_chain(ctx), out)) {
+		/* the path verified for OpenSSL, not for Java */
 	} else {
 		out->code = X509_V_OK;
 		if (params->sslmode == PCP_SSLMODE_VERIFY_FULL &&

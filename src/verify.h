@@ -25,6 +25,9 @@ struct pcp_verify_params {
 	/* The driver whose rules apply (chain rules; its name check for verify-full); NULL is
 	 * libpq. auth_level above is used when the driver's own level is -1. */
 	const struct pcp_driver *driver;
+	/* The audited JDK's cacerts, whose "[jdk]" roots make Java refuse SHA-1 below them;
+	 * NULL: none (as Debian's). Read for drivers with sha1_ok only. */
+	const struct pcp_store *jdk_cacerts;
 };
 
 /* Fills out (caller cleans up with pcp_verdict_cleanup). Returns 0, or -1 on an internal
@@ -33,6 +36,13 @@ struct pcp_verify_params {
 int pcp_verify_chain(const struct pcp_chain *chain, const struct pcp_store *store,
                      const struct pcp_verify_params *params, struct pcp_verdict *out,
                      struct pcp_error *err);
+
+/* Whether driver's TLS stack refuses the served chain during the handshake, whatever it
+ * trusts: Go cannot parse a certificate on a curve it lacks; Java without PKIX (a
+ * trust-all manager) still applies its algorithm constraints to the served keys and
+ * signatures. True with out filled as a failure; false (out untouched) otherwise. */
+bool pcp_verify_driver_refuses(const struct pcp_driver *driver, const struct pcp_chain *chain,
+                               struct pcp_verdict *out);
 
 /* libpq's verify-full name check on a verdict whose chain verified (no-op otherwise):
  * mismatch, an unusable name or no host turn it into a failure with libpq's message. */

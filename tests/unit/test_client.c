@@ -228,6 +228,84 @@ static void test_decision_table(void **state)
 	assert_int_equal(cells, 6 * N_ROOTS * 4 * N_CHAINS);
 }
 
+/* c in prefer connects in plaintext, in require (left so) fails. */
+static void prefer_falls_back(struct pcp_client_case *c)
+{
+	struct pcp_client_verdict out;
+
+	c->mode = PCP_LIBPQ_PREFER;
+	pcp_client_decide(c, &out);
+	assert_true(out.connects);
+	assert_false(out.encrypted);
+	c->mode = PCP_LIBPQ_REQUIRE;
+	pcp_client_decide(c, &out);
+	assert_false(out.connects);
+}
+
+/* pgJDBC's DefaultJavaSSLFactory, pgJDBC and pgx on what their TLS stack refuses, and root
+ * files that are directories: the other drivers' decisions. */
+static void test_other_drivers(void **state)
+{
+	struct pcp_target t = {.sslrootcert = (char *)"/etc/ssl/certs"};
+	struct pcp_verdict bad = {.ok = false, .code = 20, .depth = 1};
+	struct pcp_verdict refused = {.ok = false, .code = PCP_VERDICT_UNSUPPORTED_KEY};
+	struct pcp_client_case c = {.mode = PCP_LIBPQ_PREFER,
+	                            .status = PCP_STATUS_OK,
+	                            .driver = &pcp_driver_pgjdbc,
+	                            .factory = PCP_JDBC_DEFAULT_JAVA,
+	                            .rootcert_error = "no cacerts here"};
+	struct pcp_client_verdict out;
+
+	(void)state;
+	snprintf(bad.reason, sizeof bad.reason, "unknown issuer");
+	snprintf(refused.error, sizeof refused.error, "x509: unsupported elliptic curve");
+	/* No JVM truststore known: undecided, saying why. */
+	pcp_client_decide(&c, &out);
+	assert_true(out.undecided);
+	assert_string_equal(out.error, "no cacerts here");
+	/* With one: a chain it refuses fails even in prefer (no plaintext retry). */
+	c.rootcert_exists = true;
+	c.rootcert_error = NULL;
+	c.chain = &bad;
+	pcp_client_decide(&c, &out);
+	assert_false(out.undecided);
+	assert_false(out.connects);
+	/* 'E' in prefer: a new plaintext connection. */
+	c.status = PCP_STATUS_PROTOCOL_ERROR;
+	c.status_error = "server sent an error response during SSL exchange";
+	prefer_falls_back(&c);
+	/* LibPQFactory in require verifies nothing, but the JVM's constraints still apply. */
+	c = (struct pcp_client_case){.mode = PCP_LIBPQ_REQUIRE,
+	                             .status = PCP_STATUS_OK,
+	                             .driver = &pcp_driver_pgjdbc,
+	                             .tls_refusal = &refused};
+	pcp_client_decide(&c, &out);
+	assert_false(out.connects);
+	assert_non_null(strstr(out.error, "unsupported elliptic curve"));
+	/* pgx: a served certificate Go cannot parse sends prefer to plaintext. */
+	c.driver = &pcp_driver_pgx;
+	c.target = &(struct pcp_target){.client_driver = &pcp_driver_pgx};
+	prefer_falls_back(&c);
+	pcp_client_decide(&c, &out);
+	assert_string_equal(out.error, "x509: unsupported elliptic curve");
+	/* A directory as sslrootcert: pgx and node-postgres cannot read it, whatever the mode. */
+	c = (struct pcp_client_case){.mode = PCP_LIBPQ_REQUIRE,
+	                             .status = PCP_STATUS_OK,
+	                             .driver = &pcp_driver_pgx,
+	                             .rootcert_error = "no certificate or crl found",
+	                             .rootcert_is_dir = true,
+	                             .target = &t};
+	t.client_driver = &pcp_driver_pgx;
+	pcp_client_decide(&c, &out);
+	assert_string_equal(out.error,
+	                    "unable to read CA file: read /etc/ssl/certs: is a directory");
+	c.driver = t.client_driver = &pcp_driver_node;
+	t.client_tls = PCP_NODE_NO_VERIFY;
+	pcp_client_decide(&c, &out);
+	assert_false(out.connects);
+	assert_string_equal(out.error, "EISDIR: illegal operation on a directory, read");
+}
+
 /* Unreachable or undecided: every mode, every root file state fails with the probe's own
  * text, never encrypted. */
 static void test_unreachable_fails_everywhere(void **state)
@@ -713,6 +791,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_decision_table),
+	        cmocka_unit_test(test_other_drivers),
 	        cmocka_unit_test(test_unreachable_fails_everywhere),
 	        cmocka_unit_test(test_defensive_cases),
 	        cmocka_unit_test(test_newer_libpq),

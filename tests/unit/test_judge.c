@@ -12,9 +12,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "judge.h"
+#include "testjava.h"
 #include "testpki.h"
 #include "truststore.h"
 
@@ -360,6 +362,167 @@ static void test_now_moves(void **state)
 	pcp_judge_free(j);
 }
 
+/* A certificate for key under issuer: a CA (eku as given) or, with ca false, a leaf. */
+static X509 *issue(EVP_PKEY *key, X509 *issuer, EVP_PKEY *ikey, bool ca_cert, const char *cn,
+                   enum pcp_testpki_eku eku, enum pcp_testpki_digest digest, uint64_t serial)
+{
+	struct pcp_testpki_spec s = {.cn = cn,
+	                             .serial = serial,
+	                             .not_before = T(2020, 1, 1, 0, 0, 0),
+	                             .not_after = T(2030, 1, 1, 0, 0, 0),
+	                             .bc = ca_cert ? PCP_TESTPKI_BC_CA : PCP_TESTPKI_BC_LEAF,
+	                             .key_usage = ca_cert ? PCP_TESTPKI_KU_KEY_CERT_SIGN
+	                                                  : PCP_TESTPKI_KU_DIGITAL_SIGNATURE,
+	                             .eku = eku,
+	                             .dns = ca_cert ? NULL : db_name,
+	                             .n_dns = ca_cert ? 0 : 1,
+	                             .digest = digest};
+	X509 *x = pcp_testpki_cert(&s, key, issuer, ikey);
+
+	assert_non_null(x);
+	return x;
+}
+
+/* A JKS cacerts holding the new root under alias, as a JDK's lib/security/cacerts. */
+static const char *cacerts(struct fixture *f, const char *name, const char *alias)
+{
+	const struct pcp_testjava_entry e = {.alias = alias, .certs = &f->new_root, .n_certs = 1};
+	size_t len = 0;
+	unsigned char *jks = pcp_testjava_jks(&e, 1, "changeit", &len);
+	const char *path;
+
+	assert_non_null(jks);
+	path = pcp_testjava_write(f->dir, name, jks, len);
+	free(jks);
+	assert_non_null(path);
+	return strdup(path);
+}
+
+/* The drivers' own rules, chain by chain, under the new root (store "new") and a hashed
+ * directory of it (store "dir"); the --future-chain verdicts per driver. */
+static void test_driver_rules(void **state)
+{
+	struct fixture *f = *state;
+	static const struct pcp_driver *const drivers[] = {&pcp_driver_pgjdbc, &pcp_driver_node,
+	                                                   &pcp_driver_pgx};
+	EVP_PKEY *k192 = EVP_EC_gen("P-192"), *k224 = EVP_EC_gen("P-224");
+	X509 *i192 = issue(k192, f->new_root, f->k_new, true, "P-192 CA", PCP_TESTPKI_EKU_NONE,
+	                   PCP_TESTPKI_SHA256, 10);
+	X509 *i224 = issue(k224, f->new_root, f->k_new, true, "P-224 CA", PCP_TESTPKI_EKU_NONE,
+	                   PCP_TESTPKI_SHA256, 11);
+	X509 *icli = issue(f->k_int, f->new_root, f->k_new, true, "ClientAuth CA",
+	                   PCP_TESTPKI_EKU_CLIENT, PCP_TESTPKI_SHA256, 12);
+	X509 *l192 = issue(f->k_leaf, i192, k192, false, "db.example.com", PCP_TESTPKI_EKU_SERVER,
+	                   PCP_TESTPKI_SHA256, 13);
+	X509 *l224 = issue(f->k_leaf, i224, k224, false, "db.example.com", PCP_TESTPKI_EKU_SERVER,
+	                   PCP_TESTPKI_SHA256, 14);
+	X509 *lcli = issue(f->k_leaf, icli, f->k_int, false, "db.example.com",
+	                   PCP_TESTPKI_EKU_SERVER, PCP_TESTPKI_SHA256, 15);
+	X509 *lsha1 = issue(f->k_leaf, f->inter, f->k_int, false, "db.example.com",
+	                    PCP_TESTPKI_EKU_SERVER, PCP_TESTPKI_SHA1, 16);
+	struct pcp_chain *c192 = pcp_testpki_chain(l192, i192, NULL);
+	struct pcp_chain *c224 = pcp_testpki_chain(l224, i224, NULL);
+	struct pcp_chain *ccli = pcp_testpki_chain(lcli, icli, NULL);
+	struct pcp_chain *csha1 = pcp_testpki_chain(lsha1, f->inter, NULL);
+	struct pcp_store_list stores = {0};
+	struct pcp_error err = {0};
+	char dir[128], future[128];
+	char *debian = (char *)cacerts(f, "cacerts-debian", "debian:new_root.pem");
+	char *jdk = (char *)cacerts(f, "cacerts-jdk", "newroot [jdk]");
+	time_t ats[] = {NOW};
+	struct pcp_judge_config cfg = {.stores = &stores,
+	                               .ats = ats,
+	                               .n_ats = 1,
+	                               .auth_level = 2,
+	                               .warn_days = -1,
+	                               .drivers = drivers,
+	                               .n_drivers = 3,
+	                               .java_cacerts = debian,
+	                               .future_chain = future};
+	struct pcp_judge *j;
+	struct pcp_result *r;
+	/* ok per [chain][driver: libpq, pgjdbc, node-postgres, pgx] under "new" */
+	static const bool want[4][4] = {{false, false, true, false},
+	                                {true, false, true, true},
+	                                {false, true, false, false},
+	                                {false, true, false, false}};
+	const struct pcp_chain *chains[] = {c192, c224, ccli, csha1};
+
+	assert_non_null(c192);
+	assert_non_null(csha1);
+	add_store(f, &stores, "new", &f->new_root, 1);
+	snprintf(dir, sizeof dir, "%s/hashed", f->dir);
+	assert_int_equal(mkdir(dir, 0700), 0);
+	snprintf(future, sizeof future, "%s/hashed/root.pem", f->dir);
+	assert_int_equal(pcp_testpki_write_certs(future, &f->new_root, 1), 0);
+	assert_int_equal(pcp_store_list_add(&stores, pcp_store_load("dir", dir, &err), &err),
+	                 PCP_OK);
+	snprintf(future, sizeof future, "%s/future.pem", f->dir);
+	assert_int_equal(pcp_testpki_write_certs(future, (X509 *[]){l192, i192}, 2), 0);
+
+	j = pcp_judge_new(&cfg, &err);
+	assert_non_null(j);
+	for (size_t c = 0; c < 4; c++) {
+		r = record(j, "db.example.com", PCP_SSLMODE_VERIFY_FULL, PCP_STATUS_OK, chains[c]);
+		assert_int_equal(r->n_drivers, 3);
+		assert_int_equal(r->verdicts[0].ok, want[c][0]);
+		for (size_t d = 0; d < 3; d++) {
+			assert_int_equal(r->drivers[d].verdicts[0].ok, want[c][d + 1]);
+			/* no driver but libpq reads a directory as its root file */
+			assert_false(r->drivers[d].verdicts[1].ok);
+			assert_int_equal(r->drivers[d].verdicts[1].code, PCP_VERDICT_ROOT_FILE);
+		}
+		if (c == 0) {
+			assert_string_equal(r->drivers[0].verdicts[0].reason, "weak key (EC 192)");
+			assert_string_equal(r->drivers[2].verdicts[0].reason,
+			                    "unsupported curve (P-192)");
+			assert_string_equal(r->drivers[1].verdicts[1].error,
+			                    "EISDIR: illegal operation on a directory, read");
+			/* the future chain (P-192 again), per driver */
+			assert_int_equal(r->n_future_drivers, 3);
+			for (size_t d = 0; d < 3; d++)
+				assert_int_equal(r->future_drivers[d].verdicts[0].ok,
+				                 want[0][d + 1]);
+		}
+		if (c == 1)
+			assert_string_equal(r->drivers[0].verdicts[0].reason,
+			                    "unsupported curve (P-224)");
+		record_free(r);
+	}
+	pcp_judge_free(j);
+
+	/* SHA-1 fails for pgJDBC under a root its JDK's cacerts labels "[jdk]". */
+	cfg.java_cacerts = jdk;
+	cfg.future_chain = NULL;
+	j = pcp_judge_new(&cfg, &err);
+	assert_non_null(j);
+	r = record(j, "db.example.com", PCP_SSLMODE_VERIFY_FULL, PCP_STATUS_OK, csha1);
+	assert_false(r->drivers[0].verdicts[0].ok);
+	assert_string_equal(r->drivers[0].verdicts[0].reason, "weak signature (SHA-1)");
+	record_free(r);
+	pcp_judge_free(j);
+
+	/* A --java-cacerts that does not load is a configuration error. */
+	cfg.java_cacerts = "/nonexistent/cacerts";
+	assert_null(pcp_judge_new(&cfg, &err));
+	assert_int_equal(err.code, PCP_ERR_CONFIG);
+
+	pcp_store_list_cleanup(&stores);
+	free(debian);
+	free(jdk);
+	for (size_t c = 0; c < 4; c++)
+		pcp_chain_free((struct pcp_chain *)chains[c]);
+	X509_free(i192);
+	X509_free(i224);
+	X509_free(icli);
+	X509_free(l192);
+	X509_free(l224);
+	X509_free(lcli);
+	X509_free(lsha1);
+	EVP_PKEY_free(k192);
+	EVP_PKEY_free(k224);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -370,6 +533,7 @@ int main(void)
 	        cmocka_unit_test(test_divergence),
 	        cmocka_unit_test(test_invalid_target_and_client),
 	        cmocka_unit_test(test_now_moves),
+	        cmocka_unit_test(test_driver_rules),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -5,9 +5,8 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <cmocka.h>
-
 #include <string.h>
+#include <cmocka.h>
 
 #include "nodeurl.h"
 
@@ -81,7 +80,29 @@ static void test_parts(void **state)
 	pcp_node_url_cleanup(&u);
 	assert_int_equal(pcp_node_url_parse("host=h sslmode=require", &u, &err), PCP_ERR_TARGET);
 	assert_int_equal(pcp_node_url_parse("postgres://h:99999/db", &u, &err), PCP_ERR_TARGET);
-	assert_int_equal(pcp_node_url_parse("postgres:///db", &u, &err), PCP_ERR_TARGET);
+	/* An empty host is pg's default, localhost (measured with pg 8.16.3)... */
+	assert_int_equal(pcp_node_url_parse("postgres:///db", &u, &err), PCP_OK);
+	assert_string_equal(u.host, "localhost");
+	assert_int_equal(u.port, 5432);
+	pcp_node_url_cleanup(&u);
+	assert_int_equal(
+	        pcp_node_url_parse("postgres://u:p@/db?port=5433&sslmode=no-verify", &u, &err),
+	        PCP_OK);
+	assert_string_equal(u.host, "localhost");
+	assert_int_equal(u.port, 5433);
+	assert_int_equal(u.tls, PCP_NODE_NO_VERIFY);
+	pcp_node_url_cleanup(&u);
+	assert_int_equal(pcp_node_url_parse("postgres://?host=h", &u, &err), PCP_OK);
+	assert_string_equal(u.host, "h");
+	pcp_node_url_cleanup(&u);
+	/* ...but WHATWG URL parsing refuses it with a port or after userinfo (unless "@/"),
+	 * and pg-connection-string throws. */
+	assert_int_equal(pcp_node_url_parse("postgres://u@:5433/db", &u, &err), PCP_ERR_TARGET);
+	assert_non_null(strstr(err.msg, "searchParams"));
+	assert_int_equal(pcp_node_url_parse("postgres://:5433/db", &u, &err), PCP_ERR_TARGET);
+	assert_int_equal(pcp_node_url_parse("postgres://u@?sslmode=require", &u, &err),
+	                 PCP_ERR_TARGET);
+	assert_int_equal(pcp_node_url_parse("postgres://u@", &u, &err), PCP_ERR_TARGET);
 }
 
 int main(void)

@@ -584,6 +584,76 @@ static const char *const client_keys[] = {
 static const char *const root_keys[] = {"subject", "sha256", "known", "kind"};
 static const char *const after_keys[] = {"connects", "encrypted", "error"};
 
+/* A pgJDBC client with DefaultJavaSSLFactory: no libpq keys, the JVM truststore that
+ * answered; and --future-chain verdicts per driver beside "future". */
+static void test_json_java_client_future_drivers(void **state)
+{
+	static const char *const java_client_keys[] = {
+	        "driver",   "sslfactory", "sslmode",  "rootcert",  "truststore", "rootcert_exists",
+	        "verifies", "roots",      "connects", "encrypted", "error"};
+	static const char *const truststore_keys[] = {"source", "path",     "store",
+	                                              "kind",   "modified", "anchors"};
+	static const char *const drivers[] = {"pgjdbc", NULL};
+	const char *future_reasons[3] = {"unknown issuer", "", ""};
+	struct pcp_run_info info = pcp_test_run_info(store_names, 0, -1);
+	struct pcp_result r;
+	json_t *objs[2];
+
+	(void)state;
+	info.driver_names = drivers;
+	info.n_drivers = 1;
+	make_json_ok(&r);
+	r.client = make_client(PCP_LIBPQ_VERIFY_FULL, NULL, true, 0, true, true, "", NULL);
+	r.client->driver = "pgjdbc";
+	r.client->factory = "DefaultJavaSSLFactory";
+	r.client->libpq_version = 15;
+	r.client->truststore_source = "jdk-cacerts";
+	r.client->truststore = pcp_test_strdup("/etc/ssl/certs/java/cacerts");
+	r.client->truststore_kind = "jks";
+	r.client->truststore_modified = 1750723200; /* 2025-06-24 */
+	r.client->truststore_anchors = 144;
+	make_future(&r, future_reasons);
+	r.future_drivers = calloc(1, sizeof *r.future_drivers);
+	assert_non_null(r.future_drivers);
+	r.n_future_drivers = 1;
+	r.future_drivers[0].driver = "pgjdbc";
+	r.future_drivers[0].verdicts = calloc(3, sizeof *r.future_drivers[0].verdicts);
+	assert_non_null(r.future_drivers[0].verdicts);
+	r.future_drivers[0].n_verdicts = 3;
+	for (size_t i = 0; i < 3; i++)
+		make_verdict(&r.future_drivers[0].verdicts[i], i > 0, i ? 0 : 20, i ? -1 : 1,
+		             i ? "" : "unable to get local issuer certificate",
+		             i ? "" : "unknown issuer", "fe", i ? 1900000000 : 0);
+
+	char *out = pcp_test_run_writer(PCP_FORMAT_JSON, &info, &r, 1, NULL);
+	assert_int_equal(load_lines(out, objs, 2), 1);
+	json_t *c = json_object_get(objs[0], "client");
+	assert_keys(c, java_client_keys, sizeof java_client_keys / sizeof *java_client_keys);
+	assert_str(c, "driver", "pgjdbc");
+	assert_null_member(c, "rootcert");
+	json_t *ts = json_object_get(c, "truststore");
+	assert_keys(ts, truststore_keys, sizeof truststore_keys / sizeof *truststore_keys);
+	assert_str(ts, "source", "jdk-cacerts");
+	assert_str(ts, "path", "/etc/ssl/certs/java/cacerts");
+	assert_null_member(ts, "store");
+	assert_str(ts, "kind", "jks");
+	assert_str(ts, "modified", "2025-06-24T00:00:00Z");
+	assert_int_equal(json_integer_value(json_object_get(ts, "anchors")), 144);
+	/* "future" stays libpq's; "future_drivers" follows "drivers". */
+	json_t *fd = json_object_get(objs[0], "future_drivers");
+	assert_keys(fd, drivers, 1);
+	json_t *fj = json_object_get(fd, "pgjdbc");
+	assert_keys(fj, store_names, 3);
+	assert_bool(json_object_get(fj, "baltimore"), "ok", false);
+	assert_bool(json_object_get(fj, "digicert-g2"), "ok", true);
+	assert_str(json_object_get(fj, "digicert-g2"), "factory", "LibPQFactory");
+	assert_bool(json_object_get(json_object_get(objs[0], "future"), "baltimore"), "ok", false);
+
+	json_decref(objs[0]);
+	free(out);
+	pcp_result_cleanup(&r);
+}
+
 /* "client", "future" and "divergent": each key, its type and value, and where it sits. */
 static void test_json_client_divergent_future(void **state)
 {
@@ -2035,6 +2105,7 @@ int main(void)
 	        cmocka_unit_test(test_json_hostile_bytes),
 	        cmocka_unit_test(test_json_lines_and_flush),
 	        cmocka_unit_test(test_json_client_divergent_future),
+	        cmocka_unit_test(test_json_java_client_future_drivers),
 	        cmocka_unit_test(test_text_table),
 	        cmocka_unit_test(test_text_color),
 	        cmocka_unit_test(test_text_summary_variants),
