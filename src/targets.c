@@ -733,8 +733,13 @@ char *pcp_target_mask(const char *text)
 			memcpy(out + o, "***", 3);
 			o += 3;
 			p = at;
+		} else if (at) {
+			memcpy(out, text, (size_t)(at - text));
+			o = (size_t)(at - text);
+			p = at;
 		}
-		/* Only the query holds parameters: "&password=" in the host part is not one. */
+		/* Only the query holds parameters, from the first '?' after the userinfo:
+		 * "&password=" in the userinfo, host part or path is not one. */
 		q = p + strcspn(p, "?");
 		memcpy(out + o, p, (size_t)(q - p));
 		o += (size_t)(q - p);

@@ -1058,6 +1058,9 @@ static void test_mask_uri_as_libpq_reads(void **state)
 	mask_is("postgresql://db?password=a/b&application_name=x@y",
 	        "postgresql://db/?password=***&application_name=x@y");
 	mask_is("postgresql://db?password=a/b", "postgresql://db?password=***");
+	/* fuzz_target: a user without a password whose name holds a '?' is no query */
+	mask_is("postgresql://u?x@db/p&password=a@b?sslmode=require&password=s",
+	        "postgresql://u?x@db/p&password=a@b?sslmode=require&password=***");
 	/* parameters are in the query only: not in the host part, not after a blank */
 	mask_is("postgresql://h&password=x:5432/app?sslmode=require&password=other",
 	        "postgresql://h&password=x:5432/app?sslmode=require&password=***");
