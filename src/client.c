@@ -168,9 +168,27 @@ char *pcp_client_store_path(const struct pcp_target *t, const char *client_home,
 	return pcp_client_rootcert_path(t, client_home);
 }
 
-static void set_error(struct pcp_client_verdict *out, const char *text)
+void pcp_client_fail(struct pcp_client_verdict *out, const char *text)
 {
 	snprintf(out->error, sizeof out->error, "%s", text && text[0] ? text : "failed");
+}
+
+bool pcp_client_unreachable(const struct pcp_client_case *c, struct pcp_client_verdict *out)
+{
+	switch (c->status) {
+	case PCP_STATUS_INVALID_TARGET:
+	case PCP_STATUS_CANCELLED:
+		/* Not decided: there is nothing the client would have seen. */
+	case PCP_STATUS_REFUSED:
+	case PCP_STATUS_TIMEOUT:
+	case PCP_STATUS_DNS_FAILED:
+		/* Unreachable: every client fails in every mode, disable included. */
+		pcp_client_fail(out,
+		                c->status_error ? c->status_error : pcp_status_name(c->status));
+		return true;
+	default:
+		return false;
+	}
 }
 
 /* The end of a TLS attempt that failed: prefer opens a new plaintext connection (the
@@ -184,7 +202,7 @@ static void tls_attempt_failed(const struct pcp_client_case *c, struct pcp_clien
 		out->encrypted = false;
 		return;
 	}
-	set_error(out, why);
+	pcp_client_fail(out, why);
 }
 
 /* The root file is missing for a verifying mode; 16 added sslrootcert=system to the hint. */
@@ -256,19 +274,8 @@ void pcp_client_decide(const struct pcp_client_case *c, struct pcp_client_verdic
 		return;
 	}
 	memset(out, 0, sizeof *out);
-	switch (c->status) {
-	case PCP_STATUS_INVALID_TARGET:
-	case PCP_STATUS_CANCELLED:
-		/* Not decided: there is nothing libpq would have seen. */
-	case PCP_STATUS_REFUSED:
-	case PCP_STATUS_TIMEOUT:
-	case PCP_STATUS_DNS_FAILED:
-		/* Unreachable: libpq fails in every mode, disable included. */
-		set_error(out, c->status_error ? c->status_error : pcp_status_name(c->status));
+	if (pcp_client_unreachable(c, out))
 		return;
-	default:
-		break;
-	}
 	/* disable never sends SSLRequest; allow starts in plaintext and, with a server that
 	 * accepts plaintext, stays there. What the server answered to SSLRequest does not
 	 * matter to them: it was reachable. (Neither can be used with sslnegotiation=direct.) */
@@ -279,7 +286,7 @@ void pcp_client_decide(const struct pcp_client_case *c, struct pcp_client_verdic
 	/* A direct handshake the server refused says nothing of what it answers SSLRequest. */
 	if (probed_direct && !c->direct && c->status != PCP_STATUS_OK) {
 		out->undecided = true;
-		set_error(out, MSG_UNDECIDED);
+		pcp_client_fail(out, MSG_UNDECIDED);
 		return;
 	}
 	/* A direct client loads its root file before its ClientHello. */
@@ -291,20 +298,20 @@ void pcp_client_decide(const struct pcp_client_case *c, struct pcp_client_verdic
 	if (c->direct && !probed_direct &&
 	    (c->status == PCP_STATUS_NO_SSL ||
 	     (c->status == PCP_STATUS_OK && c->direct_tls == PCP_DIRECT_REFUSED))) {
-		set_error(out, MSG_EOF);
+		pcp_client_fail(out, MSG_EOF);
 		return;
 	}
 	switch (c->status) {
 	case PCP_STATUS_PROTOCOL_ERROR:
 		/* E, an unknown byte, EOF or plaintext after S: a hard failure, no retry. */
-		set_error(out, c->status_error);
+		pcp_client_fail(out, c->status_error);
 		return;
 	case PCP_STATUS_NO_SSL:
 		/* N: prefer goes on in plaintext on the same socket. */
 		if (c->mode == PCP_LIBPQ_PREFER)
 			out->connects = true;
 		else
-			set_error(out, MSG_NO_SSL);
+			pcp_client_fail(out, MSG_NO_SSL);
 		return;
 	default:
 		break;
@@ -333,11 +340,11 @@ void pcp_client_decide(const struct pcp_client_case *c, struct pcp_client_verdic
 		return;
 	}
 	if (c->direct && (!c->alpn || !c->alpn[0])) {
-		set_error(out, MSG_NO_ALPN);
+		pcp_client_fail(out, MSG_NO_ALPN);
 		return;
 	}
 	if (c->direct && strcmp(c->alpn, PCP_ALPN_NAME) != 0) {
-		set_error(out, MSG_BAD_ALPN);
+		pcp_client_fail(out, MSG_BAD_ALPN);
 		return;
 	}
 	if (name_failed) {

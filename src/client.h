@@ -97,6 +97,13 @@ struct pcp_client_case {
 /* The client's outcome for one case (connects, encrypted, error in its driver's words). */
 void pcp_client_decide(const struct pcp_client_case *c, struct pcp_client_verdict *out);
 
+/* For the deciders: out->error = text ("failed" when empty). */
+void pcp_client_fail(struct pcp_client_verdict *out, const char *text);
+
+/* What every client does alike: a target never probed or not reached fails in every
+ * mode with the probe's error. Returns true when that decided *out. */
+bool pcp_client_unreachable(const struct pcp_client_case *c, struct pcp_client_verdict *out);
+
 /* pgJDBC's (client_pgjdbc.c); pcp_client_decide calls it for pgJDBC cases. */
 void pcp_client_decide_pgjdbc(const struct pcp_client_case *c, struct pcp_client_verdict *out);
 

@@ -7,31 +7,17 @@
 
 #include "client.h"
 
-static void fail(struct pcp_client_verdict *out, const char *text)
-{
-	snprintf(out->error, sizeof out->error, "%s", text && text[0] ? text : "failed");
-}
-
 void pcp_client_decide_node(const struct pcp_client_case *c, struct pcp_client_verdict *out)
 {
 	const struct pcp_target *t = c->target;
 
 	memset(out, 0, sizeof *out);
 	if (t && t->client_refusal) {
-		fail(out, t->client_refusal);
+		pcp_client_fail(out, t->client_refusal);
 		return;
 	}
-	switch (c->status) {
-	case PCP_STATUS_INVALID_TARGET:
-	case PCP_STATUS_CANCELLED:
-	case PCP_STATUS_REFUSED:
-	case PCP_STATUS_TIMEOUT:
-	case PCP_STATUS_DNS_FAILED:
-		fail(out, c->status_error ? c->status_error : pcp_status_name(c->status));
+	if (pcp_client_unreachable(c, out))
 		return;
-	default:
-		break;
-	}
 	if (!t || t->client_tls == PCP_NODE_PLAIN) {
 		out->connects = true;
 		return;
@@ -47,23 +33,25 @@ void pcp_client_decide_node(const struct pcp_client_case *c, struct pcp_client_v
 		return;
 	}
 	if (c->status == PCP_STATUS_NO_SSL) {
-		fail(out, "The server does not support SSL connections");
+		pcp_client_fail(out, "The server does not support SSL connections");
 		return;
 	}
 	if (c->status != PCP_STATUS_OK) {
-		fail(out, c->status_error);
+		pcp_client_fail(out, c->status_error);
 		return;
 	}
 	if (t->client_tls != PCP_NODE_NO_VERIFY) {
 		if (!c->rootcert_exists) {
-			fail(out,
-			     c->rootcert
-			             ? "the root file holds no certificate Node can use"
-			             : "Node's bundled roots are not configured (--node-roots)");
+			pcp_client_fail(
+			        out,
+			        c->rootcert
+			                ? "the root file holds no certificate Node can use"
+			                : "Node's bundled roots are not configured (--node-roots)");
 			return;
 		}
 		if (!c->chain || !c->chain->ok) {
-			fail(out, c->chain ? c->chain->error : "the chain was not verified");
+			pcp_client_fail(out,
+			                c->chain ? c->chain->error : "the chain was not verified");
 			return;
 		}
 	}

@@ -10,27 +10,13 @@
 
 #define MSG_NO_SSL "The server does not support SSL."
 
-static void fail(struct pcp_client_verdict *out, const char *text)
-{
-	snprintf(out->error, sizeof out->error, "%s", text && text[0] ? text : "failed");
-}
-
 void pcp_client_decide_pgjdbc(const struct pcp_client_case *c, struct pcp_client_verdict *out)
 {
 	bool require = c->mode >= PCP_LIBPQ_REQUIRE;
 
 	memset(out, 0, sizeof *out);
-	switch (c->status) {
-	case PCP_STATUS_INVALID_TARGET:
-	case PCP_STATUS_CANCELLED:
-	case PCP_STATUS_REFUSED:
-	case PCP_STATUS_TIMEOUT:
-	case PCP_STATUS_DNS_FAILED:
-		fail(out, c->status_error ? c->status_error : pcp_status_name(c->status));
+	if (pcp_client_unreachable(c, out))
 		return;
-	default:
-		break;
-	}
 	/* disable sends no SSLRequest; allow starts in plaintext. */
 	if (c->mode == PCP_LIBPQ_DISABLE || c->mode == PCP_LIBPQ_ALLOW) {
 		out->connects = true;
@@ -41,7 +27,7 @@ void pcp_client_decide_pgjdbc(const struct pcp_client_case *c, struct pcp_client
 	     strstr(c->status_error, "error response"))) {
 		/* N goes on in plaintext, E reconnects in plaintext: unless SSL is required. */
 		if (require)
-			fail(out, MSG_NO_SSL);
+			pcp_client_fail(out, MSG_NO_SSL);
 		else
 			out->connects = true;
 		return;
@@ -53,14 +39,14 @@ void pcp_client_decide_pgjdbc(const struct pcp_client_case *c, struct pcp_client
 		return;
 	}
 	if (c->factory == PCP_JDBC_OTHER) {
-		fail(out, "an application's own sslfactory: not judged");
+		pcp_client_fail(out, "an application's own sslfactory: not judged");
 		return;
 	}
 	/* DefaultJavaSSLFactory verifies with the JVM's truststore, which the caller loaded
 	 * (javax.net.ssl.trustStore as configured, else the JDK's cacerts) when it could. */
 	if (c->factory == PCP_JDBC_DEFAULT_JAVA && !c->rootcert_exists) {
 		out->undecided = true;
-		fail(out, c->rootcert_error);
+		pcp_client_fail(out, c->rootcert_error);
 		return;
 	}
 	if (c->factory == PCP_JDBC_LIBPQ &&
@@ -88,7 +74,7 @@ void pcp_client_decide_pgjdbc(const struct pcp_client_case *c, struct pcp_client
 		            c->chain->code == PCP_VERDICT_NO_HOST;
 
 		if (name)
-			fail(out, c->chain->error);
+			pcp_client_fail(out, c->chain->error);
 		else
 			snprintf(out->error, sizeof out->error,
 			         "SSL error: PKIX path validation failed: %s", c->chain->reason);

@@ -8,28 +8,14 @@
 
 #include "client.h"
 
-static void fail(struct pcp_client_verdict *out, const char *text)
-{
-	snprintf(out->error, sizeof out->error, "%s", text && text[0] ? text : "failed");
-}
-
 void pcp_client_decide_pgx(const struct pcp_client_case *c, struct pcp_client_verdict *out)
 {
 	const struct pcp_target *t = c->target;
 	bool verifies = t && pcp_client_target_verifies(t, c->rootcert_exists);
 
 	memset(out, 0, sizeof *out);
-	switch (c->status) {
-	case PCP_STATUS_INVALID_TARGET:
-	case PCP_STATUS_CANCELLED:
-	case PCP_STATUS_REFUSED:
-	case PCP_STATUS_TIMEOUT:
-	case PCP_STATUS_DNS_FAILED:
-		fail(out, c->status_error ? c->status_error : pcp_status_name(c->status));
+	if (pcp_client_unreachable(c, out))
 		return;
-	default:
-		break;
-	}
 	if (c->mode == PCP_LIBPQ_DISABLE || c->mode == PCP_LIBPQ_ALLOW) {
 		out->connects = true;
 		return;
@@ -49,19 +35,22 @@ void pcp_client_decide_pgx(const struct pcp_client_case *c, struct pcp_client_ve
 		if (c->mode == PCP_LIBPQ_PREFER)
 			out->connects = true; /* the plaintext fallback */
 		else
-			fail(out, c->status == PCP_STATUS_NO_SSL ? "server refused TLS connection"
-			          : c->tls_refusal               ? c->tls_refusal->error
-			                                         : c->status_error);
+			pcp_client_fail(out, c->status == PCP_STATUS_NO_SSL
+			                             ? "server refused TLS connection"
+			                     : c->tls_refusal ? c->tls_refusal->error
+			                                      : c->status_error);
 		return;
 	}
 	if (verifies) {
 		if (!c->rootcert_exists) {
-			fail(out,
-			     "x509: certificate signed by unknown authority (no system roots)");
+			pcp_client_fail(
+			        out,
+			        "x509: certificate signed by unknown authority (no system roots)");
 			return;
 		}
 		if (!c->chain || !c->chain->ok) {
-			fail(out, c->chain ? c->chain->error : "the chain was not verified");
+			pcp_client_fail(out,
+			                c->chain ? c->chain->error : "the chain was not verified");
 			return;
 		}
 	}
