@@ -597,10 +597,23 @@ out:
 	return rc;
 }
 
-/* URIs whose query and userinfo may carry a password: libpq's and pgJDBC's. */
+/* Where a URL's authority starts, after its scheme: libpq's and node-postgres's
+ * postgres[ql]:// (node-postgres reads the scheme in any case), pgJDBC's
+ * jdbc:postgresql://. NULL when the text is no such URL or (jdbc:postgresql:db) has none. */
+static const char *url_authority(const char *s)
+{
+	static const char *const schemes[] = {"postgresql://", "postgres://", "jdbc:postgresql://"};
+
+	for (size_t i = 0; i < sizeof schemes / sizeof schemes[0]; i++)
+		if (strncasecmp(s, schemes[i], strlen(schemes[i])) == 0)
+			return s + strlen(schemes[i]);
+	return NULL;
+}
+
+/* URLs whose query and userinfo may carry a password. */
 static bool is_masked_uri(const char *s)
 {
-	return pcp_conninfo_is_uri(s) || strncmp(s, "jdbc:postgresql:", 16) == 0;
+	return url_authority(s) || strncasecmp(s, "jdbc:postgresql:", 16) == 0;
 }
 
 /* Every masked value follows an '=' and grows by "***" at most, a URI's userinfo
@@ -718,14 +731,22 @@ char *pcp_target_mask(const char *text)
 	if (!out)
 		return NULL;
 	if (uri) {
-		const char *auth = strstr(text, "://");
-		const char *stop, *at, *colon;
+		const char *auth = url_authority(text), *slash = NULL, *at = NULL, *colon;
 
-		/* libpq's userinfo: up to the first '@' before any '/' (a '?' does not end
-		 * it), the user up to the first ':' and the password after it. */
-		auth = auth ? auth + 3 : text + len;
-		stop = auth + strcspn(auth, "/");
-		at = memchr(auth, '@', (size_t)(stop - auth));
+		/* The userinfo's end as its readers find it: libpq the first '@' before any
+		 * '/' (a '?' does not end it), node-postgres (WHATWG) the last '@' before any
+		 * of "/?#". The later of the two is masked, so that neither reads a password
+		 * from the masked text: "postgres://app:P@ss@db" is "app:***@db". */
+		if (auth) {
+			const char *stop = auth + strcspn(auth, "/?#");
+
+			slash = auth + strcspn(auth, "/");
+			for (const char *c = auth; c < stop; c++)
+				if (*c == '@')
+					at = c;
+			if (!at)
+				at = memchr(auth, '@', (size_t)(slash - auth));
+		}
 		colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
 		if (colon) {
 			memcpy(out, text, (size_t)(colon + 1 - text));
@@ -746,7 +767,8 @@ char *pcp_target_mask(const char *text)
 		/* A '/' inside a masked query value may be what hid a later '@' from that
 		 * look-ahead ("db?password=a/b&x=y@z"); an empty path keeps it hidden and
 		 * means to libpq what no path means. */
-		if (!at && *q && stop > q && strchr(stop, '@') && pcp_conninfo_is_uri(text))
+		if (!at && slash && *q && slash > q && strchr(slash, '@') &&
+		    pcp_conninfo_is_uri(text))
 			out[o++] = '/';
 		p = q;
 	} else {

@@ -1058,6 +1058,18 @@ static void test_mask_uri_as_libpq_reads(void **state)
 	mask_is("postgresql://db?password=a/b&application_name=x@y",
 	        "postgresql://db/?password=***&application_name=x@y");
 	mask_is("postgresql://db?password=a/b", "postgresql://db?password=***");
+	/* node-postgres ends the userinfo at the last '@' before "/?#" and reads the scheme
+	 * in any case; the masked text hides what either reader takes for a password */
+	mask_is("postgres://app:P@ssw0rd@db/app", "postgres://app:***@db/app");
+	mask_is("postgres://u@x:secret@db/", "postgres://u@x:***@db/");
+	mask_is("POSTGRES://u:secret@h/db?sslmode=require",
+	        "POSTGRES://u:***@h/db?sslmode=require");
+	mask_is("Postgresql://h/db?password=s", "Postgresql://h/db?password=***");
+	/* pgJDBC has no userinfo: a "://" in the query starts none */
+	mask_is("jdbc:postgresql:db?password=s3cret&x=a://b@c",
+	        "jdbc:postgresql:db?password=***&x=a://b@c");
+	mask_is("jdbc:postgresql://h/db?password=s3cret&x=a://u:p@c",
+	        "jdbc:postgresql://h/db?password=***&x=a://u:p@c");
 	/* fuzz_target: a user without a password whose name holds a '?' is no query */
 	mask_is("postgresql://u?x@db/p&password=a@b?sslmode=require&password=s",
 	        "postgresql://u?x@db/p&password=a@b?sslmode=require&password=***");
