@@ -3,6 +3,7 @@
  * modules built from them; instants. */
 #include "cli.h"
 
+#include <assert.h>
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
@@ -302,12 +303,14 @@ struct parsed_opt {
 static void hide_passwords(const struct parsed_opt *seen, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		/* argv's strings are the process's own and writable. */
-		char *eq = seen[i].def->set == pcp_option_store_password
-		                   ? strchr(seen[i].value, '=')
-		                   : NULL;
+		char *eq;
 
-		if (eq)
+		if (seen[i].def->set != pcp_option_store_password)
+			continue;
+		/* getopt_long gives an option that takes a value its value; argv's strings are
+		 * the process's own and writable. */
+		assert(seen[i].value);
+		if ((eq = strchr(seen[i].value, '=')))
 			memset(eq + 1, '\0', strlen(eq + 1));
 	}
 }
@@ -457,6 +460,9 @@ enum pcp_errc pcp_cli_parse(int argc, char **argv, struct pcp_settings *s, struc
 				if (pcp_options[i].short_name == c)
 					def = &pcp_options[i];
 		}
+		/* getopt_long returns only the table's short options (shortopts is built
+		 * from it). */
+		assert(def);
 		if (def->set == pcp_option_config)
 			config = optarg;
 		seen[n_seen++] = (struct parsed_opt){def, optarg};
