@@ -18,11 +18,12 @@ void pcp_client_decide_node(const struct pcp_client_case *c, struct pcp_client_v
 	}
 	if (pcp_client_unreachable(c, out))
 		return;
-	if (!t || t->client_tls == PCP_NODE_PLAIN) {
+	if (!t) {
 		out->connects = true;
 		return;
 	}
-	/* sslrootcert is read (readFileSync) before connecting, whatever the sslmode. */
+	/* sslrootcert is read (readFileSync) while the string is parsed, whatever the
+	 * sslmode, disable included. */
 	if (t->sslrootcert && !c->rootcert_exists && !c->rootcert_error) {
 		snprintf(out->error, sizeof out->error,
 		         "ENOENT: no such file or directory, open '%s'", t->sslrootcert);
@@ -30,6 +31,10 @@ void pcp_client_decide_node(const struct pcp_client_case *c, struct pcp_client_v
 	}
 	if (t->sslrootcert && c->rootcert_is_dir) {
 		pcp_driver_node.root_dir_error(t->sslrootcert, out->error, sizeof out->error);
+		return;
+	}
+	if (t->client_tls == PCP_NODE_PLAIN) {
+		out->connects = true;
 		return;
 	}
 	if (c->status == PCP_STATUS_NO_SSL) {

@@ -16,11 +16,12 @@ void pcp_client_decide_pgx(const struct pcp_client_case *c, struct pcp_client_ve
 	memset(out, 0, sizeof *out);
 	if (pcp_client_unreachable(c, out))
 		return;
-	if (c->mode == PCP_LIBPQ_DISABLE || c->mode == PCP_LIBPQ_ALLOW) {
+	if (c->mode == PCP_LIBPQ_DISABLE) {
 		out->connects = true;
 		return;
 	}
-	/* ParseConfig reads the root file first: a missing one fails every mode. */
+	/* configTLS reads the root file for every mode but disable (allow too, for its TLS
+	 * fallback): a missing one fails before connecting. */
 	if (t && t->sslrootcert && c->rootcert_is_dir) {
 		pcp_driver_pgx.root_dir_error(t->sslrootcert, out->error, sizeof out->error);
 		return;
@@ -28,6 +29,10 @@ void pcp_client_decide_pgx(const struct pcp_client_case *c, struct pcp_client_ve
 	if (t && t->sslrootcert && !c->rootcert_exists) {
 		snprintf(out->error, sizeof out->error, "unable to read CA file: %s",
 		         c->rootcert_error ? c->rootcert_error : "no such file or directory");
+		return;
+	}
+	if (c->mode == PCP_LIBPQ_ALLOW) {
+		out->connects = true;
 		return;
 	}
 	/* 'N', 'E', a failed handshake, or a served certificate Go cannot parse. */

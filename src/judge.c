@@ -648,6 +648,14 @@ int pcp_judge_client_for(struct pcp_judge *j, const struct pcp_target *t,
 			       -1;
 		return 0;
 	}
+	/* Every pgJDBC verdict follows the "[jdk]" roots of the JDK's cacerts (jdkCA): read
+	 * before the first is judged, whatever its factory, so that no verdict depends on
+	 * whether a DefaultJavaSSLFactory target came first. */
+	if (t->client_driver == &pcp_driver_pgjdbc) {
+		struct pcp_error ignored = {0};
+
+		jdk_cacerts(j, &ignored);
+	}
 	/* Most strings name no root file: the default one is looked up once per run. */
 	if (by_default && *def) {
 		*out = *def;

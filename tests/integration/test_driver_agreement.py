@@ -234,6 +234,7 @@ NODE = [
     ("new", "sslmode=require&uselibpqcompat=true&sslrootcert={new}", "nohost"),
     ("new", "sslmode=no-verify", "nohost-port"),  # pg-connection-string throws
     ("new", "sslmode=no-verify&sslrootcert={dir}"),
+    ("new", "sslmode=disable&sslrootcert=/nonexistent/root.pem"),  # read all the same
     ("hostile", "sslmode=no-verify"),
 ]
 PGX = [
@@ -254,6 +255,8 @@ PGX = [
     ("p192", "sslmode=require"),
     ("p192", "sslmode=prefer"),
     ("new", "sslmode=require sslrootcert={dir}"),
+    ("new", "sslmode=allow sslrootcert=/nonexistent/root.pem"),  # read for allow too
+    ("new", "sslmode=disable sslrootcert=/nonexistent/root.pem"),  # not for disable
     ("hostile", "sslmode=prefer"),
     ("hostile", "sslmode=require"),
 ]
@@ -271,6 +274,10 @@ STRING_FACTS = {
     ("node-postgres", ("new", "sslmode=no-verify", "nohost")): (True, True),
     ("pgx", ("p192", "sslmode=prefer")): (True, False),
     ("pgx", ("hostile", "sslmode=prefer")): (True, False),
+    ("pgx", ("new", "sslmode=allow sslrootcert=/nonexistent/root.pem")): (False, None),
+    ("pgx", ("new", "sslmode=disable sslrootcert=/nonexistent/root.pem")): (True, False),
+    ("node-postgres", ("new", "sslmode=disable&sslrootcert=/nonexistent/root.pem")):
+        (False, None),
 }
 
 

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "judge.h"
+#include "targets.h"
 #include "testjava.h"
 #include "testpki.h"
 #include "truststore.h"
@@ -501,6 +502,42 @@ static void test_driver_rules(void **state)
 	assert_string_equal(r->drivers[0].verdicts[0].reason, "weak signature (SHA-1)");
 	record_free(r);
 	pcp_judge_free(j);
+
+	/* The audit of a JDBC URL (LibPQFactory, its own root file) follows the same rule,
+	 * without --driver pgjdbc. */
+	{
+		char root[160], url[320];
+		struct pcp_target *t = NULL;
+		size_t n = 0;
+		const struct pcp_judge_client *client = NULL;
+		struct pcp_result *rc = calloc(1, sizeof *rc);
+
+		snprintf(root, sizeof root, "%s/root.pem", f->dir);
+		assert_int_equal(pcp_testpki_write_certs(root, &f->new_root, 1), 0);
+		snprintf(url, sizeof url,
+		         "jdbc:postgresql://db.example.com/app?sslmode=verify-full&sslrootcert=%s",
+		         root);
+		assert_int_equal(pcp_target_expand(url, NULL, &t, &n, &err), PCP_OK);
+		cfg.n_drivers = 0;
+		j = pcp_judge_new(&cfg, &err);
+		assert_non_null(j);
+		assert_int_equal(pcp_judge_client_for(j, &t[0], &client, &err), 0);
+		assert_non_null(client);
+		assert_non_null(rc);
+		rc->target = strdup(t[0].text);
+		rc->host = strdup("db.example.com");
+		rc->sslmode = PCP_SSLMODE_VERIFY_FULL;
+		rc->status = PCP_STATUS_OK;
+		assert_int_equal(pcp_judge_record(j, rc, &t[0], client, csha1, &err), 0);
+		assert_non_null(rc->client);
+		assert_string_equal(rc->client->driver, "pgjdbc");
+		assert_false(rc->client->now.connects);
+		record_free(rc);
+		pcp_judge_free(j);
+		pcp_target_cleanup(&t[0]);
+		free(t);
+		cfg.n_drivers = 3;
+	}
 
 	/* A --java-cacerts that does not load is a configuration error. */
 	cfg.java_cacerts = "/nonexistent/cacerts";
