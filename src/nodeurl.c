@@ -210,7 +210,8 @@ enum pcp_errc pcp_node_url_parse(const char *text, struct pcp_node_url *out, str
 	if (hlen && hostp[0] == '[') {
 		const char *close = memchr(hostp, ']', hlen);
 
-		if (!close)
+		/* WHATWG refuses an unclosed and an empty IPv6 literal alike. */
+		if (!close || close == hostp + 1)
 			return pcp_error_set(err, PCP_ERR_TARGET, "node-postgres: Invalid URL");
 		out->host = strndup(hostp + 1, (size_t)(close - hostp) - 1);
 		hostp = close + 1;

@@ -103,6 +103,7 @@ static void test_parts(void **state)
 	assert_int_equal(pcp_node_url_parse("postgres://u@?sslmode=require", &u, &err),
 	                 PCP_ERR_TARGET);
 	assert_int_equal(pcp_node_url_parse("postgres://u@", &u, &err), PCP_ERR_TARGET);
+	assert_int_equal(pcp_node_url_parse("postgres://[]/db", &u, &err), PCP_ERR_TARGET);
 }
 
 int main(void)
