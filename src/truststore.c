@@ -8,9 +8,11 @@
 #include <errno.h>
 #include <limits.h>
 #include <openssl/crypto.h>
+#include <openssl/ec.h>
 #include <openssl/err.h>
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
+#include <openssl/objects.h>
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 #include <stdio.h>
@@ -226,19 +228,36 @@ const char *pcp_store_cert_kind(X509 *cert)
 	return flags & EXFLAG_SS ? "root" : "intermediate";
 }
 
-bool pcp_cert_uncommon_curve(X509 *cert)
+bool pcp_cert_ec_curve(X509 *cert, char *buf, size_t len, int *bits)
 {
 	EVP_PKEY *pk = X509_get0_pubkey(cert);
-	char curve[64];
-	size_t len = 0;
+	char group[64];
+	size_t glen = 0;
+	const char *nist;
 
 	if (!pk || !EVP_PKEY_is_a(pk, "EC"))
 		return false;
-	if (!EVP_PKEY_get_utf8_string_param(pk, OSSL_PKEY_PARAM_GROUP_NAME, curve, sizeof curve,
-	                                    &len))
-		return true; /* explicit parameters */
-	return strcmp(curve, "prime256v1") != 0 && strcmp(curve, "secp384r1") != 0 &&
-	       strcmp(curve, "secp521r1") != 0;
+	*bits = EVP_PKEY_get_bits(pk);
+	if (!EVP_PKEY_get_utf8_string_param(pk, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group,
+	                                    &glen))
+		snprintf(group, sizeof group, "explicit parameters");
+	nist = EC_curve_nid2nist(OBJ_sn2nid(group));
+	snprintf(buf, len, "%s", nist ? nist : group);
+	return true;
+}
+
+bool pcp_curve_common(const char *curve)
+{
+	return strcmp(curve, "P-256") == 0 || strcmp(curve, "P-384") == 0 ||
+	       strcmp(curve, "P-521") == 0;
+}
+
+bool pcp_cert_uncommon_curve(X509 *cert)
+{
+	char curve[64];
+	int bits = 0;
+
+	return pcp_cert_ec_curve(cert, curve, sizeof curve, &bits) && !pcp_curve_common(curve);
 }
 
 bool pcp_store_is_jdk_anchor(const struct pcp_store *jdk, X509 *cert)

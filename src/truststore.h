@@ -49,7 +49,14 @@ struct pcp_store {
 /* Whether cert is one of jdk's "[jdk]" anchors (false when jdk is NULL). */
 bool pcp_store_is_jdk_anchor(const struct pcp_store *jdk, X509 *cert);
 
-/* Whether cert has an EC key on a curve other than P-256, P-384 and P-521. */
+/* cert's EC curve into buf ("P-256" where NIST names it, else OpenSSL's short name, or
+ * "explicit parameters") and its key's bits; false when the key is not EC. */
+bool pcp_cert_ec_curve(X509 *cert, char *buf, size_t len, int *bits);
+
+/* Whether a curve (as named above) is one every driver has: P-256, P-384, P-521. */
+bool pcp_curve_common(const char *curve);
+
+/* Whether cert has an EC key on any other curve. */
 bool pcp_cert_uncommon_curve(X509 *cert);
 
 /* What a certificate is in a store: "root", "intermediate" or "leaf" (static). */

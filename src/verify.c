@@ -4,8 +4,6 @@
  * inside a loop callback. */
 #include "verify.h"
 
-#include <openssl/core_names.h>
-#include <openssl/ec.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
@@ -248,26 +246,6 @@ static int driver_cb(int ok, X509_STORE_CTX *ctx)
 	}
 }
 
-/* An EC key's curve name ("P-192", else OpenSSL's short name) into buf, or false when
- * cert's key is not EC. */
-static bool ec_curve(X509 *cert, char *buf, size_t len, int *bits)
-{
-	EVP_PKEY *pk = X509_get0_pubkey(cert);
-	char group[64];
-	size_t glen = 0;
-	const char *nist;
-
-	if (!pk || !EVP_PKEY_is_a(pk, "EC"))
-		return false;
-	*bits = EVP_PKEY_get_bits(pk);
-	if (!EVP_PKEY_get_utf8_string_param(pk, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group,
-	                                    &glen))
-		snprintf(group, sizeof group, "explicit parameters");
-	nist = EC_curve_nid2nist(OBJ_sn2nid(group));
-	snprintf(buf, len, "%s", nist ? nist : group);
-	return true;
-}
-
 /* Fails out with code at depth, in words and a short reason. */
 static void curve_failure(struct pcp_verdict *out, int code, int depth, const char *error,
                           const char *reason)
@@ -287,9 +265,8 @@ static bool go_curves_fail(const struct pcp_chain *chain, struct pcp_verdict *ou
 		char curve[64], reason[96];
 		int bits = 0;
 
-		if (!ec_curve(pcp_chain_get0(chain, i), curve, sizeof curve, &bits) ||
-		    strcmp(curve, "P-224") == 0 || strcmp(curve, "P-256") == 0 ||
-		    strcmp(curve, "P-384") == 0 || strcmp(curve, "P-521") == 0)
+		if (!pcp_cert_ec_curve(pcp_chain_get0(chain, i), curve, sizeof curve, &bits) ||
+		    pcp_curve_common(curve) || strcmp(curve, "P-224") == 0)
 			continue;
 		snprintf(reason, sizeof reason, "unsupported curve (%.64s)", curve);
 		curve_failure(out, PCP_VERDICT_UNSUPPORTED_KEY, (int)i,
@@ -356,9 +333,8 @@ static bool java_curves_fail(const STACK_OF(X509) * path, struct pcp_verdict *ou
 		char curve[64], error[256], reason[96];
 		int bits = 0;
 
-		if (!ec_curve(sk_X509_value(path, i), curve, sizeof curve, &bits) ||
-		    strcmp(curve, "P-256") == 0 || strcmp(curve, "P-384") == 0 ||
-		    strcmp(curve, "P-521") == 0)
+		if (!pcp_cert_ec_curve(sk_X509_value(path, i), curve, sizeof curve, &bits) ||
+		    pcp_curve_common(curve))
 			continue;
 		if (bits < 224) {
 			snprintf(error, sizeof error,
