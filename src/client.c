@@ -173,6 +173,17 @@ void pcp_client_fail(struct pcp_client_verdict *out, const char *text)
 	snprintf(out->error, sizeof out->error, "%s", text && text[0] ? text : "failed");
 }
 
+void pcp_client_tls_outcome(const struct pcp_client_case *c, bool verifies, const char *no_roots,
+                            struct pcp_client_verdict *out)
+{
+	if (verifies && !c->rootcert_exists)
+		pcp_client_fail(out, no_roots);
+	else if (verifies && (!c->chain || !c->chain->ok))
+		pcp_client_fail(out, c->chain ? c->chain->error : "the chain was not verified");
+	else
+		out->connects = out->encrypted = true;
+}
+
 bool pcp_client_unreachable(const struct pcp_client_case *c, struct pcp_client_verdict *out)
 {
 	switch (c->status) {

@@ -104,6 +104,12 @@ void pcp_client_fail(struct pcp_client_verdict *out, const char *text);
  * mode with the probe's error. Returns true when that decided *out. */
 bool pcp_client_unreachable(const struct pcp_client_case *c, struct pcp_client_verdict *out);
 
+/* The end of a handshake that went through, for node-postgres and pgx: an encrypted
+ * session, unless the client verifies and has no root store (no_roots says so) or the
+ * chain failed under it (its error). */
+void pcp_client_tls_outcome(const struct pcp_client_case *c, bool verifies, const char *no_roots,
+                            struct pcp_client_verdict *out);
+
 /* pgJDBC's (client_pgjdbc.c); pcp_client_decide calls it for pgJDBC cases. */
 void pcp_client_decide_pgjdbc(const struct pcp_client_case *c, struct pcp_client_verdict *out);
 

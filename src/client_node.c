@@ -45,21 +45,9 @@ void pcp_client_decide_node(const struct pcp_client_case *c, struct pcp_client_v
 		pcp_client_fail(out, c->status_error);
 		return;
 	}
-	if (t->client_tls != PCP_NODE_NO_VERIFY) {
-		if (!c->rootcert_exists) {
-			pcp_client_fail(
-			        out,
-			        c->rootcert
-			                ? "the root file holds no certificate Node can use"
-			                : "Node's bundled roots are not configured (--node-roots)");
-			return;
-		}
-		if (!c->chain || !c->chain->ok) {
-			pcp_client_fail(out,
-			                c->chain ? c->chain->error : "the chain was not verified");
-			return;
-		}
-	}
-	out->connects = true;
-	out->encrypted = true;
+	pcp_client_tls_outcome(c, t->client_tls != PCP_NODE_NO_VERIFY,
+	                       c->rootcert
+	                               ? "the root file holds no certificate Node can use"
+	                               : "Node's bundled roots are not configured (--node-roots)",
+	                       out);
 }

@@ -46,19 +46,7 @@ void pcp_client_decide_pgx(const struct pcp_client_case *c, struct pcp_client_ve
 			                                      : c->status_error);
 		return;
 	}
-	if (verifies) {
-		if (!c->rootcert_exists) {
-			pcp_client_fail(
-			        out,
-			        "x509: certificate signed by unknown authority (no system roots)");
-			return;
-		}
-		if (!c->chain || !c->chain->ok) {
-			pcp_client_fail(out,
-			                c->chain ? c->chain->error : "the chain was not verified");
-			return;
-		}
-	}
-	out->connects = true;
-	out->encrypted = true;
+	pcp_client_tls_outcome(c, verifies,
+	                       "x509: certificate signed by unknown authority (no system roots)",
+	                       out);
 }
