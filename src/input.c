@@ -208,14 +208,19 @@ const char *pcp_input_position(const struct pcp_input *in)
 	return in->position;
 }
 
+void pcp_input_stop(struct pcp_input *in)
+{
+	pthread_mutex_lock(&in->mu);
+	in->stop = true;
+	pthread_cond_broadcast(&in->room);
+	pthread_mutex_unlock(&in->mu);
+}
+
 void pcp_input_free(struct pcp_input *in)
 {
 	if (!in)
 		return;
-	pthread_mutex_lock(&in->mu);
-	in->stop = true;
+	pcp_input_stop(in);
 	ev_async_stop(in->loop, &in->wake);
-	pthread_cond_broadcast(&in->room);
-	pthread_mutex_unlock(&in->mu);
 	input_release(in);
 }

@@ -36,6 +36,10 @@ int pcp_input_next(struct pcp_input *in, struct pcp_input_line *line, struct pcp
  * ("FILE line N"), or "" when none was. */
 const char *pcp_input_position(const struct pcp_input *in);
 
+/* Stops reading: the lines already queued can still be taken, no more are queued. Taking
+ * them all while the reader went on could read a whole file after a signal. */
+void pcp_input_stop(struct pcp_input *in);
+
 /* Stops reading and releases the input. A thread blocked in read() on a silent producer
  * is left to end with the process; it touches nothing the caller owns. NULL is a no-op. */
 void pcp_input_free(struct pcp_input *in);

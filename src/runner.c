@@ -327,6 +327,7 @@ static void stop(struct run *r)
 	if (r->input) {
 		const char *pos;
 
+		pcp_input_stop(r->input);
 		while ((got = read_one(r, &err)) == 1)
 			;
 		pos = pcp_input_position(r->input);
