@@ -1,8 +1,9 @@
 /* The probe engine (see engine.h). Probes in flight are kept in deadline order in one list,
  * so one timer serves them all: with one timeout for every group (the command line) each
  * new probe goes to the tail in O(1); groups with other timeouts (the exporter) are put in
- * place from the tail. Finished probes are recycled before the loop next blocks, never
- * inside their own callback. */
+ * place from the tail. A group with a not_after (the exporter's) also has a timer of its
+ * own, for addresses still waiting for a slot then. Finished probes are recycled before the
+ * loop next blocks, never inside their own callback. */
 #include "engine.h"
 
 #include <assert.h>
@@ -166,6 +167,8 @@ static int finish_record(struct pcp_group *g, size_t i, const struct sockaddr_st
 		if (pcp_judge_group(g->judge, g->results, g->n_records, err) < 0)
 			return -1;
 		e->held--;
+		if (g->not_after > 0)
+			ev_timer_stop(e->cfg.loop, &g->expiry);
 		if (g->done)
 			g->done(g, g->done_arg);
 	}
@@ -201,12 +204,12 @@ int pcp_engine_conclude(struct pcp_engine *e, struct pcp_group *g, const struct 
 	return finish_record(g, 0, NULL, NULL, o, err);
 }
 
-/* An address that will never be probed: cancelled, for its group's completeness. */
-static int cancel_address(struct pcp_group *g, struct pcp_error *err)
+/* An address that will never be probed (status and why), for its group's completeness. */
+static int skip_address(struct pcp_group *g, enum pcp_status status, const char *why,
+                        struct pcp_error *err)
 {
 	size_t i = g->next_addr++;
-	struct pcp_outcome o = {.status = PCP_STATUS_CANCELLED,
-	                        .error = "interrupted before the probe started"};
+	struct pcp_outcome o = {.status = status, .error = why};
 
 	return finish_record(g, i, &g->addrs[i], NULL, &o, err);
 }
@@ -218,11 +221,55 @@ static void on_probe_done(struct pcp_probe *p, void *arg);
 static void make_runnable(struct pcp_engine *e, struct pcp_group *g)
 {
 	g->next_runnable = NULL;
+	g->prev_runnable = e->runnable_tail;
 	if (e->runnable_tail)
 		e->runnable_tail->next_runnable = g;
 	else
 		e->runnable = g;
 	e->runnable_tail = g;
+}
+
+static void unlink_runnable(struct pcp_engine *e, struct pcp_group *g)
+{
+	if (g->prev_runnable)
+		g->prev_runnable->next_runnable = g->next_runnable;
+	else
+		e->runnable = g->next_runnable;
+	if (g->next_runnable)
+		g->next_runnable->prev_runnable = g->prev_runnable;
+	else
+		e->runnable_tail = g->prev_runnable;
+	g->prev_runnable = g->next_runnable = NULL;
+}
+
+/* A runnable group's addresses not started, recorded unprobed (status and why). The group
+ * may complete, and be freed by its owner, with the last one. */
+static void skip_rest(struct pcp_engine *e, struct pcp_group *g, enum pcp_status status,
+                      const char *why)
+{
+	size_t left = g->n_addrs - g->next_addr;
+	struct pcp_error err = {0};
+
+	unlink_runnable(e, g);
+	while (left--)
+		if (skip_address(g, status, why, &err) < 0) {
+			engine_fail(e, &err);
+			return;
+		}
+}
+
+static const char expired[] = "no probe slot came free before the deadline (all --concurrency "
+                              "probes were in flight)";
+
+static void on_expiry(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct pcp_group *g = w->data;
+
+	(void)loop;
+	(void)revents;
+	/* Runnable, not started: the probes in flight end at not_after by their deadline. */
+	if (!g->resolving && g->next_addr < g->n_addrs)
+		skip_rest(g->engine, g, PCP_STATUS_TIMEOUT, expired);
 }
 
 static void on_resolved(void *arg, const struct pcp_resolved *res)
@@ -250,6 +297,8 @@ static void on_resolved(void *arg, const struct pcp_resolved *res)
 	memcpy(g->addrs, res->addrs, res->n * sizeof *g->addrs);
 	g->n_addrs = res->n;
 	make_runnable(e, g);
+	if (g->not_after > 0 && ev_now(e->cfg.loop) >= g->not_after)
+		skip_rest(e, g, PCP_STATUS_TIMEOUT, expired);
 }
 
 int pcp_engine_submit(struct pcp_engine *e, struct pcp_group *g, struct pcp_error *err)
@@ -265,6 +314,13 @@ int pcp_engine_submit(struct pcp_engine *e, struct pcp_group *g, struct pcp_erro
 	                                .alpn = g->alpn};
 	g->resolving = true;
 	e->held++;
+	if (g->not_after > 0) {
+		double left = g->not_after - ev_now(e->cfg.loop);
+
+		ev_timer_init(&g->expiry, on_expiry, left > 0 ? left : 0., 0.);
+		g->expiry.data = g;
+		ev_timer_start(e->cfg.loop, &g->expiry);
+	}
 	if (pcp_resolve_start(e->resolver, g->t.hostaddr ? g->t.hostaddr : g->t.host, g->t.port,
 	                      on_resolved, g, err) < 0) {
 		g->resolving = false;
@@ -278,7 +334,9 @@ int pcp_engine_submit(struct pcp_engine *e, struct pcp_group *g, struct pcp_erro
 
 static double deadline_of(const struct slot *s)
 {
-	return s->probe.started + s->probe.env->timeout;
+	double d = s->probe.started + s->probe.env->timeout, not_after = s->group->not_after;
+
+	return not_after > 0 && not_after < d ? not_after : d;
 }
 
 static void unlink_active(struct pcp_engine *e, struct slot *s)
@@ -394,21 +452,22 @@ static void on_refill(struct ev_loop *loop, ev_prepare *w, int revents)
 {
 	struct pcp_engine *e = w->data;
 
-	(void)loop;
 	(void)revents;
 	free_finished(e);
 	while (e->runnable && e->in_flight < e->cfg.window) {
 		struct pcp_group *g = e->runnable;
 
+		/* Its expiry timer is due but has not run yet: no connection for nothing. */
+		if (g->not_after > 0 && ev_now(loop) >= g->not_after) {
+			skip_rest(e, g, PCP_STATUS_TIMEOUT, expired);
+			continue;
+		}
 		if (start_probe(e, g) < 0) {
 			engine_oom(e, "probe");
 			return;
 		}
-		if (g->next_addr == g->n_addrs) {
-			e->runnable = g->next_runnable;
-			if (!e->runnable)
-				e->runnable_tail = NULL;
-		}
+		if (g->next_addr == g->n_addrs)
+			unlink_runnable(e, g);
 	}
 	arm_deadline(e);
 }
@@ -420,28 +479,19 @@ static void on_deadline(struct ev_loop *loop, ev_timer *w, int revents)
 
 	(void)revents;
 	while (e->active && deadline_of(e->active) <= ev_now(loop))
-		pcp_probe_expire(&e->active->probe);
+		pcp_probe_expire(&e->active->probe,
+		                 deadline_of(e->active) - e->active->probe.started);
 	arm_deadline(e);
 }
 
 void pcp_engine_cancel_all(struct pcp_engine *e)
 {
-	struct pcp_error err = {0};
-
 	pcp_resolver_cancel_all(e->resolver);
 	while (e->active)
 		pcp_probe_cancel(&e->active->probe);
-	while (e->runnable) {
-		struct pcp_group *g = e->runnable;
-
-		e->runnable = g->next_runnable;
-		while (g->next_addr < g->n_addrs)
-			if (cancel_address(g, &err) < 0) {
-				engine_fail(e, &err);
-				return;
-			}
-	}
-	e->runnable_tail = NULL;
+	while (e->runnable && !pcp_engine_failure(e))
+		skip_rest(e, e->runnable, PCP_STATUS_CANCELLED,
+		          "interrupted before the probe started");
 	ev_timer_stop(e->cfg.loop, &e->deadline);
 }
 

@@ -41,7 +41,11 @@ struct pcp_group {
 	const struct pcp_judge_client *client; /* the audited client, NULL when none */
 	enum pcp_sslmode sslmode;              /* records' mode unless the target names one */
 	double timeout;                        /* seconds per probe */
-	enum pcp_negotiation negotiation;      /* SSLRequest first, or TLS at once */
+	double not_after; /* loop time by which every probe of the group ends (0: none): a
+	                   * probe started late gets what is left, an address not started by
+	                   * then times out at once, unprobed (the exporter's answer deadline;
+	                   * a name still resolving keeps the resolver's own timeout) */
+	enum pcp_negotiation negotiation; /* SSLRequest first, or TLS at once */
 	bool alpn;    /* offer ALPN "postgresql" over SSLRequest too (audits by libpq 17+) */
 	size_t index; /* position in the input (--save-chains names) */
 	pcp_group_done_fn done; /* may be NULL */
@@ -52,7 +56,8 @@ struct pcp_group {
 	size_t n_records, n_done;
 	struct pcp_engine *engine;
 	struct pcp_probe_env env; /* what this group's probes share */
-	struct pcp_group *next_runnable;
+	struct pcp_group *prev_runnable, *next_runnable;
+	ev_timer expiry;                /* at not_after, when set: what has not started times out */
 	struct sockaddr_storage *addrs; /* owned */
 	size_t n_addrs, next_addr;
 	bool resolving;

@@ -338,6 +338,9 @@ static struct job *job_start(struct exporter *x, struct module *m, const char *t
 		}
 		pcp_setup_group(g, m->s, m->judge);
 		g->timeout = timeout;
+		/* From the request, not from each probe's start: a probe that waited for a slot
+		 * must not answer after Prometheus gave up. */
+		g->not_after = ev_now(x->loop) + timeout;
 		g->index = i;
 		g->done = on_group_done;
 		g->done_arg = job;

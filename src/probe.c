@@ -344,7 +344,7 @@ static void on_timer(struct ev_loop *loop, ev_timer *w, int revents)
 	finish(p);
 }
 
-void pcp_probe_expire(struct pcp_probe *p)
+void pcp_probe_expire(struct pcp_probe *p, double seconds)
 {
 	if (p->state == PCP_PROBE_DONE)
 		return;
@@ -354,7 +354,7 @@ void pcp_probe_expire(struct pcp_probe *p)
 		return;
 	}
 	p->status = PCP_STATUS_TIMEOUT;
-	pcp_error_set(&p->err, PCP_ERR_TARGET, "no answer within %g s (while %s)", p->env->timeout,
+	pcp_error_set(&p->err, PCP_ERR_TARGET, "no answer within %.3g s (while %s)", seconds,
 	              pcp_probe_state_name(p->state));
 	finish(p);
 }

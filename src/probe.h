@@ -79,11 +79,12 @@ struct pcp_probe {
 void pcp_probe_start(struct pcp_probe *p, const struct pcp_probe_env *env,
                      const struct sockaddr *addr, socklen_t addrlen, const char *sni);
 
-/* Ends a probe whose deadline (started + env->timeout) passed with status timeout (or, while
- * it waits for an E reply's text, with that text); reports through the done callback now.
+/* Ends a probe whose deadline passed, seconds after it started, with status timeout (or,
+ * while it waits for an E reply's text, with that text); reports through the done callback
+ * now.
  * The owner keeps the deadlines: all probes share one timeout, so a list in start order and
  * one timer cost O(1) per probe where a timer each would cost O(log n). */
-void pcp_probe_expire(struct pcp_probe *p);
+void pcp_probe_expire(struct pcp_probe *p, double seconds);
 
 /* Ends a probe in flight with status cancelled; reports through the done callback now. */
 void pcp_probe_cancel(struct pcp_probe *p);

@@ -5,7 +5,8 @@
 stores, sslmode, instants); promtool accepts /probe and /metrics; missing target and unknown
 module get 400, other paths 404, other methods 405, bodies 413; an invalid target is 200 with
 probe_success 0; a connection string naming two hosts is one answer with both; Prometheus's
-scrape-timeout header shortens the probe; identical concurrent requests share one probe;
+scrape-timeout header shortens the probe, counted from the request (a request waiting for a
+probe slot times out at its own deadline); identical concurrent requests share one probe;
 requests beyond the bound get 503; SIGTERM answers the requests in flight with 503 and
 exits 0; --listen with a bad address or a port in use exits 64 or 71 with the reason.
 Stdlib only; prints "N passed, M failed"."""
@@ -263,11 +264,13 @@ def check_sharing_and_bound(fleet, conf, silent_port):
 
         res = parallel(230, lambda i: x.get(probe_path("host=h%d.test hostaddr=127.0.0.1 "
                                                        "port=%d" % (i, silent_port))))
-        codes = [r if isinstance(r, Exception) else r[0] for r in res]
+        codes = [repr(r) if isinstance(r, Exception) else r[0] for r in res]
+        # Those beyond the 64 in flight wait for a slot that frees only at their own
+        # deadline: they time out unprobed then, so none is answered after 20 s + load.
         t.check("230 distinct requests, bound 192 groups: the rest 503, none lost",
                 codes.count(200) >= 64 and codes.count(503) >= 1 and
                 codes.count(200) + codes.count(503) == 230,
-                {c: codes.count(c) for c in set(map(str, codes))})
+                {c: codes.count(c) for c in set(codes)})
         busy = [r for r in res if not isinstance(r, Exception) and r[0] == 503]
         t.check("503 says why and when to retry", busy and b"try again" in busy[0][2] and
                 busy[0][1].get("retry-after") == "1", busy[:1])
@@ -281,20 +284,53 @@ def check_sharing_and_bound(fleet, conf, silent_port):
     t.check("sharing run: exit 0 on SIGTERM", rc == 0, err)
 
 
-def check_sigterm(conf, silent_port):
-    x = Exporter("--config", conf, "--timeout", "60")
-    box = {}
-
-    def slow():
-        box["reply"] = x.get(probe_path("127.0.0.1:%d" % silent_port), timeout=120)
-    th = threading.Thread(target=slow)
+def start_held(x, box, key, target, gauge):
+    """A thread asking x to probe target (the answer goes to box[key]), started; returns
+    once x's gauge reads 1 (the request is held), or after a minute."""
+    def ask():
+        box[key] = x.get(probe_path(target), timeout=120)
+    th = threading.Thread(target=ask)
     th.start()
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        s = parse_prom(x.get("/metrics")[2].decode())
-        if one(s, "pgcertprobe_exporter_requests_waiting") == 1:
+        if one(parse_prom(x.get("/metrics")[2].decode()), gauge) == 1:
             break
         time.sleep(0.1)
+    return th
+
+
+def check_deadline_from_request(conf, silent_port):
+    # One probe slot, held 20 s by A. B's scrape timeout (2 s) passes while B waits for the
+    # slot: B is answered "timeout" at its deadline, while A is still in flight. Were the
+    # deadline counted from the probe's start, B would wait for A and be answered after it.
+    x = Exporter("--config", conf, "--concurrency", "1", "--timeout", "20")
+    box, th = {}, None
+    try:
+        th = start_held(x, box, "a", "host=a.test hostaddr=127.0.0.1 port=%d" % silent_port,
+                        "pgcertprobe_exporter_probes_in_flight")
+        status, _, body = x.get(probe_path("host=b.test hostaddr=127.0.0.1 port=%d" %
+                                           silent_port),
+                                headers={"X-Prometheus-Scrape-Timeout-Seconds": "2"})
+        a_answered = "a" in box
+        s = parse_prom(body.decode())
+        t.check("a request waiting for a probe slot times out at its own deadline, "
+                "before the probe holding the slot ends",
+                status == 200 and not a_answered and
+                one(s, "pgcertprobe_probe_status", status="timeout") == 1,
+                (status, a_answered, body[:400]))
+    finally:
+        rc, err = x.stop()
+        if th:
+            th.join(60)
+    t.check("the probe holding the slot: answered 503 on SIGTERM, exit 0",
+            rc == 0 and box.get("a", (None,))[0] == 503, (rc, box.get("a"), err))
+
+
+def check_sigterm(conf, silent_port):
+    x = Exporter("--config", conf, "--timeout", "60")
+    box = {}
+    th = start_held(x, box, "reply", "127.0.0.1:%d" % silent_port,
+                    "pgcertprobe_exporter_requests_waiting")
     t0 = time.monotonic()
     rc, err = x.stop(patience=60)
     took = time.monotonic() - t0
@@ -374,6 +410,7 @@ def main():
             t.check("exit 0 on SIGTERM, no per-request lines on stderr",
                     rc == 0 and len(err.strip().splitlines()) == 3, (rc, err))
             check_sharing_and_bound(fleet, conf, ports["silent"])
+            check_deadline_from_request(conf, ports["silent"])
             check_sigterm(conf, ports["silent"])
             check_bad_listen(conf)
     finally:

@@ -259,7 +259,7 @@ static void run(struct env *e, enum script script, bool expire)
 		while (s->n_got < PCP_SSLREQUEST_LEN)
 			ev_run(e->loop, EVRUN_ONCE);
 		assert_int_equal(e->probe.state, PCP_PROBE_READ_REPLY);
-		pcp_probe_expire(&e->probe);
+		pcp_probe_expire(&e->probe, 5);
 	} else {
 		ev_run(e->loop, 0);
 	}
@@ -320,7 +320,7 @@ static void test_deadline_and_cancel(void **state)
 	struct env *e = *state;
 
 	run(e, SILENT, true);
-	want(e, PCP_STATUS_TIMEOUT, "while READ_REPLY");
+	want(e, PCP_STATUS_TIMEOUT, "no answer within 5 s (while READ_REPLY)");
 	/* cancelling a finished probe changes nothing */
 	pcp_probe_cancel(&e->probe);
 	assert_int_equal(e->done_calls, 1);
