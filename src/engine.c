@@ -133,7 +133,7 @@ static int finish_record(struct pcp_group *g, size_t i, const struct sockaddr_st
 	res->port = t->port;
 	res->sslmode = t->has_sslmode ? t->sslmode : g->sslmode;
 	res->negotiation = g->negotiation;
-	res->connect_ms = -1;
+	res->connect_ms = res->total_ms = -1; /* unknown until a probe ran */
 	if (!res->target || (t->host && !res->host))
 		goto oom;
 	if (addr && pcp_net_addr_text((const struct sockaddr *)addr, res->addr, sizeof res->addr,

@@ -286,6 +286,10 @@ def test_bad_targets():
                 and "99999" in (recs[0].get("error") or ""), recs[0])
         t.check("port out of range: other target probed", recs[1].get("status") == "refused",
                 recs[1])
+        t.check("port out of range: no probe ran, so no timing (null), the probed one has it",
+                recs[0].get("timing") == {"connect_ms": None, "total_ms": None} and
+                isinstance((recs[1].get("timing") or {}).get("total_ms"), float),
+                [recs[0].get("timing"), recs[1].get("timing")])
 
     cases = [("port 0", "db.example.com:0", "0"),
              ("conninfo port out of range", "host=127.0.0.1 port=70000", "70000"),
