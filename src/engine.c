@@ -264,12 +264,31 @@ static const char expired[] = "no probe slot came free before the deadline (all 
 static void on_expiry(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct pcp_group *g = w->data;
+	struct pcp_engine *e = g->engine;
 
 	(void)loop;
 	(void)revents;
+	if (g->resolving) {
+		/* The resolver's own timeout can be the module's, longer than a scrape's. */
+		char why[640];
+		struct pcp_outcome o = {.status = PCP_STATUS_TIMEOUT, .error = why};
+		struct pcp_error err = {0};
+
+		snprintf(why, sizeof why,
+		         "could not translate host name \"%.500s\" to address before the deadline",
+		         g->t.hostaddr ? g->t.hostaddr
+		         : g->t.host   ? g->t.host
+		                       : "");
+		pcp_resolve_forget(e->resolver, g);
+		g->resolving = false;
+		e->held--; /* concluding counts the group again */
+		if (pcp_engine_conclude(e, g, &o, &err) < 0)
+			engine_fail(e, &err);
+		return;
+	}
 	/* Runnable, not started: the probes in flight end at not_after by their deadline. */
-	if (!g->resolving && g->next_addr < g->n_addrs)
-		skip_rest(g->engine, g, PCP_STATUS_TIMEOUT, expired);
+	if (g->next_addr < g->n_addrs)
+		skip_rest(e, g, PCP_STATUS_TIMEOUT, expired);
 }
 
 static void on_resolved(void *arg, const struct pcp_resolved *res)

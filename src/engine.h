@@ -41,10 +41,9 @@ struct pcp_group {
 	const struct pcp_judge_client *client; /* the audited client, NULL when none */
 	enum pcp_sslmode sslmode;              /* records' mode unless the target names one */
 	double timeout;                        /* seconds per probe */
-	double not_after; /* loop time by which every probe of the group ends (0: none): a
-	                   * probe started late gets what is left, an address not started by
-	                   * then times out at once, unprobed (the exporter's answer deadline;
-	                   * a name still resolving keeps the resolver's own timeout) */
+	double not_after; /* loop time by which the group ends (0: none): a probe started
+	                   * late gets what is left; an address not started by then, or a name
+	                   * still resolving, times out unprobed (the exporter's deadline) */
 	enum pcp_negotiation negotiation; /* SSLRequest first, or TLS at once */
 	bool alpn;    /* offer ALPN "postgresql" over SSLRequest too (audits by libpq 17+) */
 	size_t index; /* position in the input (--save-chains names) */

@@ -38,7 +38,8 @@ struct pin {
 };
 
 /* One lookup from start to callback, on the inflight list while c-ares owns it, then on
- * the ready list (or a cancel batch) until delivered. The name follows the struct. */
+ * the ready list (or a cancel batch) until delivered. The name follows the struct. A
+ * forgotten lookup (cb NULL) runs its course and is freed without a callback. */
 struct lookup {
 	struct lookup *prev, *next;
 	struct pcp_resolver *r;
@@ -499,7 +500,8 @@ static void deliver(struct pcp_resolver *r, struct lookup *l)
 		         l->name, l->reason ? l->reason : ares_strerror(l->status));
 		res.error = msg;
 	}
-	l->cb(l->arg, &res);
+	if (l->cb)
+		l->cb(l->arg, &res);
 	if (l->owns_addrs)
 		free(l->addrs);
 	free(l);
@@ -745,6 +747,16 @@ int pcp_resolve_start(struct pcp_resolver *r, const char *name, uint16_t port, p
 	list_push(&r->ready, l);
 	arm_kick(r);
 	return 0;
+}
+
+void pcp_resolve_forget(struct pcp_resolver *r, const void *arg)
+{
+	struct lookup *lists[] = {r->inflight.head, r->ready.head};
+
+	for (size_t i = 0; i < sizeof lists / sizeof *lists; i++)
+		for (struct lookup *l = lists[i]; l; l = l->next)
+			if (l->arg == arg)
+				l->cb = NULL;
 }
 
 /* Cancels and delivers every lookup now. The caller holds r (busy), so r outlives it. */

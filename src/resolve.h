@@ -60,6 +60,10 @@ enum pcp_errc pcp_resolve_server_check(const char *v, struct pcp_error *err);
 int pcp_resolve_start(struct pcp_resolver *r, const char *name, uint16_t port, pcp_resolve_cb cb,
                       void *arg, struct pcp_error *err);
 
+/* The pending lookups started with arg end without their callback: the caller no longer
+ * waits for them and may free arg at once. O(pending). */
+void pcp_resolve_forget(struct pcp_resolver *r, const void *arg);
+
 /* Ends every pending lookup: each callback runs once with cancelled set. */
 void pcp_resolver_cancel_all(struct pcp_resolver *r);
 

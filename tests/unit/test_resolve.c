@@ -762,6 +762,32 @@ static void test_cancel_all(void **state)
 	assert_int_equal(e->calls[4].cancelled, 0);
 }
 
+/* Forgotten lookups, in c-ares's hands or answered and queued, end without a callback;
+ * the others are delivered as ever. */
+static void test_forget(void **state)
+{
+	struct env *e = *state;
+	struct call *slow, *lit, *fast;
+	double limit;
+
+	e->r = make_resolver(e, AF_INET, LOOKUP_TIMEOUT);
+	slow = start(e, "slow.pcp.test", 5432, "slow");
+	lit = start(e, "127.0.0.1", 5432, "literal");
+	fast = start(e, "fast.pcp.test", 5432, "fast");
+	pcp_resolve_forget(e->r, slow);
+	pcp_resolve_forget(e->r, lit);
+	run_until(e, 1);
+	assert_int_equal(fast->n, 1);
+	fakedns_release(&e->dns);
+	limit = ev_time() + WAIT_S;
+	while (pcp_resolver_pending(e->r) && ev_time() < limit)
+		ev_run(e->loop, EVRUN_ONCE);
+	assert_int_equal(pcp_resolver_pending(e->r), 0);
+	assert_int_equal(e->delivered, 1);
+	assert_int_equal(slow->calls, 0);
+	assert_int_equal(lit->calls, 0);
+}
+
 static void test_cancel_after_half_answer(void **state)
 {
 	struct env *e = *state;
@@ -1006,6 +1032,7 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_timeout, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_slow_does_not_delay_fast, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_cancel_all, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_forget, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_cancel_after_half_answer, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_free_cancels, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_reentrant, setup, teardown),
