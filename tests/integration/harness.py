@@ -101,8 +101,10 @@ class Exporter:
         self.host = self.host.strip("[]")
         self.port = int(port)
 
-    def get(self, path, headers=None, timeout=60, method="GET"):
-        """(status, headers as a dict with lower-case names, body bytes)."""
+    def get(self, path, headers=None, timeout=2 * PROBE_TIMEOUT + 30, method="GET"):
+        """(status, headers as a dict with lower-case names, body bytes). The default
+        timeout outlasts any answer the exporter owes: a probe and a name lookup of
+        PROBE_TIMEOUT each, on a loaded machine."""
         conn = http.client.HTTPConnection(self.host, self.port, timeout=timeout)
         try:
             conn.request(method, path, headers=headers or {})

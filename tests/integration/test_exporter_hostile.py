@@ -166,15 +166,24 @@ def check_idle_crowd(x, n=2000):
 
 
 def check_leaver(x, silent_port):
-    def waiting():
-        return one(parse_prom(fetch(x, "/metrics")[1].decode()),
-                   "pgcertprobe_exporter_requests_waiting")
+    def gauges():
+        s = parse_prom(fetch(x, "/metrics")[1].decode())
+        return (one(s, "pgcertprobe_exporter_requests_waiting"),
+                one(s, "pgcertprobe_exporter_probes_total", status="timeout"))
+
+    timeouts_before = gauges()[1]
+    seen = []
+
+    def taken():
+        # Held now, or already timed out (3 s) between two looks on a loaded machine.
+        seen.append(gauges())
+        return seen[-1][0] == 1 or seen[-1][1] > timeouts_before
 
     with connect(x) as s:
         s.sendall(b"GET /probe?target=127.0.0.1:%d HTTP/1.1\r\nHost: x\r\n\r\n" % silent_port)
         # Leave once the exporter holds the request and its probe runs, not after a sleep.
-        t.check("the leaving client's request is taken", wait_for(lambda: waiting() == 1,
-                                                                  PATIENCE), waiting())
+        t.check("the leaving client's request is taken", wait_for(taken, PATIENCE),
+                ("waiting, timeouts", timeouts_before, seen[-3:]))
     deadline, s = time.monotonic() + PATIENCE, {}
     while time.monotonic() < deadline:
         s = still_serving(x, "a client left while its probe ran") if not s else \

@@ -26,8 +26,9 @@ STORE = os.path.join(SOURCE, "config", "combined.pem")
 TIMEOUT = 2
 # --timeout of the run with every behaviour at once, two at a time: the silent server holds
 # one slot until then, and the other slot must serve everyone else meanwhile. Above what a
-# trickled handshake takes on a loaded machine (14 s seen with 16 CPU hogs on 2 cores).
-ALL_TIMEOUT = 30
+# trickled handshake takes on a loaded machine (14 s seen with 16 CPU hogs on 2 cores),
+# four times over.
+ALL_TIMEOUT = 60
 
 # behaviour -> status pgcertprobe must report. huge-chain serves 60 certificates (~29 KB),
 # under OpenSSL's default max_cert_list of 100 KB, which libpq and pgcertprobe both keep;
@@ -154,14 +155,15 @@ def single_runs(r, fx):
         elif want == "ok":
             r.check(f"{name}: exit code 0", rc == 0, f"rc {rc}")
         # Load only makes a run later: a lower bound holds on any machine. The upper bounds
-        # are many times what the run needs, and far below what the bug would take.
+        # are many times what the run needs, and far below what the bug would take (the
+        # trickled handshake needs 14 s with 16 CPU hogs on 2 cores, of PROBE_TIMEOUT).
         if want == "timeout":
             r.check(f"{name}: waited for the deadline", elapsed >= timeout - 0.2,
                     f"{elapsed:.2f}s")
             r.check(f"{name}: ends within 10 x the deadline", elapsed < 10 * timeout,
                     f"{elapsed:.2f}s")
         else:
-            r.check(f"{name}: ends long before the deadline", elapsed < timeout / 2,
+            r.check(f"{name}: ends before the deadline", elapsed < timeout,
                     f"{elapsed:.2f}s of {timeout}")
         check_record(r, name, rec, want)
     return statuses

@@ -97,7 +97,8 @@ def main():
                     t.check(f"{name}: stopped reading", len(records) < len(targets),
                             f"{len(records)} records for {len(targets)} targets")
                     t.check(f"{name}: one record per target read", len(records) == read,
-                            f"{len(records)} records, {read} targets read")
+                            f"{len(records)} records, {read} targets read" if read else
+                            f"{len(records)} records; stderr names no line: {err!r}")
                     targets = targets[:len(records)]
                 t.check(f"{name}: one record per target", len(records) == len(targets),
                         f"{len(records)} records for {len(targets)} targets")
