@@ -76,6 +76,8 @@ void pcp_group_free(struct pcp_group *g)
 	if (!g)
 		return;
 	assert(!g->engine || g->n_done == g->n_records);
+	if (g->env.loop) /* stopped on completion; a group that never completed too */
+		ev_timer_stop(g->env.loop, &g->expiry);
 	for (size_t i = 0; g->results && i < g->n_records; i++) {
 		pcp_result_cleanup(g->results[i]);
 		free(g->results[i]);
@@ -317,7 +319,8 @@ static void on_resolved(void *arg, const struct pcp_resolved *res)
 	g->n_addrs = res->n;
 	make_runnable(e, g);
 	if (g->not_after > 0 && ev_now(e->cfg.loop) >= g->not_after)
-		skip_rest(e, g, PCP_STATUS_TIMEOUT, expired);
+		skip_rest(e, g, PCP_STATUS_TIMEOUT,
+		          "the name was resolved only at the deadline: no time was left to probe");
 }
 
 int pcp_engine_submit(struct pcp_engine *e, struct pcp_group *g, struct pcp_error *err)
@@ -333,18 +336,19 @@ int pcp_engine_submit(struct pcp_engine *e, struct pcp_group *g, struct pcp_erro
 	                                .alpn = g->alpn};
 	g->resolving = true;
 	e->held++;
+	if (pcp_resolve_start(e->resolver, g->t.hostaddr ? g->t.hostaddr : g->t.host, g->t.port,
+	                      on_resolved, g, err) < 0) {
+		g->resolving = false;
+		e->held--;
+		return -1;
+	}
+	/* After the start: the resolver never calls back from inside it. */
 	if (g->not_after > 0) {
 		double left = g->not_after - ev_now(e->cfg.loop);
 
 		ev_timer_init(&g->expiry, on_expiry, left > 0 ? left : 0., 0.);
 		g->expiry.data = g;
 		ev_timer_start(e->cfg.loop, &g->expiry);
-	}
-	if (pcp_resolve_start(e->resolver, g->t.hostaddr ? g->t.hostaddr : g->t.host, g->t.port,
-	                      on_resolved, g, err) < 0) {
-		g->resolving = false;
-		e->held--;
-		return -1;
 	}
 	return 0;
 }
@@ -479,6 +483,8 @@ static void on_refill(struct ev_loop *loop, ev_prepare *w, int revents)
 		/* Its expiry timer is due but has not run yet: no connection for nothing. */
 		if (g->not_after > 0 && ev_now(loop) >= g->not_after) {
 			skip_rest(e, g, PCP_STATUS_TIMEOUT, expired);
+			if (pcp_engine_failure(e))
+				return;
 			continue;
 		}
 		if (start_probe(e, g) < 0) {
@@ -508,7 +514,7 @@ void pcp_engine_cancel_all(struct pcp_engine *e)
 	pcp_resolver_cancel_all(e->resolver);
 	while (e->active)
 		pcp_probe_cancel(&e->active->probe);
-	while (e->runnable && !pcp_engine_failure(e))
+	while (e->runnable)
 		skip_rest(e, e->runnable, PCP_STATUS_CANCELLED,
 		          "interrupted before the probe started");
 	ev_timer_stop(e->cfg.loop, &e->deadline);

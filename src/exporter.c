@@ -78,6 +78,7 @@ struct job {
 	struct request *waiting; /* suspended until the job completes */
 	bool live;               /* in the sharing table */
 	bool cancelled;          /* stopped by SIGINT/SIGTERM */
+	ev_tstamp not_after;     /* the loop time its groups end by */
 	struct job *next;        /* in its bucket, or in the orphans */
 	char *body;              /* the exposition, once written */
 	size_t len;
@@ -198,10 +199,13 @@ static size_t bucket_of(const struct module *m, const char *target)
 	return (size_t)(h % JOB_BUCKETS);
 }
 
-static struct job *find_live(struct exporter *x, const struct module *m, const char *target)
+/* A job probing target under m that ends by not_after: a request shares it only if that
+ * answers it before its own deadline. */
+static struct job *find_live(struct exporter *x, const struct module *m, const char *target,
+                             ev_tstamp not_after)
 {
 	for (struct job *j = x->live[bucket_of(m, target)]; j; j = j->next)
-		if (j->m == m && strcmp(j->target, target) == 0)
+		if (j->m == m && j->not_after <= not_after && strcmp(j->target, target) == 0)
 			return j;
 	return NULL;
 }
@@ -329,6 +333,7 @@ static struct job *job_start(struct exporter *x, struct module *m, const char *t
 	}
 	job->x = x;
 	job->m = m;
+	job->not_after = ev_now(x->loop) + timeout;
 	for (i = 0; i < n; i++) {
 		struct pcp_group *g = pcp_group_new(&targets[i]);
 
@@ -340,7 +345,7 @@ static struct job *job_start(struct exporter *x, struct module *m, const char *t
 		g->timeout = timeout;
 		/* From the request, not from each probe's start: a probe that waited for a slot
 		 * must not answer after Prometheus gave up. */
-		g->not_after = ev_now(x->loop) + timeout;
+		g->not_after = job->not_after;
 		g->index = i;
 		g->done = on_group_done;
 		g->done_arg = job;
@@ -448,6 +453,7 @@ static enum MHD_Result start_probe(struct exporter *x, struct MHD_Connection *c,
 	struct request *r;
 	struct job *job;
 	unsigned code;
+	double timeout;
 
 	if (!target || !*target)
 		return respond_line(x, c, H_PROBE, 400,
@@ -466,9 +472,10 @@ static enum MHD_Result start_probe(struct exporter *x, struct MHD_Connection *c,
 		return respond_line(x, c, H_PROBE, 500, "out of memory");
 	r->conn = c;
 	r->started = ev_now(x->loop);
-	if ((job = find_live(x, m, target))) {
+	timeout = probe_timeout(c, m);
+	if ((job = find_live(x, m, target, r->started + timeout))) {
 		x->stats.shared++;
-	} else if (!(job = job_start(x, m, target, probe_timeout(c, m), &code, &err))) {
+	} else if (!(job = job_start(x, m, target, timeout, &code, &err))) {
 		free(r);
 		if (code == 503)
 			return respond_line(x, c, H_PROBE, 503,
@@ -555,7 +562,8 @@ static void put_metrics(struct exporter *x, FILE *out)
 				        "%llu\n",
 				        handler_names[h], codes[i], st->requests[h][i]);
 	family(out, "pgcertprobe_exporter_probes_total", "counter",
-	       "Addresses probed for /probe requests, by how the probe ended.");
+	       "Addresses recorded for /probe requests, by status (timeout includes those whose "
+	       "deadline passed before a probe slot came free or the name resolved).");
 	for (size_t i = 0; i < N_STATUSES; i++)
 		fprintf(out, "pgcertprobe_exporter_probes_total{status=\"%s\"} %llu\n",
 		        pcp_status_name((enum pcp_status)i), st->probes[i]);

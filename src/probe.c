@@ -3,6 +3,7 @@
 #include "probe.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -354,8 +355,8 @@ void pcp_probe_expire(struct pcp_probe *p, double seconds)
 		return;
 	}
 	p->status = PCP_STATUS_TIMEOUT;
-	pcp_error_set(&p->err, PCP_ERR_TARGET, "no answer within %.3g s (while %s)", seconds,
-	              pcp_probe_state_name(p->state));
+	pcp_error_set(&p->err, PCP_ERR_TARGET, "no answer within %g s (while %s)",
+	              round(seconds * 1000) / 1000, pcp_probe_state_name(p->state));
 	finish(p);
 }
 

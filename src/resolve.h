@@ -61,7 +61,8 @@ int pcp_resolve_start(struct pcp_resolver *r, const char *name, uint16_t port, p
                       void *arg, struct pcp_error *err);
 
 /* The pending lookups started with arg end without their callback: the caller no longer
- * waits for them and may free arg at once. O(pending). */
+ * waits for them and may free arg at once. O(pending). Not from a callback that
+ * pcp_resolver_cancel_all or _free runs (their batch is out of reach). */
 void pcp_resolve_forget(struct pcp_resolver *r, const void *arg);
 
 /* Ends every pending lookup: each callback runs once with cancelled set. */

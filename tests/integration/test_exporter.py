@@ -319,7 +319,10 @@ def check_deadline_from_request(conf, silent_port):
                  "the probe holding the slot ends",
                  "host=b.test hostaddr=127.0.0.1 port=%d" % silent_port),
                 ("a name still resolving at its deadline: answered timeout then, not at the "
-                 "resolver's own timeout", "unanswered.test:5432")):
+                 "resolver's own timeout", "unanswered.test:5432"),
+                ("an identical request with a shorter deadline does not wait for the running "
+                 "probe that ends after it", "host=a.test hostaddr=127.0.0.1 port=%d" %
+                 silent_port)):
             status, _, body = x.get(probe_path(target),
                                     headers={"X-Prometheus-Scrape-Timeout-Seconds": "2"})
             a_answered = "a" in box
