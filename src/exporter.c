@@ -96,6 +96,7 @@ struct stats {
 	unsigned long long requests[N_HANDLERS][N_CODES];
 	unsigned long long probes[N_STATUSES];
 	unsigned long long shared;
+	unsigned long long unprobed; /* timed out at the deadline before a probe started */
 	unsigned long long duration_le[N_BUCKETS], duration_count;
 	double duration_sum;
 };
@@ -251,9 +252,13 @@ static void on_group_done(struct pcp_group *g, void *arg)
 	struct exporter *x = job->x;
 	struct request *r;
 
-	for (size_t i = 0; i < g->n_records; i++)
-		if (g->results[i]->status < N_STATUSES)
-			x->stats.probes[g->results[i]->status]++;
+	for (size_t i = 0; i < g->n_records; i++) {
+		const struct pcp_result *res = g->results[i];
+
+		if (res->status < N_STATUSES)
+			x->stats.probes[res->status]++;
+		x->stats.unprobed += res->status == PCP_STATUS_TIMEOUT && res->total_ms < 0;
+	}
 	if (++job->n_done < job->n_groups)
 		return;
 	unlink_live(x, job);
@@ -570,6 +575,11 @@ static void put_metrics(struct exporter *x, FILE *out)
 	family(out, "pgcertprobe_exporter_shared_requests_total", "counter",
 	       "/probe requests answered from an identical request's probe that was running.");
 	fprintf(out, "pgcertprobe_exporter_shared_requests_total %llu\n", st->shared);
+	family(out, "pgcertprobe_exporter_unprobed_timeouts_total", "counter",
+	       "Addresses whose request's deadline passed before their probe started (no probe "
+	       "slot came free, or the name was still resolving): --concurrency too low for the "
+	       "scrape load, or slow DNS.");
+	fprintf(out, "pgcertprobe_exporter_unprobed_timeouts_total %llu\n", st->unprobed);
 	family(out, "pgcertprobe_exporter_probes_in_flight", "gauge",
 	       "Probes (addresses) in flight now.");
 	fprintf(out, "pgcertprobe_exporter_probes_in_flight %u\n", pcp_engine_in_flight(x->engine));

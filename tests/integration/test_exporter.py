@@ -331,6 +331,12 @@ def check_deadline_from_request(conf, silent_port):
                     one(s, "pgcertprobe_probe_status", status="timeout") == 1 and
                     not select(s, "pgcertprobe_probe_duration_seconds"),
                     (status, a_answered, body[:400]))
+        s = parse_prom(x.get("/metrics")[2].decode())
+        t.check("/metrics: the three counted as timed out unprobed, the held one not",
+                one(s, "pgcertprobe_exporter_unprobed_timeouts_total") == 3 and
+                one(s, "pgcertprobe_exporter_probes_in_flight") == 1,
+                (one(s, "pgcertprobe_exporter_unprobed_timeouts_total"),
+                 one(s, "pgcertprobe_exporter_probes_in_flight")))
     finally:
         rc, err = x.stop()
         mute.close()
