@@ -231,6 +231,12 @@ static void make_runnable(struct pcp_engine *e, struct pcp_group *g)
 	e->runnable_tail = g;
 }
 
+/* What the group's addresses come from: hostaddr when given (libpq connects there). */
+static const char *lookup_name(const struct pcp_group *g)
+{
+	return g->t.hostaddr ? g->t.hostaddr : g->t.host;
+}
+
 static void unlink_runnable(struct pcp_engine *e, struct pcp_group *g)
 {
 	if (g->prev_runnable)
@@ -278,9 +284,7 @@ static void on_expiry(struct ev_loop *loop, ev_timer *w, int revents)
 
 		snprintf(why, sizeof why,
 		         "could not translate host name \"%.500s\" to address before the deadline",
-		         g->t.hostaddr ? g->t.hostaddr
-		         : g->t.host   ? g->t.host
-		                       : "");
+		         lookup_name(g) ? lookup_name(g) : "");
 		pcp_resolve_forget(e->resolver, g);
 		g->resolving = false;
 		e->held--; /* concluding counts the group again */
@@ -336,8 +340,7 @@ int pcp_engine_submit(struct pcp_engine *e, struct pcp_group *g, struct pcp_erro
 	                                .alpn = g->alpn};
 	g->resolving = true;
 	e->held++;
-	if (pcp_resolve_start(e->resolver, g->t.hostaddr ? g->t.hostaddr : g->t.host, g->t.port,
-	                      on_resolved, g, err) < 0) {
+	if (pcp_resolve_start(e->resolver, lookup_name(g), g->t.port, on_resolved, g, err) < 0) {
 		g->resolving = false;
 		e->held--;
 		return -1;
